@@ -1,0 +1,27 @@
+"""The Celery application: configured from Django's CELERY_-prefixed settings.
+
+Workers start with `celery -A project_core worker -Q light,render`. Task modules (`tasks.py`) are
+found in every installed app.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project_core.settings.dev")
+
+app = Celery("project_core")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.task(bind=True, ignore_result=False)
+def debug_task(self):
+    """Print and return what the worker saw of this request: proves a worker is listening."""
+    print(f"Request: {self.request!r}")
+    return {
+        "id": self.request.id,
+        "hostname": self.request.hostname,
+        "queue": (self.request.delivery_info or {}).get("routing_key"),
+        "pid": os.getpid(),
+    }

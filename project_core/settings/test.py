@@ -1,0 +1,32 @@
+"""Test settings: the embedded default unless the environment names PostgreSQL and Redis.
+
+`make test` runs the suite once as is and once more with DATABASE_URL and REDIS_URL pointing at
+real servers. Tests start real Celery workers in subprocesses, so SQLite test databases are files
+those processes can open (an in-memory database would be invisible to them).
+"""
+
+import os
+from pathlib import Path
+
+# Set before base reads them: tests keep their databases, broker folders and cache apart from a
+# development server that may be running, and ignore a developer's .env.
+os.environ.setdefault("DJANGO_DATA_DIR", str(Path(__file__).resolve().parents[2] / "var" / "test"))
+os.environ.setdefault("DJANGO_READ_DOT_ENV_FILE", "False")
+
+from .base import *  # noqa: E402, F403
+from .base import DATA_DIR, DATABASES, LOGGING, env  # noqa: E402
+
+DEBUG = False
+SECRET_KEY = "test-only-key-not-secret"
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+
+# Fast hashing: password rules are tested through the validators, not through slow hashes
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+for alias, database in DATABASES.items():
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database["TEST"] = {"NAME": str(DATA_DIR / f"test-{alias}.sqlite3")}
+
+LOGGING["root"]["level"] = env("DJANGO_LOG_LEVEL", default="WARNING")

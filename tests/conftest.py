@@ -1,0 +1,116 @@
+"""Fixtures shared by the whole suite.
+
+Users follow one convention: alice owns things, bob is another signed-in user, and anonymous
+visitors use a plain client. Integration tests start real processes (a Celery worker, a publisher)
+that reach the test databases through `subprocess_env`.
+"""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connections
+
+from project_core.celery import app as celery_app
+
+BASE_DIR = Path(__file__).resolve().parents[1]
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def alice(db):
+    return get_user_model().objects.create_user("alice", "alice@example.com", PASSWORD)
+
+
+@pytest.fixture
+def bob(db):
+    return get_user_model().objects.create_user("bob", "bob@example.com", PASSWORD)
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+def database_url(alias: str) -> str:
+    """The URL of a database as this test process uses it (the test database, once set up)."""
+    database = connections[alias].settings_dict
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{database['NAME']}"
+    credentials = database["USER"] + (f":{database['PASSWORD']}" if database["PASSWORD"] else "")
+    return (
+        f"postgres://{credentials}@{database['HOST'] or 'localhost'}:{database['PORT'] or 5432}"
+        f"/{database['NAME']}"
+    )
+
+
+@pytest.fixture(scope="session")
+def subprocess_env(django_db_setup, django_db_blocker):
+    """Environment for a child process that must share this run's databases, broker and layer."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "project_core.settings.test",
+        "DJANGO_DATA_DIR": str(settings.DATA_DIR),
+        "PYTHONUNBUFFERED": "1",
+    }
+    with django_db_blocker.unblock():
+        env["DATABASE_URL"] = database_url("default")
+        if "channels" in connections.databases:
+            env["DJANGO_CHANNELS_DB"] = connections["channels"].settings_dict["NAME"]
+    return env
+
+
+class WorkerProcess:
+    """A real `celery worker` process consuming both queues, with its output kept for failures."""
+
+    def __init__(self, env):
+        self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
+        self.output: list[str] = []
+        self._ready = threading.Event()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "project_core", "worker",
+             "--queues", "light,render", "--concurrency", "1", "--loglevel", "INFO",
+             "--hostname", self.name, "--without-gossip", "--without-mingle"],
+            cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        threading.Thread(target=self._read_output, daemon=True).start()
+
+    def _read_output(self):
+        for line in self.process.stdout:
+            self.output.append(line)
+            if " ready." in line:
+                self._ready.set()
+
+    def wait_until_ready(self, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not self._ready.wait(0.2):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("Celery worker did not start:\n" + "".join(self.output))
+
+    def stop(self) -> None:
+        self.process.terminate()  # warm shutdown: finishes the current task
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(subprocess_env):
+    """One real worker for the session, on the same broker and databases as the tests."""
+    celery_app.control.purge()  # messages left by an interrupted earlier run
+    worker = WorkerProcess(subprocess_env)
+    try:
+        worker.wait_until_ready()
+        yield worker
+    finally:
+        worker.stop()

@@ -1,0 +1,94 @@
+"""WebSockets through the real ASGI application: session auth, origin check, cross-process news."""
+
+import asyncio
+import subprocess
+import sys
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+
+from project_core.asgi import application
+from tests.conftest import BASE_DIR
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+def session_headers(client, user, origin="http://localhost"):
+    client.force_login(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    return [(b"origin", origin.encode()), (b"cookie", cookie.encode())]
+
+
+def publish_from_another_process(env, user_id):
+    code = (
+        "from video_app.services.notifications import notify_user; "
+        f"notify_user(user_id={user_id}, text='Render finished', level='success', url='/dashboard/')"
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code], cwd=BASE_DIR, env=env, check=True
+    )
+
+
+def test_it_relays_a_notice_published_by_another_process(client, alice, subprocess_env):
+    headers = session_headers(client, alice)
+
+    async def scenario():
+        socket = WebsocketCommunicator(application, "/ws/notifications/", headers=headers)
+        connected, _ = await socket.connect(timeout=10)
+        assert connected
+        await asyncio.to_thread(publish_from_another_process, subprocess_env, alice.pk)
+        notice = await socket.receive_json_from(timeout=10)
+        await socket.disconnect()
+        return notice
+
+    notice = async_to_sync(scenario)()
+
+    assert notice == {
+        "type": "notice",
+        "text": "Render finished",
+        "level": "success",
+        "url": "/dashboard/",
+    }
+
+
+def test_it_does_not_relay_notices_meant_for_another_user(client, alice, bob, subprocess_env):
+    headers = session_headers(client, bob)
+
+    async def scenario():
+        socket = WebsocketCommunicator(application, "/ws/notifications/", headers=headers)
+        connected, _ = await socket.connect(timeout=10)
+        assert connected
+        await asyncio.to_thread(publish_from_another_process, subprocess_env, alice.pk)
+        nothing = await socket.receive_nothing(timeout=1.5)
+        await socket.disconnect()
+        return nothing
+
+    assert async_to_sync(scenario)()
+
+
+def test_it_refuses_anonymous_sockets():
+    async def scenario():
+        socket = WebsocketCommunicator(
+            application, "/ws/notifications/", headers=[(b"origin", b"http://localhost")]
+        )
+        connected, code = await socket.connect(timeout=10)
+        await socket.disconnect()
+        return connected, code
+
+    connected, code = async_to_sync(scenario)()
+
+    assert not connected
+    assert code == 4401
+
+
+def test_it_refuses_sockets_from_foreign_origins(client, alice):
+    headers = session_headers(client, alice, origin="https://attacker.example")
+
+    async def scenario():
+        socket = WebsocketCommunicator(application, "/ws/notifications/", headers=headers)
+        connected, _ = await socket.connect(timeout=10)
+        await socket.disconnect()
+        return connected
+
+    assert not async_to_sync(scenario)()

@@ -1,0 +1,9 @@
+"""WebSocket URLs, served by Channels through project_core.asgi."""
+
+from django.urls import path
+
+from . import consumers
+
+websocket_urlpatterns = [
+    path("ws/notifications/", consumers.UserNotificationsConsumer.as_asgi()),
+]

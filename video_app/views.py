@@ -1,0 +1,43 @@
+"""Views of the product: each checks access, validates a form, calls one domain function, then
+renders or redirects."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .forms import SignupForm
+
+
+def home(request):
+    return render(request, "video_app/home.html")
+
+
+@login_required
+def dashboard(request):
+    return render(request, "video_app/dashboard.html")
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("video_app:dashboard")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="video_app.auth_backends.UsernameOrEmailBackend")
+        messages.success(request, f"Welcome, {user.get_username()}! Your account is ready.")
+        return redirect("video_app:dashboard")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    """Liveness for load balancers and compose: the process answers and the database responds."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
