@@ -40,7 +40,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt | $(BIN)/python
 install: $(INSTALLED)
 
 run: install
-	@for db in $$($(MANAGE) shell -c "from django.conf import settings; print(*settings.DATABASES)"); do \
+	@for db in $$($(MANAGE) shell --verbosity 0 -c "from django.conf import settings; print(*settings.DATABASES)"); do \
 		$(MANAGE) migrate --noinput --verbosity 0 --database $$db || exit 1; \
 	done
 	@$(MANAGE) ensure_demo_user

@@ -15,3 +15,5 @@ EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 INSTALLED_APPS = [*INSTALLED_APPS, "debug_toolbar"]
 MIDDLEWARE = [*MIDDLEWARE, "debug_toolbar.middleware.DebugToolbarMiddleware"]
 INTERNAL_IPS = ["127.0.0.1"]
+# Collapsed until clicked, so a newcomer sees the page first.
+DEBUG_TOOLBAR_CONFIG = {"SHOW_COLLAPSED": True}

@@ -13,11 +13,11 @@ from pathlib import Path
 os.environ.setdefault("DJANGO_DATA_DIR", str(Path(__file__).resolve().parents[2] / "var" / "test"))
 os.environ.setdefault("DJANGO_READ_DOT_ENV_FILE", "False")
 
-from .base import *  # noqa: E402, F403
-from .base import DATA_DIR, DATABASES, LOGGING, env  # noqa: E402
+from .base import *  # noqa: F403
+from .base import DATA_DIR, DATABASES, LOGGING, env
 
 DEBUG = False
-SECRET_KEY = "test-only-key-not-secret"
+SECRET_KEY = "test-only-key-not-secret"  # noqa: S105  (tests only)
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 
 # Fast hashing: password rules are tested through the validators, not through slow hashes

@@ -23,7 +23,8 @@ def session_headers(client, user, origin="http://localhost"):
 def publish_from_another_process(env, user_id):
     code = (
         "from video_app.services.notifications import notify_user; "
-        f"notify_user(user_id={user_id}, text='Render finished', level='success', url='/dashboard/')"
+        f"notify_user(user_id={user_id}, text='Render finished', level='success', "
+        "url='/dashboard/')"
     )
     subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code], cwd=BASE_DIR, env=env, check=True

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 DEMO_USERNAME = "demo"
 DEMO_EMAIL = "demo@example.com"
-DEMO_PASSWORD = "demo-videos-2026"
+DEMO_PASSWORD = "demo-videos-2026"  # noqa: S105  (published on purpose: local demo only)
 
 
 class Command(BaseCommand):
