@@ -31,14 +31,20 @@ def publish_from_another_process(env, user_id):
     )
 
 
+async def connect_then_publish(headers, env, recipient_id):
+    """Open a socket as the session in `headers`, then publish a notice from another process."""
+    socket = WebsocketCommunicator(application, "/ws/notifications/", headers=headers)
+    connected, _ = await socket.connect(timeout=10)
+    assert connected
+    await asyncio.to_thread(publish_from_another_process, env, recipient_id)
+    return socket
+
+
 def test_it_relays_a_notice_published_by_another_process(client, alice, subprocess_env):
     headers = session_headers(client, alice)
 
     async def scenario():
-        socket = WebsocketCommunicator(application, "/ws/notifications/", headers=headers)
-        connected, _ = await socket.connect(timeout=10)
-        assert connected
-        await asyncio.to_thread(publish_from_another_process, subprocess_env, alice.pk)
+        socket = await connect_then_publish(headers, subprocess_env, alice.pk)
         notice = await socket.receive_json_from(timeout=10)
         await socket.disconnect()
         return notice
@@ -57,10 +63,7 @@ def test_it_does_not_relay_notices_meant_for_another_user(client, alice, bob, su
     headers = session_headers(client, bob)
 
     async def scenario():
-        socket = WebsocketCommunicator(application, "/ws/notifications/", headers=headers)
-        connected, _ = await socket.connect(timeout=10)
-        assert connected
-        await asyncio.to_thread(publish_from_another_process, subprocess_env, alice.pk)
+        socket = await connect_then_publish(headers, subprocess_env, alice.pk)
         nothing = await socket.receive_nothing(timeout=1.5)
         await socket.disconnect()
         return nothing
