@@ -236,6 +236,18 @@ else:
     for folder in ("queue", "control", "results"):
         (CELERY_FILESYSTEM_DIR / folder).mkdir(parents=True, exist_ok=True)
 
+# Video engine: a provider per capability (the offline defaults need no key and no network)
+AI_PROVIDERS = {
+    "script": env("SCRIPT_PROVIDER", default="structured"),
+    "media": env("MEDIA_PROVIDER", default="procedural"),
+    "voice": env("VOICE_PROVIDER", default="piper"),
+    "render": env("RENDER_ENGINE", default="ffmpeg"),
+}
+# Rendered scene segments, reused while a scene's inputs are unchanged.
+RENDER_CACHE_DIR = Path(env.str("RENDER_CACHE_DIR", default=str(DATA_DIR / "render-cache")))
+# x264 speed/size trade-off for renders: ultrafast ... veryslow.
+RENDER_X264_PRESET = env("RENDER_X264_PRESET", default="veryfast")
+
 # Logging: everything to the console, where the process manager collects it
 LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")
 LOGGING = {

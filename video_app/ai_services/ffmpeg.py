@@ -1,0 +1,188 @@
+"""Running FFmpeg safely and reading media files.
+
+The binary is the one imageio-ffmpeg ships, so no system FFmpeg is needed. Arguments are always a
+list (never a shell string); every run has a time limit after which the process is killed; output
+files are written under a temporary name and renamed only when FFmpeg succeeded, so a
+half-written file never sits where a finished one is expected. Probing uses PyAV.
+"""
+
+import contextlib
+import functools
+import os
+import re
+import subprocess
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import imageio_ffmpeg
+
+from .errors import InvalidInput, RenderFailed
+
+# libass and drawtext find system fonts through fontconfig; the static binary looks for its
+# configuration under its own build prefix, so point it at the system's.
+SYSTEM_FONTCONFIG = Path("/etc/fonts/fonts.conf")
+
+
+@functools.cache
+def ffmpeg_path() -> str:
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def ffmpeg_env() -> dict[str, str]:
+    env = dict(os.environ)
+    if SYSTEM_FONTCONFIG.exists():
+        env.setdefault("FONTCONFIG_FILE", str(SYSTEM_FONTCONFIG))
+    return env
+
+
+def run_ffmpeg(
+    args: list[str],
+    *,
+    description: str,
+    timeout_s: float,
+    duration_s: float | None = None,
+    on_progress: Callable[[float], None] | None = None,
+) -> None:
+    """Run FFmpeg with `args`; report progress as a fraction of `duration_s` of output.
+
+    Raises RenderFailed with `description` in the message and FFmpeg's last lines as detail.
+    """
+    command = [ffmpeg_path(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
+               "-nostats", "-progress", "pipe:1", *args]  # fmt: skip
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=ffmpeg_env(),
+        text=True,
+        errors="replace",
+    )
+    stderr_tail: deque[str] = deque(maxlen=40)
+    reader = threading.Thread(target=_drain, args=(process.stderr, stderr_tail), daemon=True)
+    reader.start()
+    timed_out = threading.Event()
+
+    def kill_after_timeout():
+        timed_out.set()
+        process.kill()
+
+    watchdog = threading.Timer(timeout_s, kill_after_timeout)
+    watchdog.start()
+    try:
+        for line in process.stdout:
+            if on_progress and duration_s and line.startswith("out_time_us="):
+                value = line.partition("=")[2].strip()
+                if value.isdigit():
+                    on_progress(min(1.0, int(value) / 1_000_000 / duration_s))
+        process.wait()
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:  # interrupted (e.g. a task's soft time limit): no orphans
+            process.kill()
+            process.wait()
+        reader.join(timeout=5)
+    if timed_out.is_set():
+        raise RenderFailed(
+            f"{description} took longer than {timeout_s:.0f} s and was stopped.",
+            detail=" ".join(command) + "\n" + "".join(stderr_tail),
+        )
+    if process.returncode != 0:
+        raise RenderFailed(
+            f"{description} failed.",
+            detail=f"exit {process.returncode}: " + " ".join(command) + "\n" + "".join(stderr_tail),
+        )
+
+
+def _drain(stream, tail: deque) -> None:
+    for line in stream:
+        tail.append(line)
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path) -> Iterator[Path]:
+    """Yield a temporary sibling of `path` to write; move it into place only on success."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Same suffix, so FFmpeg picks the same container from the name.
+    partial = path.with_name(f".{path.stem}.partial-{uuid.uuid4().hex[:8]}{path.suffix}")
+    try:
+        yield partial
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def filter_path(path: Path) -> str:
+    """A file path escaped for use as an option value inside an FFmpeg filter graph."""
+    # Two levels, as FFmpeg parses them: first the option value, then the graph description.
+    option_value = re.sub(r"([\\':])", r"\\\1", str(path))
+    return re.sub(r"([\\'\[\],;])", r"\\\1", option_value)
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    duration_s: float
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    video_codec: str = ""
+    video_profile: str = ""
+    pix_fmt: str = ""
+    audio_codec: str = ""
+    sample_rate: int = 0
+    channels: int = 0
+
+    @property
+    def has_video(self) -> bool:
+        return bool(self.video_codec)
+
+    @property
+    def has_audio(self) -> bool:
+        return bool(self.audio_codec)
+
+
+def probe(path: Path) -> MediaInfo:
+    """Streams and duration of a media file, or InvalidInput if it cannot be read as media."""
+    try:
+        with av.open(str(path)) as container:
+            video = next(iter(container.streams.video), None)
+            audio = next(iter(container.streams.audio), None)
+            duration_s = _duration_s(container, video, audio)
+            info = {"duration_s": duration_s}
+            if video is not None:
+                rate = video.average_rate or video.guessed_rate or Fraction(0)
+                info.update(
+                    width=video.codec_context.width,
+                    height=video.codec_context.height,
+                    fps=float(rate),
+                    video_codec=video.codec_context.name,
+                    video_profile=video.codec_context.profile or "",
+                    pix_fmt=video.codec_context.pix_fmt or "",
+                )
+            if audio is not None:
+                info.update(
+                    audio_codec=audio.codec_context.name,
+                    sample_rate=audio.codec_context.sample_rate,
+                    channels=audio.codec_context.channels,
+                )
+            return MediaInfo(**info)
+    except (av.FFmpegError, OSError, ValueError) as error:
+        raise InvalidInput(
+            f"{path.name} is not a video, picture or sound file that can be read.",
+            detail=repr(error),
+        ) from error
+
+
+def _duration_s(container, video, audio) -> float:
+    if container.duration is not None:
+        return container.duration / av.time_base
+    for stream in (video, audio):
+        if stream is not None and stream.duration is not None and stream.time_base:
+            return float(stream.duration * stream.time_base)
+    return 0.0
