@@ -48,12 +48,14 @@ def run_ffmpeg(
     timeout_s: float,
     duration_s: float | None = None,
     on_progress: Callable[[float], None] | None = None,
-) -> None:
+    loglevel: str = "error",
+) -> str:
     """Run FFmpeg with `args`; report progress as a fraction of `duration_s` of output.
 
+    Returns the last lines FFmpeg logged (at `loglevel`), for filters that report measurements.
     Raises RenderFailed with `description` in the message and FFmpeg's last lines as detail.
     """
-    command = [ffmpeg_path(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
+    command = [ffmpeg_path(), "-hide_banner", "-nostdin", "-y", "-loglevel", loglevel,
                "-nostats", "-progress", "pipe:1", *args]  # fmt: skip
     process = subprocess.Popen(
         command,
@@ -64,7 +66,7 @@ def run_ffmpeg(
         text=True,
         errors="replace",
     )
-    stderr_tail: deque[str] = deque(maxlen=40)
+    stderr_tail: deque[str] = deque(maxlen=80)
     reader = threading.Thread(target=_drain, args=(process.stderr, stderr_tail), daemon=True)
     reader.start()
     timed_out = threading.Event()
@@ -98,6 +100,7 @@ def run_ffmpeg(
             f"{description} failed.",
             detail=f"exit {process.returncode}: " + " ".join(command) + "\n" + "".join(stderr_tail),
         )
+    return "".join(stderr_tail)
 
 
 def _drain(stream, tail: deque) -> None:
@@ -147,12 +150,17 @@ class MediaInfo:
         return bool(self.audio_codec)
 
 
-def probe(path: Path) -> MediaInfo:
-    """Streams and duration of a media file, or InvalidInput if it cannot be read as media."""
+def probe(path: Path, *, decode: bool = False) -> MediaInfo:
+    """Streams and duration of a media file, or InvalidInput if it cannot be read as media.
+
+    With `decode`, the first picture is decoded too: a header alone can look valid.
+    """
     try:
         with av.open(str(path)) as container:
             video = next(iter(container.streams.video), None)
             audio = next(iter(container.streams.audio), None)
+            if decode and video is not None:
+                next(container.decode(video))
             duration_s = _duration_s(container, video, audio)
             info = {"duration_s": duration_s}
             if video is not None:
@@ -172,7 +180,7 @@ def probe(path: Path) -> MediaInfo:
                     channels=audio.codec_context.channels,
                 )
             return MediaInfo(**info)
-    except (av.FFmpegError, OSError, ValueError) as error:
+    except (av.FFmpegError, OSError, ValueError, StopIteration) as error:
         raise InvalidInput(
             f"{path.name} is not a video, picture or sound file that can be read.",
             detail=repr(error),

@@ -87,3 +87,14 @@ def font_for(text: str) -> Path:
         f"'{package}' package (make system-deps does it).",
         detail=f"searched {', '.join(str(d) for d in FONT_DIRS)}",
     )
+
+
+def fonts_for(text: str) -> list[Path]:
+    """Every installed font for `text`'s script, best first (empty when none is installed).
+
+    Pillow draws a line with one font; a caller holding mixed scripts (Arabic with a Latin name)
+    looks down this list for one file that covers them all.
+    """
+    index = _font_index()
+    return [index[name] for name in CANDIDATES.get(script_of(text), CANDIDATES["latin"])
+            if name in index]  # fmt: skip

@@ -1,12 +1,12 @@
 """One registry per capability: providers register under a name, settings pick one by name.
 
-    voices = ProviderRegistry("voice", default="piper")
+voices = ProviderRegistry("voice", default="piper")
 
-    @voices.register("piper")
-    class PiperVoiceProvider: ...
+@voices.register("piper")
+class PiperVoiceProvider: ...
 
-    voices.get()           # the provider named by settings.AI_PROVIDERS["voice"], else the default
-    voices.get("espeak")   # a named one
+voices.get()           # the provider named by settings.AI_PROVIDERS["voice"], else the default
+voices.get("espeak")   # a named one
 """
 
 from collections.abc import Callable

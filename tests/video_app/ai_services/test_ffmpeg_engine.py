@@ -1,0 +1,166 @@
+"""The FFmpeg engine renders real videos, checked as a viewer would see and hear them."""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.video_app.ai_services import media_factories as make
+from tests.video_app.ai_services.viewer import black_intervals, frame_at, frame_count, loudness
+from video_app.ai_services.errors import InvalidInput, RenderFailed
+from video_app.ai_services.ffmpeg import probe
+from video_app.ai_services.ffmpeg_engine import FFmpegEngine
+from video_app.ai_services.styles import get_style
+from video_app.ai_services.types import FrameSize
+from video_app.ai_services.video_editing import Timeline, TimelineScene
+
+COLOURS = ["#c0392b", "#2471a3", "#1e8449", "#7d3c98"]
+SMALL = FrameSize(640, 360)
+
+
+@pytest.fixture
+def engine(tmp_path):
+    return FFmpegEngine(cache_dir=tmp_path / "cache")
+
+
+def narrated_timeline(tmp_path, texts, *, frame=SMALL, **options):
+    scenes = []
+    for index, text in enumerate(texts):
+        picture = make.still(tmp_path / f"scene{index}.png", colour=COLOURS[index % 4])
+        speech = make.voice(tmp_path / f"voice{index}.wav", text, frequency=300 + 40 * index)
+        scenes.append(
+            TimelineScene(media=picture, duration_s=speech.duration_s + 0.8, speech=speech)
+        )
+    return Timeline(frame=frame, fps=24, scenes=tuple(scenes), style=get_style("modern"), **options)
+
+
+def test_it_renders_a_narrated_video_a_viewer_can_play(tmp_path, engine):
+    video = narrated_timeline(tmp_path, ["Coffee is old.", "It came from Ethiopia.", "Drink up."])
+
+    result = engine.render(video, tmp_path / "out.mp4")
+
+    info = probe(result.path)
+    assert (info.video_codec, info.video_profile, info.pix_fmt) == ("h264", "High", "yuv420p")
+    assert (info.width, info.height, info.fps) == (640, 360, 24)
+    assert (info.audio_codec, info.sample_rate, info.channels) == ("aac", 48000, 2)
+    assert abs(info.duration_s - video.duration_s) <= 0.1
+    assert frame_count(result.path) == video.total_frames
+    assert black_intervals(result.path) == []
+    levels = loudness(result.path)
+    assert -15.5 <= levels["integrated_lufs"] <= -12.5
+    assert levels["true_peak_db"] <= -1.0
+
+
+def test_it_burns_captions_where_the_words_are_spoken(tmp_path, engine):
+    captioned = narrated_timeline(tmp_path, ["Captions appear here.", "And here too."])
+    plain = dataclasses.replace(captioned, caption_style="none")
+
+    with_captions = engine.render(captioned, tmp_path / "captions.mp4").path
+    without = engine.render(plain, tmp_path / "plain.mp4").path
+
+    first_word = captioned.caption_words()[0]
+    speaking = (first_word.start_s + first_word.end_s) / 2
+    bottom = slice(int(360 * 0.7), 360)
+    assert (
+        np.abs(
+            frame_at(with_captions, speaking)[bottom].astype(int)
+            - frame_at(without, speaking)[bottom].astype(int)
+        ).mean()
+        > 5
+    )
+    # Before the first word nothing is drawn.
+    assert np.array_equal(frame_at(with_captions, 0.0), frame_at(without, 0.0))
+
+
+def test_it_rerenders_only_the_edited_scene(tmp_path, engine):
+    video = narrated_timeline(tmp_path, ["One.", "Two.", "Three.", "Four."])
+    engine.render(video, tmp_path / "first.mp4")
+    new_picture = make.still(tmp_path / "new.png", colour="#f39c12")
+    scenes = list(video.scenes)
+    scenes[2] = dataclasses.replace(scenes[2], media=new_picture)
+
+    result = engine.render(
+        dataclasses.replace(video, scenes=tuple(scenes)), tmp_path / "second.mp4"
+    )
+
+    # Scene 3's segment and the fades on either side of it; four other pieces reused.
+    assert (result.pieces_rendered, result.pieces_reused) == (3, 4)
+    assert abs(probe(result.path).duration_s - video.duration_s) <= 0.1
+
+
+def test_it_loops_a_clip_shorter_than_its_scene(tmp_path, engine):
+    short_clip = make.clip(tmp_path / "clip.mp4", seconds=1.0)
+    video = Timeline(
+        frame=FrameSize(640, 360), fps=24, style=get_style("tech"),
+        scenes=(TimelineScene(media=short_clip, duration_s=3.0),),
+        loudness_lufs=None,
+    )  # fmt: skip
+
+    result = engine.render(video, tmp_path / "clip-out.mp4")
+
+    assert abs(probe(result.path).duration_s - 3.0) <= 0.1
+    late = [frame_at(result.path, t) for t in (2.2, 2.6)]
+    assert not np.array_equal(*late)  # still playing, not frozen on a last frame
+
+
+def test_it_fits_vertical_video_with_word_by_word_captions(tmp_path, engine):
+    video = narrated_timeline(
+        tmp_path, ["Short form wins.", "Every word lights up."],
+        frame=FrameSize(360, 640), caption_style="word_highlight",
+    )  # fmt: skip
+
+    result = engine.render(video, tmp_path / "vertical.mp4")
+
+    info = probe(result.path)
+    assert (info.width, info.height) == (360, 640)
+    assert abs(info.duration_s - video.duration_s) <= 0.1
+
+
+def test_it_renders_captions_in_any_script(tmp_path, engine):
+    video = narrated_timeline(
+        tmp_path, ["مرحبا بالعالم", "你好 世界", "Café ☕ 🚀 {\\b1} 100% C:\\temp"]
+    )
+
+    result = engine.render(video, tmp_path / "scripts.mp4")
+
+    assert abs(probe(result.path).duration_s - video.duration_s) <= 0.1
+
+
+def test_it_adds_music_and_a_watermark(tmp_path, engine):
+    video = dataclasses.replace(
+        narrated_timeline(tmp_path, ["With music."]),
+        music=make.music(tmp_path / "music.wav", seconds=1.5),
+        watermark="Free plan",
+    )
+
+    result = engine.render(video, tmp_path / "music.mp4")
+
+    assert loudness(result.path)["integrated_lufs"] > -20
+
+
+def test_it_names_the_scene_whose_picture_cannot_be_read(tmp_path, engine):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really a picture" * 10)
+    video = narrated_timeline(tmp_path, ["Fine.", "Broken picture."])
+    scenes = (video.scenes[0], dataclasses.replace(video.scenes[1], media=dataclasses.replace(
+        video.scenes[1].media, path=broken)))  # fmt: skip
+
+    with pytest.raises(InvalidInput, match="Scene 2: its picture cannot be read"):
+        engine.render(dataclasses.replace(video, scenes=scenes), tmp_path / "out.mp4")
+
+    assert not (tmp_path / "out.mp4").exists()
+    leftovers = [p for p in Path(tmp_path).rglob("*partial*")]
+    assert leftovers == []
+
+
+def test_it_reports_a_failed_encode_and_leaves_no_partial_file(tmp_path, engine):
+    video = dataclasses.replace(
+        narrated_timeline(tmp_path, ["One.", "Two."]), x264_preset="no-such-preset"
+    )
+
+    with pytest.raises(RenderFailed, match="Rendering scene 1 failed"):
+        engine.render(video, tmp_path / "out.mp4")
+
+    assert not (tmp_path / "out.mp4").exists()
+    assert [p for p in Path(tmp_path).rglob("*partial*")] == []

@@ -1,0 +1,242 @@
+"""Captions from word timings: cues for SRT/WebVTT sidecar files and ASS scripts that libass burns
+into the picture.
+
+Two burned-in styles: "lower_third" (a phrase at a time, bottom centre, for landscape video) and
+"word_highlight" (two or three big words at a time with the spoken word coloured, for vertical
+video). User text is escaped for each format, so braces, backslashes and override tags in a script
+are shown as written and never interpreted.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from .styles import Style
+from .types import FrameSize, WordTiming
+
+CaptionStyle = Literal["lower_third", "word_highlight", "none"]
+
+# A cue ends at sentence punctuation, or when it reaches these limits (Netflix-like reading
+# comfort: about 42 characters a line, two lines at most, no longer than ~6 s on screen).
+MAX_CUE_CHARS = 84
+MAX_CUE_WORDS = 14
+MAX_CUE_S = 6.0
+MAX_PAUSE_S = 0.6  # a longer pause (a new sentence, the next scene) starts a new cue
+HIGHLIGHT_GROUP_WORDS = 3
+SENTENCE_END = (".", "!", "?", "…", "。", "！", "？", "؟")
+
+
+@dataclass(frozen=True)
+class Cue:
+    start_s: float
+    end_s: float
+    words: tuple[WordTiming, ...]
+
+    @property
+    def text(self) -> str:
+        return join_words(word.text for word in self.words)
+
+
+def join_words(words: Iterable[str]) -> str:
+    # CJK is written without spaces between words.
+    text = ""
+    for word in words:
+        if text and not (_is_cjk(text[-1]) and _is_cjk(word[:1])):
+            text += " "
+        text += word
+    return text
+
+
+def _is_cjk(char: str) -> bool:
+    return bool(char) and (0x3000 <= ord(char) <= 0x9FFF or 0xAC00 <= ord(char) <= 0xD7AF)
+
+
+def build_cues(words: Sequence[WordTiming], *, max_words: int = MAX_CUE_WORDS) -> list[Cue]:
+    """Group words (on one timeline, in order) into readable cues."""
+    cues: list[Cue] = []
+    current: list[WordTiming] = []
+    for word in words:
+        if current and _cue_is_full(current, word, max_words):
+            cues.append(_cue(current))
+            current = []
+        current.append(word)
+        if word.text.endswith(SENTENCE_END):
+            cues.append(_cue(current))
+            current = []
+    if current:
+        cues.append(_cue(current))
+    return cues
+
+
+def _cue_is_full(current: list[WordTiming], word: WordTiming, max_words: int) -> bool:
+    chars = len(join_words(w.text for w in [*current, word]))
+    return (
+        len(current) >= max_words
+        or chars > MAX_CUE_CHARS
+        or word.end_s - current[0].start_s > MAX_CUE_S
+        or word.start_s - current[-1].end_s > MAX_PAUSE_S
+    )
+
+
+def _cue(words: list[WordTiming]) -> Cue:
+    return Cue(start_s=words[0].start_s, end_s=words[-1].end_s, words=tuple(words))
+
+
+# --- Sidecar files -------------------------------------------------------------------------------
+
+
+def srt_text(cues: Sequence[Cue]) -> str:
+    blocks = []
+    for number, cue in enumerate(cues, start=1):
+        timing = f"{_clock(cue.start_s, ',')} --> {_clock(cue.end_s, ',')}"
+        blocks.append(f"{number}\n{timing}\n{_plain(cue.text)}\n")
+    return "\n".join(blocks)
+
+
+def vtt_text(cues: Sequence[Cue]) -> str:
+    blocks = ["WEBVTT\n"]
+    for cue in cues:
+        timing = f"{_clock(cue.start_s, '.')} --> {_clock(cue.end_s, '.')}"
+        # WebVTT cue text is markup: escape it; "-->" may not appear in a cue.
+        text = _plain(cue.text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        blocks.append(f"{timing}\n{text}\n")
+    return "\n".join(blocks)
+
+
+def write_sidecars(cues: Sequence[Cue], srt_path: Path, vtt_path: Path) -> None:
+    srt_path.write_text(srt_text(cues), encoding="utf-8")
+    vtt_path.write_text(vtt_text(cues), encoding="utf-8")
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _clock(seconds: float, separator: str) -> str:
+    millis = max(0, round(seconds * 1000))
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+# --- ASS for burning in --------------------------------------------------------------------------
+
+
+def ass_escape(text: str) -> str:
+    """Text shown literally by libass: no override blocks, no \\N or \\h escapes."""
+    # A word joiner after each backslash stops libass reading "\N", "\h", "\n" as escapes;
+    # braces are escaped with libass's "\{" and "\}" so no override block can start.
+    text = _plain(text).replace("\\", "\\\u2060")
+    return text.replace("{", "\\{").replace("}", "\\}")
+
+
+def ass_script(
+    words: Sequence[WordTiming],
+    *,
+    caption_style: CaptionStyle,
+    style: Style,
+    frame: FrameSize,
+    window: tuple[float, float],
+    watermark: str | None = None,
+) -> str:
+    """An ASS script for the part of the timeline in `window` (start_s, end_s), with times
+    relative to the window's start, as a segment of the video sees them."""
+    start_s, end_s = window
+    events = []
+    if caption_style == "lower_third":
+        for cue in build_cues(words):
+            events.append(("Caption", cue.start_s, cue.end_s, ass_escape(cue.text)))
+    elif caption_style == "word_highlight":
+        events.extend(_highlight_events(words, style))
+    if watermark:
+        events.append(("Watermark", start_s, end_s, ass_escape(watermark)))
+    lines = [_ass_header(style, frame)]
+    for name, event_start, event_end, text in events:
+        if event_end <= start_s or event_start >= end_s:
+            continue
+        local_start = max(0.0, event_start - start_s)
+        local_end = min(end_s, event_end) - start_s
+        lines.append(
+            f"Dialogue: 0,{_ass_clock(local_start)},{_ass_clock(local_end)},{name},,0,0,0,,{text}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _highlight_events(words: Sequence[WordTiming], style: Style):
+    """One event per spoken word: its group of words, with that word in the highlight colour."""
+    highlight = _ass_colour(style.caption_highlight)
+    for cue in build_cues(words, max_words=HIGHLIGHT_GROUP_WORDS):
+        group = cue.words
+        for position, word in enumerate(group):
+            # Shown until the next word starts, so the group never flickers off between words.
+            end_s = group[position + 1].start_s if position + 1 < len(group) else cue.end_s
+            parts = [
+                f"{{\\c{highlight}}}{ass_escape(w.text)}{{\\r}}"
+                if w is word
+                else ass_escape(w.text)
+                for w in group
+            ]
+            yield "Highlight", word.start_s, max(end_s, word.end_s), join_words(parts)
+
+
+def _ass_header(style: Style, frame: FrameSize) -> str:
+    text = _ass_colour(style.caption_text)
+    outline = _ass_colour(style.caption_outline)
+    box = _ass_colour(style.caption_outline, alpha=0x60)
+    short_side = min(frame.width, frame.height)
+    caption_size = round(short_side * 0.055)
+    highlight_size = round(short_side * 0.085)
+    margin = round(frame.height * 0.07)
+    # Encoding -1 lets libass pick each line's base direction, so Arabic and Hebrew captions run
+    # right to left (VSFilter's default would force left to right).
+    fields = (
+        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
+        "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
+        "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding"
+    )
+    side = round(frame.width * 0.08)
+    return "\n".join(
+        [
+            "[Script Info]",
+            "ScriptType: v4.00+",
+            f"PlayResX: {frame.width}",
+            f"PlayResY: {frame.height}",
+            "WrapStyle: 0",
+            "ScaledBorderAndShadow: yes",
+            "",
+            "[V4+ Styles]",
+            fields,
+            # Lower third: white on a translucent box, bottom centre (alignment 2).
+            f"Style: Caption,Noto Sans,{caption_size},{text},{text},{outline},{box},1,0,0,0,"
+            f"100,100,0,0,3,{max(2, caption_size // 6)},0,2,{side},{side},{margin},-1",
+            # Word highlight: big bold words with a thick outline, lower middle (alignment 2,
+            # raised to about a third from the bottom, above platform buttons).
+            f"Style: Highlight,Noto Sans,{highlight_size},{text},{text},{outline},{outline},"
+            f"1,0,0,0,100,100,0,0,1,{max(3, highlight_size // 10)},2,2,{side},{side},"
+            f"{round(frame.height * 0.28)},-1",
+            f"Style: Watermark,Noto Sans,{round(short_side * 0.03)},"
+            f"{_ass_colour('#ffffff', 0x70)},{text},{_ass_colour('#000000', 0x90)},{box},"
+            "1,0,0,0,100,100,0,0,1,1,0,9,"
+            f"{round(frame.width * 0.03)},{round(frame.width * 0.03)},"
+            f"{round(frame.height * 0.03)},1",
+            "",
+            "[Events]",
+            "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
+        ]
+    )
+
+
+def _ass_colour(hex_colour: str, alpha: int = 0) -> str:
+    value = hex_colour.lstrip("#")
+    red, green, blue = value[0:2], value[2:4], value[4:6]
+    return f"&H{alpha:02X}{blue}{green}{red}".upper()
+
+
+def _ass_clock(seconds: float) -> str:
+    centis = max(0, round(seconds * 100))
+    hours, centis = divmod(centis, 360_000)
+    minutes, centis = divmod(centis, 6000)
+    secs, centis = divmod(centis, 100)
+    return f"{hours}:{minutes:02d}:{secs:02d}.{centis:02d}"

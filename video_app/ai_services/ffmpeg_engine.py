@@ -1,0 +1,350 @@
+"""The FFmpeg render engine: each piece of the frame plan is one FFmpeg run (stills move with a
+gentle Ken Burns zoom or pan, clips are trimmed or looped and cropped to fill, captions are burned
+by libass), cached under a hash of everything that shapes its frames. Pieces are MPEG-TS files
+with identical encoder settings, so the final join copies them without re-encoding and muxes the
+soundtrack beside them. Editing one scene re-renders its segment and the two transitions touching
+it; everything else is reused.
+"""
+
+import functools
+import hashlib
+import json
+import math
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from django.conf import settings
+
+from .audio_mix import Soundtrack, VoicePlacement, render_soundtrack
+from .captions import ass_script
+from .errors import InvalidInput, RenderFailed
+from .ffmpeg import atomic_output, filter_path, probe, run_ffmpeg
+from .types import FrameSize
+from .video_editing import (
+    Piece,
+    ProgressCallback,
+    RenderResult,
+    Timeline,
+    frame_plan,
+    render_engines,
+)
+
+# Bump when the same inputs would now render different frames: old cached pieces stop matching.
+ENGINE_VERSION = 1
+# Stills are prepared this much larger than the frame so zooming and panning never upscale.
+OVERSCAN = 1.2
+ZOOM = 0.15
+PAN_ZOOM = 1.12
+CRF = 20
+COLOUR = "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p"
+
+
+def video_bitrate_kbps(frame: FrameSize, fps: int) -> int:
+    """Peak bitrate from YouTube's recommended upload settings (SDR), by resolution class."""
+    pixels = frame.width * frame.height
+    if pixels >= 3840 * 2160 * 0.9:
+        kbps = 40_000
+    elif pixels >= 2560 * 1440 * 0.9:
+        kbps = 16_000
+    elif pixels >= 1920 * 1080 * 0.9:
+        kbps = 8_000
+    elif pixels >= 1280 * 720 * 0.9:
+        kbps = 5_000
+    else:
+        kbps = 2_500
+    return kbps * 3 // 2 if fps > 30 else kbps
+
+
+def h264_args(timeline: Timeline) -> list[str]:
+    """Encoder settings shared by every piece (they must match for the copy-join to be valid):
+    H.264 High, 4:2:0, closed GOPs of half the frame rate, 2 B-frames, capped CRF, BT.709."""
+    kbps = video_bitrate_kbps(timeline.frame, timeline.fps)
+    return ["-c:v", "libx264", "-preset", timeline.x264_preset, "-profile:v", "high",
+            "-pix_fmt", "yuv420p", "-crf", str(CRF), "-maxrate", f"{kbps}k",
+            "-bufsize", f"{kbps * 2}k", "-g", str(max(1, timeline.fps // 2)), "-bf", "2",
+            "-x264-params", "open-gop=0", "-colorspace", "bt709", "-color_primaries", "bt709",
+            "-color_trc", "bt709", "-color_range", "tv"]  # fmt: skip
+
+
+@render_engines.register("ffmpeg")
+class FFmpegEngine:
+    name = "ffmpeg"
+
+    def __init__(self, *, cache_dir: Path | None = None, workers: int = 2):
+        self.cache_dir = Path(cache_dir or settings.RENDER_CACHE_DIR)
+        self.workers = workers
+
+    def render(
+        self, timeline: Timeline, out_path: Path, *, on_progress: ProgressCallback | None = None
+    ) -> RenderResult:
+        progress = _Progress(on_progress)
+        check_media(timeline)
+        plan = frame_plan(timeline)
+        with tempfile.TemporaryDirectory(prefix="render-") as work_dir:
+            work = Path(work_dir)
+            jobs = [(piece, self._prepare(timeline, piece, work)) for piece in plan]
+            missing = [(piece, job) for piece, job in jobs if not job.cached_path.exists()]
+            progress.expect(sum(piece.frames for piece, _ in missing))
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                # list(): re-raises the first failure here, after the other pieces finish.
+                list(pool.map(lambda item: self._render_piece(timeline, *item, progress), missing))
+            progress.report(0.93, "Mixing the soundtrack")
+            audio = work / "soundtrack.m4a"
+            render_soundtrack(_soundtrack(timeline), audio, timeout_s=120 + timeline.duration_s)
+            progress.report(0.97, "Joining the scenes")
+            _join(timeline, [job.cached_path for _, job in jobs], audio, out_path, work)
+        progress.report(1.0, "Done")
+        return RenderResult(
+            path=out_path,
+            duration_s=timeline.duration_s,
+            frames=timeline.total_frames,
+            pieces_rendered=len(missing),
+            pieces_reused=len(jobs) - len(missing),
+            cues=tuple(timeline.caption_cues()),
+        )
+
+    def _prepare(self, timeline: Timeline, piece: Piece, work: Path) -> "_Job":
+        """The piece's filter graph, its captions file and its cache path (from their hash)."""
+        inputs, graph = _piece_graph(timeline, piece)
+        ass = ass_script(
+            timeline.caption_words(),
+            caption_style=timeline.caption_style,
+            style=timeline.style,
+            frame=timeline.frame,
+            window=_window_s(timeline, piece),
+            watermark=timeline.watermark,
+        )
+        has_events = "\nDialogue:" in ass
+        key = _digest(
+            {
+                "engine": ENGINE_VERSION,
+                "graph": graph,
+                "inputs": [_input_signature(arg) for arg in inputs],
+                "ass": ass if has_events else "",
+                "encoder": h264_args(timeline),
+                "frames": piece.frames,
+            }
+        )
+        ass_path = work / f"{key}.ass"
+        if has_events:
+            ass_path.write_text(ass, encoding="utf-8")
+            graph += f",ass=filename={filter_path(ass_path)}"
+        return _Job(inputs, graph + "[out]", self.cache_dir / key[:2] / f"{key}.ts")
+
+    def _render_piece(self, timeline: Timeline, piece: Piece, job: "_Job", progress) -> None:
+        duration_s = piece.frames / timeline.fps
+        with atomic_output(job.cached_path) as partial:
+            run_ffmpeg(
+                [*job.inputs, "-filter_complex", job.graph, "-map", "[out]",
+                 *h264_args(timeline), "-an", "-frames:v", str(piece.frames),
+                 "-f", "mpegts", str(partial)],
+                description=_describe(piece),
+                timeout_s=60 + duration_s * 20,
+                duration_s=duration_s,
+                on_progress=lambda fraction: progress.piece(piece, fraction),
+            )  # fmt: skip
+        progress.piece(piece, 1.0)
+
+
+def _window_s(timeline: Timeline, piece: Piece) -> tuple[float, float]:
+    return piece.start_frame / timeline.fps, (piece.start_frame + piece.frames) / timeline.fps
+
+
+def check_media(timeline: Timeline) -> None:
+    """Fail fast, naming the scene, when a picture or clip cannot be decoded."""
+    for index, scene in enumerate(timeline.scenes, start=1):
+        try:
+            info = probe(scene.media.path, decode=True)
+        except InvalidInput as error:
+            raise InvalidInput(
+                f"Scene {index}: its {'clip' if scene.media.kind == 'video' else 'picture'} "
+                "cannot be read. Replace it and render again.",
+                detail=error.detail,
+            ) from error
+        if not info.has_video:
+            raise InvalidInput(f"Scene {index}: its media has no picture in it.")
+
+
+def _describe(piece: Piece) -> str:
+    if piece.kind == "segment":
+        return f"Rendering scene {piece.scene + 1}"
+    return f"Rendering the transition between scenes {piece.scene + 1} and {piece.scene + 2}"
+
+
+class _Job:
+    def __init__(self, inputs: list[str], graph: str, cached_path: Path):
+        self.inputs, self.graph, self.cached_path = inputs, graph, cached_path
+
+
+def _piece_graph(timeline: Timeline, piece: Piece) -> tuple[list[str], str]:
+    """FFmpeg inputs and a filter graph (without output label) drawing the piece's frames."""
+    if piece.kind == "segment":
+        return _scene_frames(timeline, piece.scene, piece.start_frame, piece.frames, 0)
+    first_inputs, first = _scene_frames(timeline, piece.scene, piece.start_frame, piece.frames, 0)
+    second_inputs, second = _scene_frames(
+        timeline, piece.scene + 1, piece.start_frame, piece.frames, 1
+    )
+    duration = piece.frames / timeline.fps
+    transition = "fade" if timeline.transition == "none" else timeline.transition
+    graph = (
+        f"{first}[a];{second}[b];"
+        f"[a][b]xfade=transition={transition}:duration={duration:.6f}:offset=0"
+    )
+    return first_inputs + second_inputs, graph
+
+
+def _scene_frames(timeline: Timeline, index: int, start_frame: int, frames: int, input_index: int):
+    """Frames [start_frame, start_frame + frames) of scene `index`'s picture, on the video's
+    clock, as BT.709 4:2:0; outside its own time the scene continues (stills keep moving, clips
+    keep playing)."""
+    scene = timeline.scenes[index]
+    scene_start = sum(timeline.scene_frames()[:index])
+    offset = start_frame - scene_start  # frames into the scene; negative during a fade-in
+    width, height, fps = timeline.frame.width, timeline.frame.height, timeline.fps
+    media = scene.media
+    if media.kind == "video":
+        return _clip_frames(timeline, index, offset, frames, input_index)
+    prepared = FrameSize(_even(width * OVERSCAN), _even(height * OVERSCAN))
+    cover = _cover(media.width, media.height, prepared, scene.focus)
+    zoom, x, y = _motion_expressions(
+        timeline.motion_of(index), offset, timeline.scene_frames()[index], scene.focus
+    )
+    chain = (
+        f"[{input_index}:v]{cover},{COLOUR},"
+        f"zoompan=z='{zoom}':x='{x}':y='{y}':d={frames}:s={width}x{height}:fps={fps},"
+        f"setsar=1,setpts=PTS-STARTPTS"
+    )
+    return ["-i", str(media.path)], chain
+
+
+def _clip_frames(timeline: Timeline, index: int, offset: int, frames: int, input_index: int):
+    scene = timeline.scenes[index]
+    media = scene.media
+    fps = timeline.fps
+    start_s = max(0, offset) / fps
+    needed_s = start_s + frames / fps
+    loop = ["-stream_loop", "-1"] if media.duration_s and media.duration_s < needed_s else []
+    if media.duration_s and start_s >= media.duration_s:
+        start_s %= media.duration_s  # looping clips carry on from the right place
+    hold = f",tpad=start={-offset}:start_mode=clone" if offset < 0 else ""
+    cover = _cover(media.width, media.height, timeline.frame, scene.focus)
+    chain = (
+        f"[{input_index}:v]fps={fps},{cover},{COLOUR},setsar=1{hold},"
+        f"trim=end_frame={frames},setpts=PTS-STARTPTS"
+    )
+    return [*loop, "-ss", f"{start_s:.3f}", "-i", str(media.path)], chain
+
+
+def _cover(width: int, height: int, frame: FrameSize, focus: tuple[float, float]) -> str:
+    """Scale to fill `frame`, then crop it, keeping the focus point in view."""
+    scale = max(frame.width / width, frame.height / height)
+    scaled_w, scaled_h = (
+        max(frame.width, math.ceil(width * scale)),
+        max(frame.height, math.ceil(height * scale)),
+    )
+    x = round((scaled_w - frame.width) * focus[0])
+    y = round((scaled_h - frame.height) * focus[1])
+    return f"scale={scaled_w}:{scaled_h}:flags=lanczos,crop={frame.width}:{frame.height}:{x}:{y}"
+
+
+def _motion_expressions(motion: str, offset: int, scene_frames: int, focus) -> tuple[str, ...]:
+    """zoompan z, x, y as functions of the output frame number `on` (continuous across pieces)."""
+    progress = f"clip((on+{offset})/{max(1, scene_frames - 1)},0,1)"
+    fx, fy = focus
+    centred_x = f"clip(iw*{fx:.4f}-iw/zoom/2,0,iw-iw/zoom)"
+    centred_y = f"clip(ih*{fy:.4f}-ih/zoom/2,0,ih-ih/zoom)"
+    if motion == "zoom_in":
+        return f"1+{ZOOM}*{progress}", centred_x, centred_y
+    if motion == "zoom_out":
+        return f"{1 + ZOOM}-{ZOOM}*{progress}", centred_x, centred_y
+    if motion == "pan_right":
+        return str(PAN_ZOOM), f"(iw-iw/zoom)*{progress}", centred_y
+    if motion == "pan_left":
+        return str(PAN_ZOOM), f"(iw-iw/zoom)*(1-{progress})", centred_y
+    return "1", "0", "0"
+
+
+def _soundtrack(timeline: Timeline) -> Soundtrack:
+    voices = tuple(
+        VoicePlacement(scene.speech.path, start_s + scene.speech_offset_s)
+        for start_s, scene in zip(timeline.scene_starts_s(), timeline.scenes, strict=True)
+        if scene.speech is not None and scene.speech.duration_s > 0
+    )
+    return Soundtrack(
+        voices=voices,
+        duration_s=timeline.duration_s,
+        music=timeline.music,
+        music_gain_db=timeline.music_gain_db,
+        loudness_lufs=timeline.loudness_lufs,
+    )
+
+
+def _join(timeline: Timeline, pieces: list[Path], audio: Path, out_path: Path, work: Path):
+    listing = work / "pieces.txt"
+    listing.write_text(
+        "".join("file '" + str(path).replace("'", "'\\''") + "'\n" for path in pieces)
+    )
+    with atomic_output(out_path) as partial:
+        run_ffmpeg(
+            ["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio),
+             "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-movflags", "+faststart",
+             "-t", f"{timeline.duration_s:.6f}", str(partial)],
+            description="Joining the scenes",
+            timeout_s=60 + timeline.duration_s,
+        )  # fmt: skip
+    if not out_path.exists() or out_path.stat().st_size == 0:
+        raise RenderFailed("Joining the scenes produced no video.")
+
+
+def _even(value: float) -> int:
+    return max(2, round(value / 2) * 2)
+
+
+def _digest(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _input_signature(arg: str) -> str:
+    """Input file paths stand for their content, so a replaced picture changes the key."""
+    path = Path(arg)
+    if path.is_absolute() and path.is_file():
+        stat = path.stat()
+        return _file_digest(str(path), stat.st_size, stat.st_mtime_ns)
+    return arg
+
+
+@functools.lru_cache(maxsize=1024)
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class _Progress:
+    """Thread-safe progress over the frames still to render (0 → 0.9), then the final steps."""
+
+    def __init__(self, callback: ProgressCallback | None):
+        self.callback = callback
+        self.total_frames = 0
+        self.done: dict[Piece, float] = {}
+        self.lock = threading.Lock()
+
+    def expect(self, frames: int) -> None:
+        self.total_frames = frames
+        self.report(0.0, "Rendering scenes")
+
+    def piece(self, piece: Piece, fraction: float) -> None:
+        if not self.total_frames:
+            return
+        with self.lock:
+            self.done[piece] = piece.frames * fraction
+            rendered = sum(self.done.values())
+        self.report(0.9 * rendered / self.total_frames, "Rendering scenes")
+
+    def report(self, fraction: float, message: str) -> None:
+        if self.callback:
+            self.callback(min(1.0, fraction), message)
