@@ -13,6 +13,10 @@ INSTALLED := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/videocreator
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
+# System packages the engine uses: fonts for every script in captions and pictures, and
+# espeak-ng as the last-resort voice. Installed with apt where possible (as root).
+SYSTEM_PACKAGES := fonts-dejavu-core fonts-noto-core fonts-noto-cjk fonts-symbola espeak-ng
+
 # Production settings with dummy secrets: what `check --deploy` inspects.
 PROD_CHECK_ENV := DJANGO_SETTINGS_MODULE=project_core.settings.prod DJANGO_READ_DOT_ENV_FILE=False \
 	DJANGO_SECRET_KEY=check-deploy-dummy-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
@@ -20,12 +24,13 @@ PROD_CHECK_ENV := DJANGO_SETTINGS_MODULE=project_core.settings.prod DJANGO_READ_
 	REDIS_URL=$(TEST_REDIS_URL)
 TEST_ENV := DJANGO_SETTINGS_MODULE=project_core.settings.test
 
-.PHONY: help install run test lint format check-deploy pytest pytest-stack clean
+.PHONY: help install system-deps run test bench lint format check-deploy pytest pytest-stack clean
 
 help:
 	@echo "make run    set up and start the product on http://127.0.0.1:$(PORT) (web + worker)"
 	@echo "make test   set up and run every check: ruff, check --deploy, migrations, pytest"
-	@echo "make lint | format | clean"
+	@echo "make bench  measure render and speech speed (results in var/bench/, see BENCHMARKS.md)"
+	@echo "make system-deps | lint | format | clean"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=...)")'
@@ -39,7 +44,25 @@ $(INSTALLED): requirements.txt requirements-dev.txt | $(BIN)/python
 
 install: $(INSTALLED)
 
+# STRICT=0 only reports what is missing (make run works without them, minus some scripts).
+STRICT ?= 1
+system-deps:
+	@missing=""; \
+	for package in $(SYSTEM_PACKAGES); do \
+		dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing system packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	elif [ "$(STRICT)" = 1 ]; then \
+		echo "Missing system packages:$$missing (e.g. sudo apt-get install$$missing)"; exit 1; \
+	else \
+		echo "Note: without$$missing some voices or scripts (CJK, emoji) are unavailable."; \
+	fi
+
 run: install
+	@$(MAKE) --no-print-directory system-deps STRICT=0
 	@for db in $$($(MANAGE) shell --verbosity 0 -c "from django.conf import settings; print(*settings.DATABASES)"); do \
 		$(MANAGE) migrate --noinput --verbosity 0 --database $$db || exit 1; \
 	done
@@ -75,7 +98,10 @@ pytest-stack: install
 		echo "== PostgreSQL or Redis not reachable: the production-stack pass did not run"; \
 	fi
 
-test: lint check-deploy pytest pytest-stack
+test: system-deps lint check-deploy pytest pytest-stack
+
+bench: install system-deps
+	$(MANAGE) bench_engine
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -164,21 +164,29 @@ def ass_script(
     return "\n".join(lines) + "\n"
 
 
-def _highlight_events(words: Sequence[WordTiming], style: Style):
-    """One event per spoken word: its group of words, with that word in the highlight colour."""
-    highlight = _ass_colour(style.caption_highlight)
+def highlight_moments(words: Sequence[WordTiming]):
+    """(start_s, end_s, group of words, index of the spoken one) for word-by-word captions.
+
+    A group stays on screen until its next word starts, so it never flickers off between words.
+    """
     for cue in build_cues(words, max_words=HIGHLIGHT_GROUP_WORDS):
         group = cue.words
         for position, word in enumerate(group):
-            # Shown until the next word starts, so the group never flickers off between words.
             end_s = group[position + 1].start_s if position + 1 < len(group) else cue.end_s
-            parts = [
-                f"{{\\c{highlight}}}{ass_escape(w.text)}{{\\r}}"
-                if w is word
-                else ass_escape(w.text)
-                for w in group
-            ]
-            yield "Highlight", word.start_s, max(end_s, word.end_s), join_words(parts)
+            yield word.start_s, max(end_s, word.end_s), group, position
+
+
+def _highlight_events(words: Sequence[WordTiming], style: Style):
+    """One event per spoken word: its group of words, with that word in the highlight colour."""
+    highlight = _ass_colour(style.caption_highlight)
+    for start_s, end_s, group, spoken in highlight_moments(words):
+        parts = [
+            f"{{\\c{highlight}}}{ass_escape(word.text)}{{\\r}}"
+            if index == spoken
+            else ass_escape(word.text)
+            for index, word in enumerate(group)
+        ]
+        yield "Highlight", start_s, end_s, join_words(parts)
 
 
 def _ass_header(style: Style, frame: FrameSize) -> str:
@@ -208,7 +216,7 @@ def _ass_header(style: Style, frame: FrameSize) -> str:
             "",
             "[V4+ Styles]",
             fields,
-            # Lower third: white on a translucent box, bottom centre (alignment 2).
+            # Lower third: white on a solid box (BorderStyle 3), bottom centre (alignment 2).
             f"Style: Caption,Noto Sans,{caption_size},{text},{text},{outline},{box},1,0,0,0,"
             f"100,100,0,0,3,{max(2, caption_size // 6)},0,2,{side},{side},{margin},-1",
             # Word highlight: big bold words with a thick outline, lower middle (alignment 2,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .audio_mix import Soundtrack, VoicePlacement, render_soundtrack
+from .audio_mix import Soundtrack, render_soundtrack
 from .captions import ass_script
 from .errors import InvalidInput, RenderFailed
 from .ffmpeg import atomic_output, filter_path, probe, run_ffmpeg
@@ -57,15 +57,26 @@ def video_bitrate_kbps(frame: FrameSize, fps: int) -> int:
     return kbps * 3 // 2 if fps > 30 else kbps
 
 
-def h264_args(timeline: Timeline) -> list[str]:
+def h264_args(
+    frame: FrameSize, fps: int, preset: str, *, peak_kbps: int | None = None
+) -> list[str]:
     """Encoder settings shared by every piece (they must match for the copy-join to be valid):
     H.264 High, 4:2:0, closed GOPs of half the frame rate, 2 B-frames, capped CRF, BT.709."""
-    kbps = video_bitrate_kbps(timeline.frame, timeline.fps)
-    return ["-c:v", "libx264", "-preset", timeline.x264_preset, "-profile:v", "high",
+    kbps = peak_kbps or video_bitrate_kbps(frame, fps)
+    return ["-c:v", "libx264", "-preset", preset, "-profile:v", "high",
             "-pix_fmt", "yuv420p", "-crf", str(CRF), "-maxrate", f"{kbps}k",
-            "-bufsize", f"{kbps * 2}k", "-g", str(max(1, timeline.fps // 2)), "-bf", "2",
+            "-bufsize", f"{kbps * 2}k", "-g", str(max(1, fps // 2)), "-bf", "2",
             "-x264-params", "open-gop=0", "-colorspace", "bt709", "-color_primaries", "bt709",
             "-color_trc", "bt709", "-color_range", "tv"]  # fmt: skip
+
+
+# MP4 as YouTube asks for uploads: the index ('moov') first so playback starts at once, and no
+# edit lists (B-frame delay is expressed with negative composition offsets instead).
+MP4_LAYOUT = ("-movflags", "+faststart+negative_cts_offsets", "-use_editlist", "0")
+
+
+def _timeline_h264_args(timeline: Timeline) -> list[str]:
+    return h264_args(timeline.frame, timeline.fps, timeline.x264_preset)
 
 
 @render_engines.register("ffmpeg")
@@ -123,7 +134,7 @@ class FFmpegEngine:
                 "graph": graph,
                 "inputs": [_input_signature(arg) for arg in inputs],
                 "ass": ass if has_events else "",
-                "encoder": h264_args(timeline),
+                "encoder": _timeline_h264_args(timeline),
                 "frames": piece.frames,
             }
         )
@@ -138,7 +149,7 @@ class FFmpegEngine:
         with atomic_output(job.cached_path) as partial:
             run_ffmpeg(
                 [*job.inputs, "-filter_complex", job.graph, "-map", "[out]",
-                 *h264_args(timeline), "-an", "-frames:v", str(piece.frames),
+                 *_timeline_h264_args(timeline), "-an", "-frames:v", str(piece.frames),
                  "-f", "mpegts", str(partial)],
                 description=_describe(piece),
                 timeout_s=60 + duration_s * 20,
@@ -267,13 +278,8 @@ def _motion_expressions(motion: str, offset: int, scene_frames: int, focus) -> t
 
 
 def _soundtrack(timeline: Timeline) -> Soundtrack:
-    voices = tuple(
-        VoicePlacement(scene.speech.path, start_s + scene.speech_offset_s)
-        for start_s, scene in zip(timeline.scene_starts_s(), timeline.scenes, strict=True)
-        if scene.speech is not None and scene.speech.duration_s > 0
-    )
     return Soundtrack(
-        voices=voices,
+        voices=tuple(timeline.voice_placements()),
         duration_s=timeline.duration_s,
         music=timeline.music,
         music_gain_db=timeline.music_gain_db,
@@ -289,7 +295,7 @@ def _join(timeline: Timeline, pieces: list[Path], audio: Path, out_path: Path, w
     with atomic_output(out_path) as partial:
         run_ffmpeg(
             ["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio),
-             "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-movflags", "+faststart",
+             "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", *MP4_LAYOUT,
              "-t", f"{timeline.duration_s:.6f}", str(partial)],
             description="Joining the scenes",
             timeout_s=60 + timeline.duration_s,

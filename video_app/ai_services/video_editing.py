@@ -8,11 +8,13 @@ between them, so that each piece can be rendered (and cached) on its own and the
 without re-encoding. Engines: "ffmpeg" (ffmpeg_engine, the default) and "moviepy" (the reference).
 """
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
+from .audio_mix import VoicePlacement
 from .captions import CaptionStyle, Cue, build_cues
 from .errors import InvalidInput
 from .registry import ProviderRegistry
@@ -113,6 +115,14 @@ class Timeline:
             )
         return words
 
+    def voice_placements(self) -> list[VoicePlacement]:
+        """Each voiceover and when, on the video's clock, it starts."""
+        return [
+            VoicePlacement(scene.speech.path, start_s + scene.speech_offset_s)
+            for start_s, scene in zip(self.scene_starts_s(), self.scenes, strict=True)
+            if scene.speech is not None and scene.speech.duration_s > 0
+        ]
+
     def caption_cues(self) -> list[Cue]:
         return build_cues(self.caption_words())
 
@@ -164,6 +174,7 @@ class RenderEngine(Protocol):
 
 
 render_engines: ProviderRegistry[RenderEngine] = ProviderRegistry("render", default="ffmpeg")
+ENGINE_MODULES = {"ffmpeg": "ffmpeg_engine", "moviepy": "moviepy_engine"}
 
 
 def render_timeline(
@@ -173,7 +184,7 @@ def render_timeline(
     engine: str | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> RenderResult:
-    # The engines register themselves on import.
-    from . import ffmpeg_engine, moviepy_engine  # noqa: F401
-
-    return render_engines.get(engine).render(timeline, out_path, on_progress=on_progress)
+    name = engine or render_engines.configured_name()
+    # Engines register themselves when imported; import only the one used (MoviePy is slow to load).
+    importlib.import_module(f"{__package__}.{ENGINE_MODULES.get(name, 'ffmpeg_engine')}")
+    return render_engines.get(name).render(timeline, out_path, on_progress=on_progress)

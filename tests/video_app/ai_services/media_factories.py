@@ -6,7 +6,12 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from video_app.ai_services.ffmpeg import run_ffmpeg
-from video_app.ai_services.types import MediaItem, Speech, WordTiming
+from video_app.ai_services.styles import get_style
+from video_app.ai_services.types import FrameSize, MediaItem, Speech, WordTiming
+from video_app.ai_services.video_editing import Timeline, TimelineScene
+
+COLOURS = ["#c0392b", "#2471a3", "#1e8449", "#7d3c98"]
+SMALL = FrameSize(640, 360)
 
 
 def still(path: Path, size=(768, 432), colour="#c0392b") -> MediaItem:
@@ -56,3 +61,14 @@ def music(path: Path, *, seconds: float) -> Path:
         description="test music", timeout_s=30,
     )  # fmt: skip
     return path
+
+
+def narrated_timeline(tmp_path, texts, *, frame=SMALL, **options):
+    scenes = []
+    for index, text in enumerate(texts):
+        picture = still(tmp_path / f"scene{index}.png", colour=COLOURS[index % 4])
+        speech = voice(tmp_path / f"voice{index}.wav", text, frequency=300 + 40 * index)
+        scenes.append(
+            TimelineScene(media=picture, duration_s=speech.duration_s + 0.8, speech=speech)
+        )
+    return Timeline(frame=frame, fps=24, scenes=tuple(scenes), style=get_style("modern"), **options)

@@ -1,32 +1,15 @@
 """The soundtrack: voices where the timeline puts them, music ducked beneath, loudness on target."""
 
-import av
 import numpy as np
 
 from tests.video_app.ai_services import media_factories as make
+from tests.video_app.ai_services.viewer import band_level_db, decoded_mono
 from video_app.ai_services.audio_mix import (
     Soundtrack,
     VoicePlacement,
     measure_loudness,
     render_soundtrack,
 )
-
-
-def decoded_mono(path):
-    with av.open(str(path)) as container:
-        stream = container.streams.audio[0]
-        rate = stream.codec_context.sample_rate
-        chunks = [frame.to_ndarray().mean(axis=0) for frame in container.decode(stream)]
-        return np.concatenate(chunks), rate
-
-
-def band_level_db(samples, rate, start_s, end_s, frequency):
-    """Level of one frequency over a stretch of audio (the music's tone, say)."""
-    window = samples[int(start_s * rate) : int(end_s * rate)]
-    spectrum = np.abs(np.fft.rfft(window * np.hanning(len(window))))
-    bins = np.fft.rfftfreq(len(window), 1 / rate)
-    near = (bins > frequency - 5) & (bins < frequency + 5)
-    return 20 * np.log10(spectrum[near].max() + 1e-9)
 
 
 def test_it_places_voices_at_their_times(tmp_path):

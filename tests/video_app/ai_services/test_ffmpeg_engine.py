@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from tests.video_app.ai_services import media_factories as make
+from tests.video_app.ai_services.media_factories import narrated_timeline
 from tests.video_app.ai_services.viewer import black_intervals, frame_at, frame_count, loudness
 from video_app.ai_services.errors import InvalidInput, RenderFailed
 from video_app.ai_services.ffmpeg import probe
@@ -15,24 +16,10 @@ from video_app.ai_services.styles import get_style
 from video_app.ai_services.types import FrameSize
 from video_app.ai_services.video_editing import Timeline, TimelineScene
 
-COLOURS = ["#c0392b", "#2471a3", "#1e8449", "#7d3c98"]
-SMALL = FrameSize(640, 360)
-
 
 @pytest.fixture
 def engine(tmp_path):
     return FFmpegEngine(cache_dir=tmp_path / "cache")
-
-
-def narrated_timeline(tmp_path, texts, *, frame=SMALL, **options):
-    scenes = []
-    for index, text in enumerate(texts):
-        picture = make.still(tmp_path / f"scene{index}.png", colour=COLOURS[index % 4])
-        speech = make.voice(tmp_path / f"voice{index}.wav", text, frequency=300 + 40 * index)
-        scenes.append(
-            TimelineScene(media=picture, duration_s=speech.duration_s + 0.8, speech=speech)
-        )
-    return Timeline(frame=frame, fps=24, scenes=tuple(scenes), style=get_style("modern"), **options)
 
 
 def test_it_renders_a_narrated_video_a_viewer_can_play(tmp_path, engine):

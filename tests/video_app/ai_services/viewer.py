@@ -41,3 +41,20 @@ def black_intervals(path: Path) -> list[tuple[float, float]]:
 
 def loudness(path: Path) -> dict:
     return measure_loudness(path)
+
+
+def decoded_mono(path):
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        rate = stream.codec_context.sample_rate
+        chunks = [frame.to_ndarray().mean(axis=0) for frame in container.decode(stream)]
+        return np.concatenate(chunks), rate
+
+
+def band_level_db(samples, rate, start_s, end_s, frequency):
+    """Level of one frequency over a stretch of audio (the music's tone, say)."""
+    window = samples[int(start_s * rate) : int(end_s * rate)]
+    spectrum = np.abs(np.fft.rfft(window * np.hanning(len(window))))
+    bins = np.fft.rfftfreq(len(window), 1 / rate)
+    near = (bins > frequency - 5) & (bins < frequency + 5)
+    return 20 * np.log10(spectrum[near].max() + 1e-9)

@@ -1,0 +1,282 @@
+"""`manage.py bench_engine` (what `make bench` runs): the engine's performance figures.
+
+On a fixed 8-scene, ~60 s, 1080p30 timeline with captions and music it measures the FFmpeg
+engine against the MoviePy engine and against the encode floor (FFmpeg encoding the same frames
+with the same settings and nothing else), the re-render after editing one scene, peak memory of
+2- and 10-minute renders, and text-to-speech speed. Results are printed as a Markdown table and
+saved under var/bench/ for BENCHMARKS.md.
+"""
+
+import dataclasses
+import json
+import os
+import platform
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from video_app.ai_services import tts
+from video_app.ai_services.ffmpeg import run_ffmpeg
+from video_app.ai_services.ffmpeg_engine import FFmpegEngine, h264_args
+from video_app.ai_services.media import MediaRequest, ProceduralMediaProvider
+from video_app.ai_services.moviepy_engine import MoviePyEngine
+from video_app.ai_services.styles import get_style
+from video_app.ai_services.types import FrameSize
+from video_app.ai_services.video_editing import Timeline, TimelineScene
+
+FRAME = FrameSize(1920, 1080)
+FPS = 30
+SCRIPT = (
+    "Coffee began as a wild shrub on the high plateaus of Ethiopia, centuries ago.",
+    "Legend says a goat herder noticed his animals dancing after eating its bright red berries.",
+    "By the fifteenth century, monks in Yemen brewed it to stay awake through long prayers.",
+    "Coffee houses soon spread to Cairo, Istanbul and Venice, buzzing with news and debate.",
+    "In London they were called penny universities, because a cup bought a lecture.",
+    "Today more than two billion cups are poured every single day around the world.",
+    "Brazil grows about a third of it, on farms larger than some small countries.",
+    "So next time you sip your morning cup, remember the dancing goats that started it all.",
+)
+KEYWORDS = (
+    ("Ethiopia", "coffee shrub"),
+    ("goat herder", "red berries"),
+    ("Yemen", "monks"),
+    ("coffee houses", "Venice"),
+    ("London", "penny universities"),
+    ("two billion cups",),
+    ("Brazil", "farms"),
+    ("morning cup", "dancing goats"),
+)
+TTS_PASSAGE = " ".join(SCRIPT * 2)
+
+
+class Command(BaseCommand):
+    help = "Measure render and speech speed and memory; print a Markdown table."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--skip-moviepy", action="store_true")
+        parser.add_argument("--long-minutes", type=float, default=10.0)
+
+    def handle(self, *args, **options):
+        out = Path(settings.DATA_DIR) / "bench"
+        out.mkdir(parents=True, exist_ok=True)
+        results: dict = {"machine": machine_facts()}
+        with tempfile.TemporaryDirectory(dir=out) as work_dir:
+            work = Path(work_dir)
+            results["tts"] = self.step("Text-to-speech", bench_tts, work)
+            timeline = self.step("Preparing the timeline", bench_timeline, work)
+            results.update(self.step("FFmpeg engine", bench_ffmpeg, timeline, work))
+            if not options["skip_moviepy"]:
+                results["moviepy"] = self.step("MoviePy engine", bench_moviepy, timeline, work)
+            results["memory"] = self.step(
+                "Memory", bench_memory, timeline, work, options["long_minutes"]
+            )
+        summary = summarise(results)
+        (out / "results.json").write_text(json.dumps(results, indent=2))
+        (out / "results.md").write_text(summary)
+        self.stdout.write(summary)
+
+    def step(self, label, function, *args):
+        self.stderr.write(f"{label}...")
+        started = time.perf_counter()
+        value = function(*args)
+        self.stderr.write(f"{label}: {time.perf_counter() - started:.1f} s")
+        return value
+
+
+def machine_facts() -> dict:
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def bench_tts(work: Path) -> dict:
+    voice = tts.default_voice_for("en")
+    tts.synthesize("Warming up the voice.", voice_id=voice.id, out_path=work / "warm.wav")
+    started = time.perf_counter()
+    speech = tts.synthesize(TTS_PASSAGE, voice_id=voice.id, out_path=work / "passage.wav")
+    elapsed = time.perf_counter() - started
+    return {
+        "voice": voice.id,
+        "audio_s": round(speech.duration_s, 2),
+        "wall_s": round(elapsed, 2),
+        "realtime_factor": round(speech.duration_s / elapsed, 1),
+    }
+
+
+def bench_timeline(work: Path) -> Timeline:
+    style = get_style("modern")
+    pictures = ProceduralMediaProvider()
+    prepared = FrameSize(round(FRAME.width * 1.2), round(FRAME.height * 1.2))
+    voice = tts.default_voice_for("en").id
+    scenes = []
+    for index, (sentence, keywords) in enumerate(zip(SCRIPT, KEYWORDS, strict=True)):
+        speech = tts.synthesize(sentence, voice_id=voice, out_path=work / f"voice{index}.wav")
+        picture = pictures.find(
+            MediaRequest(index, keywords, "", sentence, style, prepared), work / "media"
+        )
+        scenes.append(
+            TimelineScene(
+                media=picture, duration_s=max(7.5, speech.duration_s + 0.8), speech=speech
+            )
+        )
+    return Timeline(
+        frame=FRAME, fps=FPS, scenes=tuple(scenes), style=style, music=music(work, 60),
+        caption_style="lower_third",
+    )  # fmt: skip
+
+
+def music(work: Path, seconds: float) -> Path:
+    path = work / "music.m4a"
+    if not path.exists():
+        run_ffmpeg(
+            ["-f", "lavfi", "-i", f"sine=220:d={seconds}", "-f", "lavfi", "-i",
+             f"sine=330:d={seconds}", "-filter_complex", "amix=inputs=2,tremolo=f=0.5:d=0.4",
+             "-ac", "2", "-c:a", "aac", str(path)],
+            description="Making bench music", timeout_s=300,
+        )  # fmt: skip
+    return path
+
+
+def bench_ffmpeg(timeline: Timeline, work: Path) -> dict:
+    engine = FFmpegEngine(cache_dir=work / "cache")
+    started = time.perf_counter()
+    full = engine.render(timeline, work / "ffmpeg.mp4")
+    full_s = time.perf_counter() - started
+
+    floor_s = encode_floor(timeline, full.path, work)
+
+    edited = list(timeline.scenes)
+    edited[3] = dataclasses.replace(edited[3], motion="zoom_out", focus=(0.3, 0.5))
+    started = time.perf_counter()
+    rerender = engine.render(dataclasses.replace(timeline, scenes=tuple(edited)),
+                             work / "edited.mp4")  # fmt: skip
+    edit_s = time.perf_counter() - started
+    return {
+        "video_s": round(timeline.duration_s, 2),
+        "frames": timeline.total_frames,
+        "ffmpeg_s": round(full_s, 2),
+        "encode_floor_s": round(floor_s, 2),
+        "floor_ratio": round(full_s / floor_s, 2),
+        "edit_one_scene_s": round(edit_s, 2),
+        "edit_ratio": round(edit_s / full_s, 3),
+        "edit_pieces_rendered": rerender.pieces_rendered,
+    }
+
+
+def encode_floor(timeline: Timeline, rendered: Path, work: Path) -> float:
+    """Seconds FFmpeg takes to encode the same frames with the same settings, from raw frames
+    already decoded to disk (decoding is not timed)."""
+    raw = work / "frames.yuv"
+    run_ffmpeg(["-i", str(rendered), "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "yuv420p",
+                str(raw)], description="Decoding for the floor", timeout_s=1800)  # fmt: skip
+    started = time.perf_counter()
+    run_ffmpeg(
+        ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{FRAME.width}x{FRAME.height}",
+         "-framerate", str(FPS), "-i", str(raw),
+         *h264_args(timeline.frame, timeline.fps, timeline.x264_preset), "-an",
+         "-f", "mpegts", str(work / "floor.ts")],
+        description="Encode floor", timeout_s=1800,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - started
+    raw.unlink()
+    return elapsed
+
+
+def bench_moviepy(timeline: Timeline, work: Path) -> dict:
+    started = time.perf_counter()
+    MoviePyEngine().render(timeline, work / "moviepy.mp4")
+    return {"moviepy_s": round(time.perf_counter() - started, 2)}
+
+
+def bench_memory(timeline: Timeline, work: Path, long_minutes: float) -> dict:
+    """Peak memory (this process and its FFmpeg children together) of a 2-minute and a long
+    render. Scenes repeat but each is moved slightly so none is served from the cache."""
+    peaks = {}
+    for minutes in (2.0, long_minutes):
+        count = round(minutes * 60 / (timeline.duration_s / len(timeline.scenes)))
+        scenes = tuple(
+            dataclasses.replace(
+                timeline.scenes[i % len(timeline.scenes)], focus=(0.5, 0.4 + 0.2 * i / count)
+            )
+            for i in range(count)
+        )
+        long = dataclasses.replace(timeline, scenes=scenes)
+        with PeakMemory() as peak:
+            FFmpegEngine(cache_dir=work / f"cache-{minutes}").render(long, work / "long.mp4")
+        peaks[f"{minutes:g}_min"] = {"video_s": round(long.duration_s), "peak_mb": peak.mb}
+    return peaks
+
+
+class PeakMemory:
+    """Samples the resident memory of this process plus all its children every 50 ms."""
+
+    def __enter__(self):
+        self.mb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        me = psutil.Process()
+        while not self._stop.wait(0.05):
+            total = 0
+            for process in [me, *me.children(recursive=True)]:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    continue
+            self.mb = max(self.mb, round(total / 2**20))
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def summarise(results: dict) -> str:
+    machine = results["machine"]
+    rows = [
+        ("Text-to-speech, default voice",
+         f"{results['tts']['realtime_factor']}× real time "
+         f"({results['tts']['audio_s']} s of speech in {results['tts']['wall_s']} s)", "≥ 15×"),
+        ("FFmpeg engine, 8 scenes, 1080p30",
+         f"{results['ffmpeg_s']} s for {results['video_s']} s of video", ""),
+        ("Full render vs encode floor",
+         f"{results['floor_ratio']}× (floor {results['encode_floor_s']} s)", "≤ 1.3×"),
+        ("Re-render after editing one scene",
+         f"{results['edit_one_scene_s']} s = {results['edit_ratio'] * 100:.1f}% of full "
+         f"({results['edit_pieces_rendered']} pieces re-rendered)", "≤ 25%"),
+    ]  # fmt: skip
+    if "moviepy" in results:
+        speedup = results["moviepy"]["moviepy_s"] / results["ffmpeg_s"]
+        rows.append(("FFmpeg vs MoviePy engine",
+                     f"{speedup:.1f}× faster (MoviePy {results['moviepy']['moviepy_s']} s)",
+                     "≥ 12×"))  # fmt: skip
+    for label, figures in results["memory"].items():
+        rows.append((f"Peak memory, {label.replace('_', ' ')} render ({figures['video_s']} s)",
+                     f"{figures['peak_mb']} MB", "≤ 400 MB"))  # fmt: skip
+    lines = [
+        f"Measured {machine['date']} on {machine['cpu']}, {machine['cores']} cores, "
+        f"{machine['memory_gib']} GiB, Python {machine['python']}.",
+        "",
+        "| measure | result | target |",
+        "| --- | --- | --- |",
+        *[f"| {label} | {result} | {target} |" for label, result, target in rows],
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,119 @@
+"""`manage.py make_video`: the whole pipeline from the command line, with no web server.
+
+Progress bars go to stderr; the last lines on stdout are the exported files, one path a line, so
+scripts can read them. Any failure ends with a plain message and a non-zero exit status.
+"""
+
+import sys
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from video_app.ai_services import tts
+from video_app.ai_services.errors import EngineError
+from video_app.ai_services.platform_export import PLATFORM_SPECS
+from video_app.ai_services.styles import STYLES
+from video_app.ai_services.text_generation import TEMPLATES
+from video_app.services.production import STEPS, ProductionRequest, produce_video
+
+
+class Command(BaseCommand):
+    help = "Make a narrated video from a topic or a script file, offline."
+
+    def add_arguments(self, parser):
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument("--topic", help="what the video is about; a script is written for it")
+        source.add_argument("--script-file", type=Path, help="a script you wrote (UTF-8 text)")
+        source.add_argument("--list-voices", action="store_true", help="show installed voices")
+        parser.add_argument("--description", default="", help="key points for the script")
+        parser.add_argument("--platform", dest="platforms", action="extend", nargs="+",
+                            choices=sorted(PLATFORM_SPECS), help="default: youtube")  # fmt: skip
+        parser.add_argument("--voice", help="a voice id from --list-voices")
+        parser.add_argument("--speed", type=float, default=1.0, help="speech speed, 0.5 to 2")
+        parser.add_argument("--style", default="modern", choices=sorted(STYLES))
+        parser.add_argument("--template", default="explainer", choices=TEMPLATES)
+        parser.add_argument("--language", default="en", help="language of the script, e.g. en, es")
+        parser.add_argument("--tone", default="friendly")
+        parser.add_argument("--music", type=Path, help="background music, ducked under the voice")
+        parser.add_argument("--watermark", help="text shown in a corner of the video")
+        parser.add_argument("--no-title-card", action="store_true")
+        parser.add_argument(
+            "--trim", action="store_true", help="cut over-long videos at a platform's limit"
+        )
+        parser.add_argument("--engine", choices=["ffmpeg", "moviepy"])
+        parser.add_argument("--out", type=Path, default=Path("videos"), help="output folder")
+
+    def handle(self, *args, **options):
+        if options["list_voices"]:
+            for voice in tts.available_voices():
+                self.stdout.write(f"{voice.id}\t{voice.label}")
+            return
+        request = ProductionRequest(
+            topic=options["topic"] or "",
+            script_text=self._read_script(options["script_file"]),
+            description=options["description"],
+            platforms=tuple(dict.fromkeys(options["platforms"] or ["youtube"])),
+            voice_id=options["voice"],
+            speed=options["speed"],
+            style=options["style"],
+            language=options["language"],
+            tone=options["tone"],
+            template=options["template"],
+            music=self._existing(options["music"], "music"),
+            watermark=options["watermark"],
+            title_card=not options["no_title_card"],
+            trim=options["trim"],
+            engine=options["engine"],
+        )
+        bars = _ProgressBars(sys.stderr)
+        work_root = Path(settings.DATA_DIR) / "cli-work"
+        work_root.mkdir(parents=True, exist_ok=True)
+        try:
+            with tempfile.TemporaryDirectory(dir=work_root) as work_dir:
+                result = produce_video(
+                    request, options["out"], work_dir=Path(work_dir), on_progress=bars.update
+                )
+        except EngineError as error:
+            raise CommandError(error.message) from error
+        finally:
+            bars.close()
+        for export in result.exports.values():
+            self.stdout.write(str(export.path.resolve()))
+
+    def _read_script(self, path: Path | None) -> str:
+        if path is None:
+            return ""
+        try:
+            return self._existing(path, "script file").read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise CommandError(f"{path} is not UTF-8 text.") from error
+
+    def _existing(self, path: Path | None, what: str) -> Path | None:
+        if path is not None and not path.is_file():
+            raise CommandError(f"The {what} {path} does not exist.")
+        return path
+
+
+class _ProgressBars:
+    """One bar per pipeline step, filled as that step reports."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.bars: dict[str, tqdm] = {}
+
+    def update(self, step: str, fraction: float, message: str) -> None:
+        bar = self.bars.get(step)
+        if bar is None:
+            position = STEPS.index(step) if step in STEPS else len(self.bars)
+            bar = tqdm(total=100, desc=f"{step:>7}", file=self.stream, position=position,
+                       bar_format="{desc} {bar} {percentage:3.0f}% {postfix}")  # fmt: skip
+            self.bars[step] = bar
+        bar.n = round(fraction * 100)
+        bar.set_postfix_str(message[:60], refresh=True)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
