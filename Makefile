@@ -86,12 +86,13 @@ pytest: install
 	@echo "== pytest: embedded default (SQLite, filesystem broker, SQLite channel layer)"
 	$(TEST_ENV) $(BIN)/pytest
 
-# The same suite against PostgreSQL and Redis. Skipped with a notice where they do not answer,
+# The same suite against PostgreSQL and Redis (less the engine's tests, which use neither). Skipped with a notice where they do not answer,
 # except in CI (CI=true), where their absence is a failure.
 pytest-stack: install
 	@if DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m tests.stack; then \
 		echo "== pytest: production stack (PostgreSQL $(TEST_DATABASE_URL), Redis $(TEST_REDIS_URL))"; \
-		$(TEST_ENV) DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest; \
+		$(TEST_ENV) DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+			$(BIN)/pytest -m "not engine"; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL and Redis are required in CI"; exit 1; \
 	else \

@@ -22,6 +22,16 @@ from project_core.celery import app as celery_app
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 PASSWORD = "correct-horse-battery-staple"
+# Tests of the video engine use neither the database nor Redis: the production-stack pass of
+# `make test` leaves them out (-m "not engine") instead of running them a second time.
+ENGINE_TESTS = ("tests/video_app/ai_services/", "tests/video_app/services/test_production.py",
+                "tests/video_app/test_make_video.py")  # fmt: skip
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if str(Path(item.path).relative_to(BASE_DIR)).startswith(ENGINE_TESTS):
+            item.add_marker(pytest.mark.engine)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from .ffmpeg import atomic_output, run_ffmpeg
 SAMPLE_RATE = 48_000
 AUDIO_BITRATE = "384k"
 TRUE_PEAK_DB = -1.5
-LOUDNESS_RANGE = 11
+SILENCE_LUFS = -70.0  # ebur128's absolute gate: anything quieter measures as silence
 
 
 @dataclass(frozen=True)
@@ -57,40 +57,43 @@ def render_soundtrack(soundtrack: Soundtrack, out_path: Path, *, timeout_s: floa
 
 
 def _mix_graph(soundtrack: Soundtrack) -> tuple[list[str], str]:
-    """FFmpeg inputs and a graph ending in [mix]: voices on the timeline, music ducked beneath."""
+    """FFmpeg inputs and a graph ending in [mix]: voices on the timeline, music ducked beneath.
+
+    Every branch is padded and trimmed to the video's length before it is mixed, so no mixer
+    has to decide when the mix ends (amix ending on a short input cut soundtracks in half).
+    """
     duration = f"{soundtrack.duration_s:.6f}"
+    exact_length = f"apad=whole_dur={duration},atrim=0:{duration}"
+    stereo = f"aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
     inputs: list[str] = []
     chains: list[str] = []
-    labels: list[str] = []
     for index, voice in enumerate(soundtrack.voices):
         inputs += ["-i", str(voice.path)]
         delay_ms = round(voice.start_s * 1000)
         chains.append(
-            f"[{index}:a]aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
-            f"adelay=delays={delay_ms}:all=1[v{index}]"
+            f"[{index}:a]{stereo},adelay=delays={delay_ms}:all=1,{exact_length}[v{index}]"
         )
-        labels.append(f"[v{index}]")
-    # A silent bed as long as the video, so the mix has the right length even without voices.
-    inputs += ["-f", "lavfi", "-t", duration,
-               "-i", f"anullsrc=channel_layout=stereo:sample_rate={SAMPLE_RATE}"]  # fmt: skip
-    labels.append(f"[{len(soundtrack.voices)}:a]")
-    chains.append(
-        f"{''.join(labels)}amix=inputs={len(labels)}:normalize=0:duration=longest,"
-        f"atrim=0:{duration}[voice]"
-    )
+    if not soundtrack.voices:
+        inputs += ["-f", "lavfi", "-i", f"anullsrc=channel_layout=stereo:sample_rate={SAMPLE_RATE}"]
+        chains.append(f"[0:a]{exact_length}[voice]")
+    elif len(soundtrack.voices) == 1:
+        chains.append("[v0]anull[voice]")
+    else:
+        labels = "".join(f"[v{index}]" for index in range(len(soundtrack.voices)))
+        chains.append(f"{labels}amix=inputs={len(soundtrack.voices)}:normalize=0[voice]")
     if soundtrack.music is None:
         chains.append("[voice]anull[mix]")
         return inputs, ";".join(chains)
-    music_index = len(soundtrack.voices) + 1
+    music_index = max(1, len(soundtrack.voices))
     inputs += ["-stream_loop", "-1", "-i", str(soundtrack.music)]
     chains += [
         "[voice]asplit=2[voice_mix][voice_key]",
-        f"[{music_index}:a]aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
-        f"atrim=0:{duration},volume={soundtrack.music_gain_db}dB,"
+        f"[{music_index}:a]{stereo},{exact_length},volume={soundtrack.music_gain_db}dB,"
         f"afade=t=out:st={max(0.0, soundtrack.duration_s - 2):.3f}:d=2[music]",
         # Duck the music about 10 dB while someone speaks, recovering between sentences.
-        "[music][voice_key]sidechaincompress=threshold=0.015:ratio=6:attack=15:release=350[ducked]",
-        "[voice_mix][ducked]amix=inputs=2:normalize=0:duration=first[mix]",
+        "[music][voice_key]sidechaincompress=threshold=0.008:ratio=12:attack=15:release=350"
+        "[ducked]",
+        "[voice_mix][ducked]amix=inputs=2:normalize=0[mix]",
     ]
     return inputs, ";".join(chains)
 
@@ -105,19 +108,20 @@ def _normalising_gain_db(inputs, graph, soundtrack: Soundtrack, *, timeout_s: fl
         loglevel="info",
     )  # fmt: skip
     integrated = _integrated_loudness(log)
-    if integrated is None or integrated < -70:
+    if integrated is None:
         # Silence (no voice, no music) stays silence rather than being amplified noise.
         return 0.0
     return soundtrack.loudness_lufs - integrated
 
 
 def _integrated_loudness(log: str) -> float | None:
+    """The integrated loudness ebur128 reported, or None for silence (nothing above its gate)."""
     # ebur128's summary: "Integrated loudness:\n    I:         -23.0 LUFS"
     match = re.search(r"Integrated loudness:\s*I:\s*(-?[\d.]+|-inf) LUFS", log)
     if not match:
         raise RenderFailed("Measuring loudness failed.", detail=log[-2000:])
     value = match.group(1)
-    return None if value == "-inf" else float(value)
+    return None if value == "-inf" or float(value) <= SILENCE_LUFS else float(value)
 
 
 def measure_loudness(path: Path, *, timeout_s: float = 120) -> dict:

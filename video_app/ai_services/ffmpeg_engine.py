@@ -38,6 +38,8 @@ OVERSCAN = 1.2
 ZOOM = 0.15
 PAN_ZOOM = 1.12
 CRF = 20
+# Larger pictures are refused rather than scaled: decoding one costs seconds and gigabytes.
+MAX_PICTURE_PIXELS = 50_000_000
 COLOUR = "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p"
 
 
@@ -164,18 +166,33 @@ def _window_s(timeline: Timeline, piece: Piece) -> tuple[float, float]:
 
 
 def check_media(timeline: Timeline) -> None:
-    """Fail fast, naming the scene, when a picture or clip cannot be decoded."""
+    """Fail fast, naming the scene, on a picture, clip or voice that cannot be used."""
     for index, scene in enumerate(timeline.scenes, start=1):
-        try:
-            info = probe(scene.media.path, decode=True)
-        except InvalidInput as error:
-            raise InvalidInput(
-                f"Scene {index}: its {'clip' if scene.media.kind == 'video' else 'picture'} "
-                "cannot be read. Replace it and render again.",
-                detail=error.detail,
-            ) from error
+        what = "clip" if scene.media.kind == "video" else "picture"
+        info = _probe_for_scene(scene.media.path, index, what, decode=True)
         if not info.has_video:
-            raise InvalidInput(f"Scene {index}: its media has no picture in it.")
+            raise InvalidInput(f"Scene {index}: its {what} has no picture in it.")
+        if info.width * info.height > MAX_PICTURE_PIXELS:
+            raise InvalidInput(
+                f"Scene {index}: its {what} is {info.width}×{info.height} pixels; up to "
+                f"{MAX_PICTURE_PIXELS // 1_000_000} megapixels are accepted. Use a smaller one."
+            )
+        if scene.speech is not None:
+            voice = _probe_for_scene(scene.speech.path, index, "voiceover")
+            if not voice.has_audio or voice.duration_s <= 0:
+                raise InvalidInput(
+                    f"Scene {index}: its voiceover is empty. Generate the voice again."
+                )
+
+
+def _probe_for_scene(path: Path, index: int, what: str, *, decode: bool = False):
+    try:
+        return probe(path, decode=decode)
+    except InvalidInput as error:
+        raise InvalidInput(
+            f"Scene {index}: its {what} cannot be read. Replace it and render again.",
+            detail=error.detail,
+        ) from error
 
 
 def _describe(piece: Piece) -> str:

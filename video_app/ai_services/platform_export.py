@@ -183,18 +183,28 @@ class _Source:
         info = probe(path)
         if not info.has_video or info.duration_s <= 0:
             raise InvalidInput(f"{path.name} is not a video, so it cannot be exported.")
-        for spec in specs:
-            if _is_too_long(info, spec) and not trim:
-                raise InvalidInput(
-                    f"This video is {_clock(info.duration_s - LENGTH_TOLERANCE_S)} long; "
-                    f"{spec.label} accepts at most {_clock(spec.max_duration_s)}. "
-                    "Shorten the script or export with trimming."
-                )
+        if not trim:
+            check_length(info.duration_s, specs)
         integrated = measure_loudness(path)["integrated_lufs"] if info.has_audio else None
         master_frame = FrameSize(info.width, info.height)
         reframes = any(not _same_shape(master_frame, spec.frame) for spec in specs)
         track = tuple(video_focus_track(path)) if reframes else ()
         return cls(path, info, integrated, track)
+
+
+def check_length(
+    duration_s: float, specs: Sequence[PlatformSpec], *, approximate: bool = False
+) -> None:
+    """InvalidInput, in words a creator understands, if a platform does not accept the length."""
+    for spec in specs:
+        if duration_s > spec.max_duration_s + LENGTH_TOLERANCE_S:
+            length = _clock(duration_s - LENGTH_TOLERANCE_S)
+            raise InvalidInput(
+                (f"This video would be about {length} long; " if approximate
+                 else f"This video is {length} long; ")
+                + f"{spec.label} accepts at most {_clock(spec.max_duration_s)}. "
+                "Shorten the script or export with trimming."
+            )  # fmt: skip
 
 
 def _export(

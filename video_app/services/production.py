@@ -8,6 +8,7 @@ on it); each platform's file is then conformed from the master of its aspect.
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from video_app.ai_services.media import MediaRequest, find_media, render_card
 from video_app.ai_services.platform_export import (
     ExportResult,
     PlatformSpec,
+    check_length,
     export_for_platform,
     get_platform,
 )
@@ -42,6 +44,8 @@ MIN_SCENE_S = 2.0
 TITLE_CARD_S = 2.5
 OUTRO_CARD_S = 3.0
 OVERSCAN = 1.2  # generated pictures leave room for the Ken Burns motion
+DIRECTION = re.compile(r"\[[^\]]*\]")  # a [visual direction] in a script
+ESTIMATE_MARGIN = 1.3  # how far a spoken-length estimate may be off the real voice
 
 # What a template changes in the render until templates become editable data.
 TEMPLATE_LOOKS = {
@@ -61,7 +65,7 @@ Progress = Callable[[str, float, str], None]
 @dataclass(frozen=True)
 class ProductionRequest:
     topic: str = ""
-    script_text: str = ""
+    script_text: str | None = None  # the creator's own script; None: write one from the topic
     description: str = ""
     platforms: tuple[str, ...] = ("youtube",)
     voice_id: str | None = None
@@ -95,7 +99,7 @@ def produce_video(
     on_progress: Progress | None = None,
 ) -> ProductionResult:
     report = on_progress or (lambda step, fraction, message: None)
-    if not (request.topic.strip() or request.script_text.strip()):
+    if request.script_text is None and not request.topic.strip():
         raise InvalidInput("Give a topic or a script to make a video from.")
     specs = [get_platform(name) for name in request.platforms]
     style = get_style(request.style)
@@ -106,6 +110,9 @@ def produce_video(
 
     report("scenes", 0.0, "Splitting the script into scenes")
     scenes = process_script(script_text, language=request.language, platform=specs[0].name)
+    scenes = fit_scenes_to_platforms(
+        scenes, specs, trim=request.trim, title_card=request.title_card
+    )
     report("scenes", 1.0, f"{len(scenes)} scenes")
 
     speeches = voice_scenes(scenes, request, work_dir / "voice", report)
@@ -118,6 +125,9 @@ def produce_video(
         timeline = build_timeline(
             scenes, speeches, media, request, style, master_spec, title, work_dir
         )
+        if not request.trim:
+            # Exact now that every voice is known: refuse before spending time on the render.
+            check_length(timeline.duration_s, aspect_specs)
         # Exports are named after the master: "<title>.<platform>.mp4".
         master_path = work_dir / "masters" / aspect.replace(":", "x") / f"{slug}.mp4"
         result.masters[aspect] = render_timeline(
@@ -139,10 +149,30 @@ def produce_video(
     return result
 
 
+def fit_scenes_to_platforms(
+    scenes: list[ProcessedScene], specs: list[PlatformSpec], *, trim: bool, title_card: bool
+) -> list[ProcessedScene]:
+    """Before any voice is made: refuse a script clearly too long for a platform, or, when
+    trimming, drop the scenes that would fall past the cut anyway."""
+    limit_s = min(spec.max_duration_s for spec in specs)
+    elapsed_s = (TITLE_CARD_S if title_card else 0.0) + OUTRO_CARD_S
+    kept = []
+    for scene in scenes:
+        if trim and elapsed_s > limit_s * ESTIMATE_MARGIN:
+            break
+        kept.append(scene)
+        elapsed_s += max(MIN_SCENE_S, LEAD_S + scene.estimated_duration_s + TAIL_S)
+    if not trim:
+        # Spoken-length estimates can be generous; only refuse what is over even when shortened.
+        check_length(elapsed_s / ESTIMATE_MARGIN, specs, approximate=True)
+    return kept
+
+
 def _script(request: ProductionRequest) -> tuple[str, str]:
-    if request.script_text.strip():
-        first_line = request.script_text.strip().splitlines()[0]
-        return (request.topic.strip() or first_line[:80]), request.script_text
+    if request.script_text is not None:
+        # Blank scripts are refused, with the reason, when they are split into scenes.
+        lines = DIRECTION.sub("", request.script_text).strip().splitlines()
+        return (request.topic.strip() or (lines[0][:80] if lines else "")), request.script_text
     draft = write_script(
         ScriptRequest(
             topic=request.topic,

@@ -28,6 +28,25 @@ def test_it_places_voices_at_their_times(tmp_path):
     assert np.abs(samples[int(1.6 * rate) : int(2.2 * rate)]).max() > 0.02
 
 
+def test_it_lasts_as_long_as_the_video_every_time(tmp_path):
+    # A mixer once ended the mix with its shortest input, now and then: render a few times.
+    voice = make.voice(tmp_path / "v.wav", "short", frequency=440)
+    music = make.music(tmp_path / "m.wav", seconds=2.0)
+
+    lengths = set()
+    for attempt in range(5):
+        out = tmp_path / f"track{attempt}.m4a"
+        render_soundtrack(
+            Soundtrack(voices=(VoicePlacement(voice.path, 0.5),), duration_s=5.0, music=music),
+            out,
+            timeout_s=60,
+        )
+        samples, rate = decoded_mono(out)
+        lengths.add(round(len(samples) / rate, 1))
+
+    assert lengths == {5.0}
+
+
 def test_it_ducks_the_music_while_someone_speaks(tmp_path):
     voice = make.voice(tmp_path / "v.wav", "a b c d e", frequency=660)  # 2 s of voice
     music = make.music(tmp_path / "m.wav", seconds=6.0)
@@ -48,7 +67,7 @@ def test_it_ducks_the_music_while_someone_speaks(tmp_path):
     samples, rate = decoded_mono(out)
     under_voice = band_level_db(samples, rate, 1.8, 2.8, 220)
     alone = band_level_db(samples, rate, 4.0, 5.0, 220)
-    assert alone - under_voice > 4  # the music dips by several dB under the voice
+    assert alone - under_voice > 8  # the music dips by about 10 dB under the voice
 
 
 def test_it_normalises_a_quiet_voice_to_the_web_loudness_target(tmp_path):

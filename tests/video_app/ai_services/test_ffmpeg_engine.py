@@ -151,3 +151,40 @@ def test_it_reports_a_failed_encode_and_leaves_no_partial_file(tmp_path, engine)
 
     assert not (tmp_path / "out.mp4").exists()
     assert [p for p in Path(tmp_path).rglob("*partial*")] == []
+
+
+def test_it_refuses_a_picture_too_large_to_decode_safely(tmp_path, engine, monkeypatch):
+    monkeypatch.setattr("video_app.ai_services.ffmpeg_engine.MAX_PICTURE_PIXELS", 500_000)
+    video = narrated_timeline(tmp_path, ["A normal picture.", "A huge picture."])
+    huge = make.still(tmp_path / "huge.png", size=(1200, 1000))
+    scenes = (video.scenes[0], dataclasses.replace(video.scenes[1], media=huge))
+
+    with pytest.raises(InvalidInput, match="Scene 2: its picture is 1200×1000 pixels"):
+        engine.render(dataclasses.replace(video, scenes=scenes), tmp_path / "out.mp4")
+
+
+def test_it_names_a_scene_whose_voiceover_is_empty(tmp_path, engine):
+    video = narrated_timeline(tmp_path, ["Fine.", "Empty voice."])
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    broken_speech = dataclasses.replace(video.scenes[1].speech, path=empty)
+    scenes = (video.scenes[0], dataclasses.replace(video.scenes[1], speech=broken_speech))
+
+    with pytest.raises(InvalidInput, match="Scene 2: its voiceover cannot be read"):
+        engine.render(dataclasses.replace(video, scenes=scenes), tmp_path / "out.mp4")
+
+
+def test_it_renders_a_silent_voiceover_as_silence(tmp_path, engine):
+    video = narrated_timeline(tmp_path, ["Quiet please."], loudness_lufs=-14.0)
+    silent = tmp_path / "silent.wav"
+    make.run_ffmpeg(
+        ["-f", "lavfi", "-i", "anullsrc=r=22050:cl=mono", "-t", "1.2", str(silent)],
+        description="silence", timeout_s=30,
+    )  # fmt: skip
+    quiet = dataclasses.replace(video.scenes[0].speech, path=silent)
+    scenes = (dataclasses.replace(video.scenes[0], speech=quiet),)
+
+    result = engine.render(dataclasses.replace(video, scenes=scenes), tmp_path / "quiet.mp4")
+
+    assert abs(probe(result.path).duration_s - video.duration_s) <= 0.1
+    assert loudness(result.path)["integrated_lufs"] is None  # silence stays silence

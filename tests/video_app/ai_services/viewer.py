@@ -44,11 +44,12 @@ def loudness(path: Path) -> dict:
 
 
 def decoded_mono(path):
+    """The audio as one channel of floats, and its sample rate (read from the decoded frames:
+    the stream header does not always carry it)."""
     with av.open(str(path)) as container:
-        stream = container.streams.audio[0]
-        rate = stream.codec_context.sample_rate
-        chunks = [frame.to_ndarray().mean(axis=0) for frame in container.decode(stream)]
-        return np.concatenate(chunks), rate
+        frames = list(container.decode(container.streams.audio[0]))
+    samples = np.concatenate([frame.to_ndarray().mean(axis=0) for frame in frames])
+    return samples, frames[0].sample_rate
 
 
 def band_level_db(samples, rate, start_s, end_s, frequency):

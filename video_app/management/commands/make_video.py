@@ -83,9 +83,9 @@ class Command(BaseCommand):
         for export in result.exports.values():
             self.stdout.write(str(export.path.resolve()))
 
-    def _read_script(self, path: Path | None) -> str:
+    def _read_script(self, path: Path | None) -> str | None:
         if path is None:
-            return ""
+            return None
         try:
             return self._existing(path, "script file").read_text(encoding="utf-8")
         except UnicodeDecodeError as error:
@@ -98,13 +98,22 @@ class Command(BaseCommand):
 
 
 class _ProgressBars:
-    """One bar per pipeline step, filled as that step reports."""
+    """One bar per pipeline step on a terminal; elsewhere (logs, CI) a line per quarter done."""
 
     def __init__(self, stream):
         self.stream = stream
+        self.interactive = stream.isatty()
         self.bars: dict[str, tqdm] = {}
+        self.quarters: dict[str, int] = {}
 
     def update(self, step: str, fraction: float, message: str) -> None:
+        if not self.interactive:
+            quarter = int(fraction * 4)
+            if self.quarters.get(step, -1) < quarter:
+                self.quarters[step] = quarter
+                self.stream.write(f"{step:>7} {fraction:4.0%}  {message}\n")
+                self.stream.flush()
+            return
         bar = self.bars.get(step)
         if bar is None:
             position = STEPS.index(step) if step in STEPS else len(self.bars)
