@@ -11,8 +11,9 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 # Email: printed to the console of the web process and the worker
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
-# Debug toolbar, in development only
-INSTALLED_APPS = [*INSTALLED_APPS, "debug_toolbar"]
+# Daphne's ASGI runserver (HTTP and WebSockets) first, and the debug toolbar: development only.
+# Production serves through gunicorn with uvicorn workers.
+INSTALLED_APPS = ["daphne", *INSTALLED_APPS, "debug_toolbar"]
 MIDDLEWARE = [*MIDDLEWARE, "debug_toolbar.middleware.DebugToolbarMiddleware"]
 INTERNAL_IPS = ["127.0.0.1"]
 # Collapsed until clicked, so a newcomer sees the page first.

@@ -13,6 +13,7 @@ import math
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
 
 from django.conf import settings
@@ -85,9 +86,9 @@ def _timeline_h264_args(timeline: Timeline) -> list[str]:
 class FFmpegEngine:
     name = "ffmpeg"
 
-    def __init__(self, *, cache_dir: Path | None = None, workers: int = 2):
+    def __init__(self, *, cache_dir: Path | None = None, workers: int | None = None):
         self.cache_dir = Path(cache_dir or settings.RENDER_CACHE_DIR)
-        self.workers = workers
+        self.workers = workers or settings.RENDER_WORKERS
 
     def render(
         self, timeline: Timeline, out_path: Path, *, on_progress: ProgressCallback | None = None
@@ -101,13 +102,14 @@ class FFmpegEngine:
             missing = [(piece, job) for piece, job in jobs if not job.cached_path.exists()]
             progress.expect(sum(piece.frames for piece, _ in missing))
             with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                # list(): re-raises the first failure here, after the other pieces finish.
+                # list(): re-raises the first failure, after the other pieces finish.
                 list(pool.map(lambda item: self._render_piece(timeline, *item, progress), missing))
+            # After the pieces, not beside them: one FFmpeg at a time bounds the memory a render
+            # takes, and an unchanged soundtrack comes from the cache at no cost.
             progress.report(0.93, "Mixing the soundtrack")
-            audio = work / "soundtrack.m4a"
-            render_soundtrack(_soundtrack(timeline), audio, timeout_s=120 + timeline.duration_s)
+            soundtrack = self._soundtrack(timeline)
             progress.report(0.97, "Joining the scenes")
-            _join(timeline, [job.cached_path for _, job in jobs], audio, out_path, work)
+            _join(timeline, [job.cached_path for _, job in jobs], soundtrack, out_path, work)
         progress.report(1.0, "Done")
         return RenderResult(
             path=out_path,
@@ -117,6 +119,22 @@ class FFmpegEngine:
             pieces_reused=len(jobs) - len(missing),
             cues=tuple(timeline.caption_cues()),
         )
+
+    def _soundtrack(self, timeline: Timeline) -> Path:
+        """The mixed soundtrack, from the cache when voices, music and levels are unchanged."""
+        soundtrack = _soundtrack(timeline)
+        key = _digest(
+            {
+                "engine": ENGINE_VERSION,
+                "soundtrack": asdict(soundtrack),
+                "files": [_input_signature(str(voice.path)) for voice in soundtrack.voices]
+                + [_input_signature(str(soundtrack.music)) if soundtrack.music else ""],
+            }
+        )
+        path = self.cache_dir / key[:2] / f"{key}.m4a"
+        if not path.exists():
+            render_soundtrack(soundtrack, path, timeout_s=120 + timeline.duration_s)
+        return path
 
     def _prepare(self, timeline: Timeline, piece: Piece, work: Path) -> "_Job":
         """The piece's filter graph, its captions file and its cache path (from their hash)."""

@@ -23,6 +23,7 @@ import time
 import unicodedata
 import wave
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -524,12 +525,26 @@ def _load_piper_voice(model: _PiperModel) -> PiperVoice:
         raise ProviderFailed(
             f"The voice '{model.voice.id}' could not be loaded.", detail=repr(error)
         ) from error
-    return PiperVoice(config=config, session=session)
+    return _ThreadSafePiperVoice(config=config, session=session)
+
+
+# The espeak-ng phonemizer inside Piper keeps global state; inference itself is thread-safe.
+_phonemizer_lock = threading.Lock()
+
+
+class _ThreadSafePiperVoice(PiperVoice):
+    """A Piper voice whose sentences can be spoken from several threads at once."""
+
+    def phonemize(self, text: str) -> list[list[str]]:
+        with _phonemizer_lock:
+            return super().phonemize(text)
 
 
 def _onnx_session_options() -> onnxruntime.SessionOptions:
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = getattr(settings, "PIPER_THREADS", None) or _usable_cores()
+    # One thread per sentence, sentences in parallel (see PiperVoiceProvider.synthesize): VITS
+    # parallelises poorly inside one inference, so this is faster than threads per inference.
+    options.intra_op_num_threads = getattr(settings, "PIPER_THREADS", None) or 1
     options.inter_op_num_threads = 1
     # Waiting threads spin by default; on a machine shared with FFmpeg and other workers that
     # burns the cores they need.
@@ -540,7 +555,7 @@ def _onnx_session_options() -> onnxruntime.SessionOptions:
 
 
 def _usable_cores() -> int:
-    # VITS gains little past four threads; a container may be allowed fewer cores than it sees.
+    # Sentences spoken at once; a container may be allowed fewer cores than it sees.
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(4, cores or 1))
 
@@ -565,15 +580,18 @@ class PiperVoiceProvider:
         # Relative to the voice's own pace, which some voices set in their config.
         config = SynthesisConfig(length_scale=voice.config.length_scale / speed)
         deadline = time.monotonic() + PIPER_TIME_LIMIT_S
-        segments = []
-        for sentence in sentences:
+
+        def speak(sentence: list[_Word]) -> _Segment:
             if time.monotonic() > deadline:
                 raise ProviderFailed(
                     f"The voice took longer than {PIPER_TIME_LIMIT_S} s and was stopped.",
                     detail=f"{voice_id}: {len(text)} characters, {len(sentences)} sentences",
                 )
-            spoken = _spoken_text(text, sentence)
-            segments.append(_piper_segment(voice, spoken, sentence, config, speed))
+            return _piper_segment(voice, _spoken_text(text, sentence), sentence, config, speed)
+
+        # Sentences are spoken in parallel, one core each; map keeps them in order.
+        with ThreadPoolExecutor(max_workers=_usable_cores()) as pool:
+            segments = list(pool.map(speak, sentences))
         return _save_speech(segments, out_path=out_path, provider=self.name, voice_id=voice_id)
 
 

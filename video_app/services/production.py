@@ -7,9 +7,11 @@ on it); each platform's file is then conformed from the master of its aspect.
 """
 
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -198,23 +200,27 @@ def voice_scenes(
         if voice.language.split("-")[0].lower() == request.language.split("-")[0].lower()
     ]
     voices = conversation.assign_voices(speakers, same_language or [narrator], narrator)
-    speeches: list[Speech | None] = []
-    for index, scene in enumerate(scenes):
-        report("voice", index / len(scenes), f"Voicing scene {index + 1} of {len(scenes)}")
+    voiced = itertools.count(1)  # next() on a count is atomic: safe from both threads
+
+    def speak(scene: ProcessedScene) -> Speech | None:
         if not scene.narration.strip():
-            speeches.append(None)
-            continue
+            return None
         voice_id = voices.get(scene.speaker, narrator) if scene.speaker else narrator
-        path = folder / f"{_key(scene.narration, voice_id, request.speed)}.wav"
-        speeches.append(
-            tts.synthesize(
-                scene.narration,
-                voice_id=voice_id,
-                speed=request.speed,
-                out_path=path,
-                language=request.language,
-            )
+        speech = tts.synthesize(
+            scene.narration,
+            voice_id=voice_id,
+            speed=request.speed,
+            out_path=folder / f"{_key(scene.narration, voice_id, request.speed)}.wav",
+            language=request.language,
         )
+        done = next(voiced)
+        report("voice", done / len(scenes), f"Voiced {done} of {len(scenes)} scenes")
+        return speech
+
+    report("voice", 0.0, "Voicing the scenes")
+    # Two scenes at a time: a short scene's single sentence would leave a core idle.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        speeches = list(pool.map(speak, scenes))
     report("voice", 1.0, "Voices ready")
     return speeches
 
