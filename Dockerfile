@@ -8,6 +8,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# Fonts for captions and pictures in every script, and espeak-ng as the fallback voice.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+       fonts-dejavu-core fonts-noto-core fonts-noto-cjk fonts-symbola espeak-ng \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 

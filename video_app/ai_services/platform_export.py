@@ -18,6 +18,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from django.conf import settings
 from PIL import Image
 
 from .audio_mix import SAMPLE_RATE, TRUE_PEAK_DB, measure_loudness
@@ -99,7 +100,6 @@ LOUDNESS_TOLERANCE_LU = 1.0
 # Aspect ratios this close are the same shape: scaling distorts by less than a pixel in 200.
 ASPECT_TOLERANCE = 0.005
 # Platforms re-encode every upload, and CRF keeps the quality: a faster preset only costs bytes.
-X264_PRESET = "veryfast"
 # YouTube asks for the moov atom first (+faststart) and no edit lists. Without an edit list the
 # B-frame delay is carried by negative composition offsets, so the picture still starts at 0 s;
 # the AAC priming (1024 samples, 21 ms) then plays as a short silence, far below lip-sync notice.
@@ -276,7 +276,7 @@ def _video_args(
     if fade_out_at is not None:
         filters.append(f"fade=t=out:st={fade_out_at:.3f}:d={FADE_OUT_S}")
     peak_kbps = spec.video_bitrate_kbps * 3 // 2 if fps > 30 else spec.video_bitrate_kbps
-    encoder = h264_args(spec.frame, round(fps), X264_PRESET, peak_kbps=peak_kbps)
+    encoder = h264_args(spec.frame, round(fps), settings.RENDER_X264_PRESET, peak_kbps=peak_kbps)
     return ["-map", "0:v:0", "-vf", ",".join(filters), *encoder]
 
 

