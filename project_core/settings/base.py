@@ -242,6 +242,10 @@ AI_PROVIDERS = {
     "voice": env("VOICE_PROVIDER", default="piper"),
     "render": env("RENDER_ENGINE", default="ffmpeg"),
 }
+# Extra Piper voices: a folder of <voice>.onnx + <voice>.onnx.json pairs (packaged voices are
+# found without it). Threads per sentence being spoken (sentences are spoken in parallel).
+PIPER_VOICES_DIR = env("PIPER_VOICES_DIR", default="")
+PIPER_THREADS = env.int("PIPER_THREADS", default=1)
 # Pieces of a video rendered at once. Each FFmpeg encode of 1080p takes about 300 MB; one at a
 # time keeps a render under 400 MB and already uses every core (x264 is multi-threaded).
 RENDER_WORKERS = env.int("RENDER_WORKERS", default=1)

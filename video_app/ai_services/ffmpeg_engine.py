@@ -284,7 +284,10 @@ def _clip_frames(timeline: Timeline, index: int, offset: int, frames: int, input
 
 
 def _cover(width: int, height: int, frame: FrameSize, focus: tuple[float, float]) -> str:
-    """Scale to fill `frame`, then crop it, keeping the focus point in view."""
+    """Scale to fill `frame`, then crop it, keeping the focus point in view; nothing to do for a
+    picture already made at that size (generated pictures are)."""
+    if (width, height) == (frame.width, frame.height):
+        return "null"
     scale = max(frame.width / width, frame.height / height)
     scaled_w, scaled_h = (
         max(frame.width, math.ceil(width * scale)),

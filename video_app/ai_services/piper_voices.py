@@ -79,7 +79,7 @@ def _packaged_piper_configs() -> tuple[Path, ...]:
 
 
 def _folder_piper_configs() -> list[Path]:
-    folder = getattr(settings, "PIPER_VOICES_DIR", None)
+    folder = settings.PIPER_VOICES_DIR
     return sorted(Path(folder).rglob("*.onnx.json")) if folder else []
 
 
@@ -154,7 +154,7 @@ def _onnx_session_options() -> onnxruntime.SessionOptions:
     options = onnxruntime.SessionOptions()
     # One thread per sentence, sentences in parallel (see PiperVoiceProvider.synthesize): VITS
     # parallelises poorly inside one inference, so this is faster than threads per inference.
-    options.intra_op_num_threads = getattr(settings, "PIPER_THREADS", None) or 1
+    options.intra_op_num_threads = settings.PIPER_THREADS
     options.inter_op_num_threads = 1
     # Waiting threads spin by default; on a machine shared with FFmpeg and other workers that
     # burns the cores they need.

@@ -35,7 +35,7 @@ class ProviderRegistry(Generic[T]):
         return sorted(self._factories)
 
     def configured_name(self) -> str:
-        return getattr(settings, "AI_PROVIDERS", {}).get(self.capability) or self.default
+        return settings.AI_PROVIDERS.get(self.capability) or self.default
 
     def get(self, name: str | None = None) -> T:
         name = name or self.configured_name()
