@@ -169,30 +169,42 @@ def music(work: Path, seconds: float) -> Path:
     return path
 
 
-def bench_ffmpeg(timeline: Timeline, work: Path) -> dict:
-    engine = FFmpegEngine(cache_dir=work / "cache")
-    started = time.perf_counter()
-    full = engine.render(timeline, work / "ffmpeg.mp4")
-    full_s = time.perf_counter() - started
-
-    floor_s = encode_floor(timeline, full.path, work)
-
+def bench_ffmpeg(timeline: Timeline, work: Path, repeats: int = 3) -> dict:
+    """Cold render, encode floor and one-scene edit, each the best of `repeats` runs: a shared
+    2-core machine varies by a quarter from run to run, and the best run is the least disturbed."""
+    full_s, floor_s, edit_s = [], [], []
     edited = list(timeline.scenes)
     edited[3] = dataclasses.replace(edited[3], motion="zoom_out", focus=(0.3, 0.5))
-    started = time.perf_counter()
-    rerender = engine.render(dataclasses.replace(timeline, scenes=tuple(edited)),
-                             work / "edited.mp4")  # fmt: skip
-    edit_s = time.perf_counter() - started
+    for attempt in range(repeats):
+        engine = FFmpegEngine(cache_dir=work / f"cache-{attempt}")
+        started = time.perf_counter()
+        full = engine.render(timeline, work / "ffmpeg.mp4")
+        full_s.append(time.perf_counter() - started)
+        floor_s.append(encode_floor(timeline, full.path, work))
+        started = time.perf_counter()
+        rerender = engine.render(dataclasses.replace(timeline, scenes=tuple(edited)),
+                                 work / "edited.mp4")  # fmt: skip
+        edit_s.append(time.perf_counter() - started)
+    best_full, best_floor, best_edit = min(full_s), min(floor_s), min(edit_s)
     return {
         "video_s": round(timeline.duration_s, 2),
         "frames": timeline.total_frames,
-        "ffmpeg_s": round(full_s, 2),
-        "encode_floor_s": round(floor_s, 2),
-        "floor_ratio": round(full_s / floor_s, 2),
-        "edit_one_scene_s": round(edit_s, 2),
-        "edit_ratio": round(edit_s / full_s, 3),
+        "runs": {
+            "full_s": _rounded(full_s),
+            "floor_s": _rounded(floor_s),
+            "edit_s": _rounded(edit_s),
+        },
+        "ffmpeg_s": round(best_full, 2),
+        "encode_floor_s": round(best_floor, 2),
+        "floor_ratio": round(best_full / best_floor, 2),
+        "edit_one_scene_s": round(best_edit, 2),
+        "edit_ratio": round(best_edit / best_full, 3),
         "edit_pieces_rendered": rerender.pieces_rendered,
     }
+
+
+def _rounded(values: list[float]) -> list[float]:
+    return [round(value, 2) for value in values]
 
 
 def encode_floor(timeline: Timeline, rendered: Path, work: Path) -> float:
@@ -309,10 +321,12 @@ def summarise(results: dict) -> str:
         ("Text-to-speech, default voice",
          f"{results['tts']['realtime_factor']}× real time "
          f"({results['tts']['audio_s']} s of speech in {results['tts']['wall_s']} s)", "≥ 15×"),
-        ("FFmpeg engine, 8 scenes, 1080p30",
-         f"{results['ffmpeg_s']} s for {results['video_s']} s of video", ""),
-        ("Full render vs encode floor",
-         f"{results['floor_ratio']}× (floor {results['encode_floor_s']} s)", "≤ 1.3×"),
+        ("FFmpeg engine, 8 scenes, 1080p30 (best of 3)",
+         f"{results['ffmpeg_s']} s for {results['video_s']} s of video "
+         f"(runs: {', '.join(map(str, results['runs']['full_s']))} s)", ""),
+        ("Full render vs encode floor (best of 3 each)",
+         f"{results['floor_ratio']}× (floor {results['encode_floor_s']} s; "
+         f"runs: {', '.join(map(str, results['runs']['floor_s']))} s)", "≤ 1.3×"),
         ("Re-render after editing one scene",
          f"{results['edit_one_scene_s']} s = {results['edit_ratio'] * 100:.1f}% of full "
          f"({results['edit_pieces_rendered']} pieces re-rendered)", "≤ 25%"),
