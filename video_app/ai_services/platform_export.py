@@ -197,7 +197,7 @@ def check_length(
 ) -> None:
     """InvalidInput, in words a creator understands, if a platform does not accept the length."""
     for spec in specs:
-        if duration_s > spec.max_duration_s + LENGTH_TOLERANCE_S:
+        if _is_too_long(duration_s, spec):
             length = _clock(duration_s - LENGTH_TOLERANCE_S)
             raise InvalidInput(
                 (f"This video would be about {length} long; " if approximate
@@ -211,7 +211,7 @@ def _export(
     source: _Source, spec: PlatformSpec, out_dir: Path, cues: Sequence[Cue], progress: "_Progress"
 ) -> ExportResult:
     info = source.info
-    trimmed = _is_too_long(info, spec)
+    trimmed = _is_too_long(info.duration_s, spec)
     duration_s = float(spec.max_duration_s) if trimmed else info.duration_s
     fps = spec.fps if not info.fps or info.fps > spec.fps + 0.01 else info.fps
     video = _video_args(source, spec, fps, fade_out_at=duration_s - FADE_OUT_S if trimmed else None)
@@ -335,8 +335,8 @@ def _sharpness(rgb: np.ndarray) -> float:
     return float(cv2.Laplacian(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), cv2.CV_64F).var())
 
 
-def _is_too_long(info: MediaInfo, spec: PlatformSpec) -> bool:
-    return info.duration_s > spec.max_duration_s + LENGTH_TOLERANCE_S
+def _is_too_long(duration_s: float, spec: PlatformSpec) -> bool:
+    return duration_s > spec.max_duration_s + LENGTH_TOLERANCE_S
 
 
 def _same_shape(first: FrameSize, second: FrameSize) -> bool:
