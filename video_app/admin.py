@@ -1,8 +1,197 @@
 """Django admin for staff."""
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+
+from .models import (
+    AudioAsset,
+    MediaAsset,
+    PipelineStep,
+    RenderedVideo,
+    Scene,
+    VideoProject,
+    VideoScript,
+    VideoTemplate,
+)
+from .services import projects
+from .services.projects import ProjectBusy
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} administration"
 admin.site.site_title = f"{settings.PRODUCT_NAME} admin"
 admin.site.index_title = "Projects, users and billing"
+
+
+def thumbnail_tag(field_file, view: str, *args):
+    """A small picture in admin lists, through the same access-checked file views as the pages
+    (media has no public URL; staff may see every file)."""
+    if not field_file:
+        return "—"
+    return format_html('<img src="{}" alt="" style="height:48px;border-radius:4px">',
+                       reverse(f"video_app:{view}", args=args))  # fmt: skip
+
+
+class SceneInline(admin.TabularInline):
+    model = Scene
+    fields = ("position", "text", "visual_direction", "keywords", "media")
+    raw_id_fields = ("media",)
+    extra = 0
+
+
+class PipelineStepInline(admin.TabularInline):
+    model = PipelineStep
+    fields = ("run_number", "name", "state", "progress", "message", "started_at", "finished_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("-run_number", "position")
+
+
+class RenderedVideoInline(admin.TabularInline):
+    model = RenderedVideo
+    fields = ("platform", "file", "width", "height", "duration_s", "size_bytes", "created_at")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(VideoProject)
+class VideoProjectAdmin(admin.ModelAdmin):
+    list_display = ("title", "user", "status", "run_state", "failed_step", "template", "preview",
+                    "updated_at")  # fmt: skip
+    list_filter = ("status", "run_state", "failed_step", "style", "language", "template")
+    search_fields = ("title", "description", "user__username", "user__email")
+    list_select_related = ("user", "template")
+    raw_id_fields = ("user", "duplicated_from")
+    readonly_fields = ("run_number", "run_kind", "run_started_at", "run_finished_at",
+                       "emailed_run", "error_detail", "masters", "created_at", "updated_at",
+                       "completed_at")  # fmt: skip
+    inlines = [RenderedVideoInline, PipelineStepInline]
+    actions = ["re_render", "retry", "mark_failed"]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("videos")
+
+    @admin.display(description="Thumbnail")
+    def preview(self, project):
+        videos = list(project.videos.all())
+        if not videos:
+            return "—"
+        return thumbnail_tag(videos[0].thumbnail, "rendered_file", project.pk, videos[0].pk,
+                             "thumbnail")  # fmt: skip
+
+    def _each(self, request, queryset, action, done: str):
+        count = 0
+        for project in queryset:
+            try:
+                action(project)
+                count += 1
+            except ProjectBusy:
+                self.message_user(request, f"“{project}” is busy; skipped.", messages.WARNING)
+        self.message_user(request, done.format(count=count), messages.SUCCESS)
+
+    @admin.action(description="Render again")
+    def re_render(self, request, queryset):
+        self._each(request, queryset, lambda p: projects.run_start(project=p, kind="render"),
+                   "{count} render(s) queued.")  # fmt: skip
+
+    @admin.action(description="Retry the failed step")
+    def retry(self, request, queryset):
+        failed = queryset.filter(run_state=VideoProject.RunState.FAILED)
+        self._each(request, failed, lambda p: projects.project_retry(project=p),
+                   "{count} project(s) retried.")  # fmt: skip
+
+    @admin.action(description="Mark failed (a stuck run)")
+    def mark_failed(self, request, queryset):
+        for project in queryset:
+            projects.project_mark_failed(
+                project=project, reason="Stopped by our staff. Retry when you are ready."
+            )
+        self.message_user(
+            request, f"{queryset.count()} project(s) marked failed.", messages.SUCCESS
+        )
+
+
+@admin.register(VideoTemplate)
+class VideoTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "category", "difficulty_level", "industry",
+                    "estimated_duration", "is_active", "preview")  # fmt: skip
+    list_filter = ("category", "difficulty_level", "industry", "is_active")
+    search_fields = ("name", "slug", "description")
+    prepopulated_fields = {"slug": ("name",)}
+
+    @admin.display(description="Preview")
+    def preview(self, template):
+        return thumbnail_tag(template.preview_image, "template_preview", template.slug)
+
+
+@admin.register(VideoScript)
+class VideoScriptAdmin(admin.ModelAdmin):
+    list_display = ("project", "provider", "template_based", "updated_at")
+    list_filter = ("provider", "template_based")
+    search_fields = ("project__title", "text")
+    raw_id_fields = ("project",)
+    inlines = [SceneInline]
+
+
+@admin.register(Scene)
+class SceneAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "position", "speaker", "estimated_duration_s", "picture")
+    search_fields = ("text", "script__project__title")
+    list_select_related = ("script__project", "media")
+    raw_id_fields = ("script", "media")
+
+    @admin.display(description="Picture")
+    def picture(self, scene):
+        if not scene.media:
+            return "—"
+        return thumbnail_tag(scene.media.thumbnail, "media_file", scene.media.pk, "thumbnail")
+
+
+@admin.register(MediaAsset)
+class MediaAssetAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "user", "kind", "source", "provider", "width", "height", "picture",
+                    "created_at")  # fmt: skip
+    list_filter = ("kind", "source", "provider")
+    search_fields = ("title", "query", "user__username", "attribution")
+    list_select_related = ("user",)
+    raw_id_fields = ("user", "scene")
+
+    @admin.display(description="Picture")
+    def picture(self, asset):
+        return thumbnail_tag(asset.thumbnail, "media_file", asset.pk, "thumbnail")
+
+
+@admin.register(AudioAsset)
+class AudioAssetAdmin(admin.ModelAdmin):
+    list_display = ("scene", "voice_id", "provider", "speed", "duration_s", "created_at")
+    list_filter = ("provider", "voice_id")
+    search_fields = ("scene__text", "scene__script__project__title")
+    list_select_related = ("scene__script__project",)
+    raw_id_fields = ("scene",)
+
+
+@admin.register(RenderedVideo)
+class RenderedVideoAdmin(admin.ModelAdmin):
+    list_display = ("project", "platform", "width", "height", "duration_s", "size_bytes",
+                    "picture", "created_at")  # fmt: skip
+    list_filter = ("platform", "trimmed")
+    search_fields = ("project__title", "project__user__username")
+    list_select_related = ("project__user",)
+    raw_id_fields = ("project",)
+
+    @admin.display(description="Thumbnail")
+    def picture(self, video):
+        return thumbnail_tag(video.thumbnail, "rendered_file", video.project_id, video.pk,
+                             "thumbnail")  # fmt: skip
+
+
+@admin.register(PipelineStep)
+class PipelineStepAdmin(admin.ModelAdmin):
+    list_display = ("project", "run_number", "name", "state", "progress", "started_at",
+                    "finished_at")  # fmt: skip
+    list_filter = ("name", "state")
+    search_fields = ("project__title",)
+    list_select_related = ("project__user",)
+    raw_id_fields = ("project",)

@@ -4,6 +4,12 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
+from .ai_services import tts
+from .ai_services.script_processing import MAX_SCRIPT_CHARS
+from .models import PLATFORM_CHOICES, MediaAsset, VideoProject, VideoTemplate
+from .security.content_validator import ValidatedFileField
+from .services.storyboard import MAX_SCENE_CHARS
+
 
 class SignupForm(UserCreationForm):
     email = forms.EmailField(
@@ -21,3 +27,102 @@ class SignupForm(UserCreationForm):
                 "An account with this email already exists. Log in or reset your password."
             )
         return email
+
+
+def voice_choices() -> list[tuple[str, str]]:
+    return [("", "Default voice for the language")] + [
+        (voice.id, voice.label) for voice in tts.available_voices()
+    ]
+
+
+class ProjectForm(forms.ModelForm):
+    platforms = forms.MultipleChoiceField(
+        choices=PLATFORM_CHOICES, widget=forms.CheckboxSelectMultiple, initial=["youtube"],
+        help_text="The first one chosen shapes the storyboard; every one gets its own file.",
+    )  # fmt: skip
+    template = forms.ModelChoiceField(
+        queryset=VideoTemplate.objects.filter(is_active=True), widget=forms.RadioSelect,
+        empty_label=None, required=False,
+    )  # fmt: skip
+    voice_id = forms.ChoiceField(label="Voice", required=False)
+
+    class Meta:
+        model = VideoProject
+        fields = ["title", "description", "template", "platforms", "style", "voice_id",
+                  "language"]  # fmt: skip
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "description": "What the video is about and who it is for: the script writer uses it.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["voice_id"].choices = voice_choices()
+        self.fields["template"].label_from_instance = lambda template: template.name
+        if not self.instance.pk:
+            self.initial.setdefault(
+                "template", VideoTemplate.objects.filter(slug="explainer").first()
+            )
+
+    def clean_platforms(self):
+        # Keep the order the platforms are listed in: the first is the main one.
+        chosen = self.cleaned_data["platforms"]
+        return [name for name, _ in PLATFORM_CHOICES if name in chosen]
+
+
+class ScriptForm(forms.Form):
+    text = forms.CharField(
+        label="Script", widget=forms.Textarea(attrs={"rows": 16}), max_length=MAX_SCRIPT_CHARS,
+        help_text="A paragraph per scene. Put what to show in [brackets]; "
+                  "write “NAME: …” for dialogue.",
+    )  # fmt: skip
+
+
+class SceneForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                           max_length=MAX_SCENE_CHARS)  # fmt: skip
+    visual_direction = forms.CharField(required=False, max_length=500, label="Show")
+
+
+class SceneAddForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=MAX_SCENE_CHARS,
+                           label="New scene")  # fmt: skip
+    after = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class SceneSplitForm(forms.Form):
+    at = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class SceneVoiceForm(forms.Form):
+    voice_id = forms.ChoiceField(label="Voice", required=False)
+    speed = forms.FloatField(min_value=tts.MIN_SPEED, max_value=tts.MAX_SPEED, initial=1.0,
+                             widget=forms.NumberInput(attrs={"step": "0.05"}))  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["voice_id"].choices = voice_choices()
+
+
+class MediaUploadForm(forms.Form):
+    file = ValidatedFileField(
+        allowed_kinds=("image", "video"), label="Upload a picture or clip",
+        help_text="JPEG, PNG, WebP or GIF up to 10 MB; MP4, MOV, WebM or AVI up to 500 MB.",
+    )  # fmt: skip
+
+
+class PickMediaForm(forms.Form):
+    asset = forms.ModelChoiceField(queryset=MediaAsset.objects.none(), empty_label=None)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["asset"].queryset = MediaAsset.objects.filter(
+            user=user, source=MediaAsset.Source.UPLOAD
+        )
+
+
+class ProjectSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *VideoProject.Status.choices]
+    )

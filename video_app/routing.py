@@ -6,4 +6,5 @@ from . import consumers
 
 websocket_urlpatterns = [
     path("ws/notifications/", consumers.UserNotificationsConsumer.as_asgi()),
+    path("ws/projects/<int:project_id>/", consumers.ProjectProgressConsumer.as_asgi()),
 ]

@@ -1,8 +1,13 @@
-"""Tell the user, on the next page, that they have logged in or out."""
+"""Tell the user, on the next page, that they have logged in or out; remove files from storage
+when the rows that own them are deleted (after commit, so a rollback loses nothing)."""
 
 from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
+
+from .models import AudioAsset, MediaAsset, RenderedVideo, VideoProject, VideoTemplate
+from .services.files import delete_after_commit
 
 
 @receiver(user_logged_in)
@@ -19,3 +24,28 @@ def greet_on_login(sender, request, user, **kwargs):
 def confirm_logout(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "_messages"):
         messages.info(request, "You have been logged out.")
+
+
+@receiver(post_delete, sender=MediaAsset)
+def delete_media_files(sender, instance, **kwargs):
+    # A library pick shares its file with the upload: the file goes with the last row using it.
+    for field in (instance.file, instance.thumbnail):
+        if field.name and not MediaAsset.objects.filter(file=field.name).exists():
+            delete_after_commit(field.storage, field.name)
+
+
+@receiver(post_delete, sender=AudioAsset)
+@receiver(post_delete, sender=RenderedVideo)
+@receiver(post_delete, sender=VideoTemplate)
+def delete_row_files(sender, instance, **kwargs):
+    for field in instance._meta.get_fields():
+        value = getattr(instance, field.name, None) if field.concrete else None
+        if hasattr(value, "storage") and value.name:
+            delete_after_commit(value.storage, value.name)
+
+
+@receiver(post_delete, sender=VideoProject)
+def delete_project_masters(sender, instance, **kwargs):
+    from django.core.files.storage import default_storage
+
+    delete_after_commit(default_storage, *(m["file"] for m in instance.masters.values()))

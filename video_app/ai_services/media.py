@@ -39,6 +39,7 @@ class MediaRequest:
     style: Style
     frame: FrameSize  # pixels wanted; the renderer asks ~1.2x the video frame for Ken Burns room
     language: str = "en"
+    variant: int = 0  # "regenerate": another picture for the same scene
 
 
 class MediaProvider(Protocol):
@@ -172,6 +173,8 @@ class ProceduralMediaProvider:
         # The seed leaves the frame size out: the same scene exported for another platform gets
         # the same composition, only re-proportioned.
         seed = _digest(request.style.name, request.scene_index, *request.keywords)
+        if request.variant:
+            seed = _digest(seed, request.variant)
         frame = request.frame
         block = procedural_art.layout_block(
             frame, headline=headline, tags=tags, align=_ALIGN.get(request.style.layout, "center")

@@ -1,25 +1,18 @@
-"""Views of the product: each checks access, validates a form, calls one domain function, then
-renders or redirects."""
+"""Pages outside the wizard: home, sign-up and the health check."""
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .forms import SignupForm
+from ..forms import SignupForm
 
 
 def home(request):
     return render(request, "video_app/home.html")
-
-
-@login_required
-def dashboard(request):
-    return render(request, "video_app/dashboard.html")
 
 
 def signup(request):

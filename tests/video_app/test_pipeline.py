@@ -1,0 +1,101 @@
+"""The Celery pipeline end to end: a real worker, the run mode's broker and database, real
+FFmpeg output checked like a viewer would."""
+
+import time
+
+import pytest
+from django.core import mail
+
+from tests.video_app.factories import make_project
+from video_app.ai_services.ffmpeg import probe
+from video_app.models import PipelineStep, RenderedVideo, Scene, VideoProject
+from video_app.services import files, projects
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+def wait_for_run(project, timeout_s=240):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        project.refresh_from_db()
+        if not project.is_busy:
+            return project
+        time.sleep(0.5)
+    raise AssertionError(f"run still {project.run_state} after {timeout_s} s")
+
+
+def test_it_renders_a_project_from_script_to_exported_video(alice, celery_worker_process):
+    project = make_project(alice, platforms=("instagram_square",))
+
+    projects.run_start(project=project, kind="render")
+    wait_for_run(project)
+
+    assert project.status == VideoProject.Status.COMPLETED, project.error_detail
+    assert project.run_state == VideoProject.RunState.SUCCEEDED
+    scenes = list(Scene.objects.filter(script__project=project).select_related("media", "audio"))
+    assert len(scenes) == 3
+    assert all(scene.media and scene.audio for scene in scenes)
+    [video] = RenderedVideo.objects.filter(project=project)
+    info = probe(files.local_path(video.file), decode=True)
+    assert (info.width, info.height) == (1080, 1080)
+    assert info.video_codec == "h264" and info.audio_codec == "aac"
+    spoken_s = sum(scene.audio.duration_s for scene in scenes)
+    assert spoken_s < info.duration_s < spoken_s + 12  # voices plus title, outro and pauses
+    assert video.duration_s == pytest.approx(info.duration_s, abs=0.1)
+    assert files.local_path(video.vtt_file).read_text().startswith("WEBVTT")
+    assert "Every morning" in files.local_path(video.srt_file).read_text()
+    assert files.local_path(video.thumbnail).stat().st_size > 5000
+    steps = PipelineStep.objects.filter(project=project, run_number=project.run_number)
+    assert {step.state for step in steps} == {"done"}
+    assert [step.name for step in steps] == ["script", "scenes", "media", "voice", "render",
+                                            "export"]  # fmt: skip
+    [email] = mail.outbox if mail.outbox else [None]
+    assert email is None  # the worker sends mail in its own process (locmem there), not here
+
+
+def test_it_fails_with_a_readable_cause_and_resumes_on_retry(alice, celery_worker_process):
+    long_script = "\n\n".join(
+        f"Paragraph {n} says a great deal about the tides and the moon and the shells. " * 3
+        for n in range(14)
+    )
+    project = make_project(alice, script=long_script, platforms=("tiktok", "youtube_shorts"))
+    projects.run_start(project=project, kind="render")
+    wait_for_run(project)
+
+    assert project.status == VideoProject.Status.FAILED
+    assert project.failed_step == "scenes"
+    assert "accepts at most" in project.error_message
+    assert not RenderedVideo.objects.filter(project=project).exists()
+
+    projects.script_save(project=project, text="A short tale of shells. It ends well.")
+    projects.project_retry(project=project)
+    wait_for_run(project)
+
+    assert project.status == VideoProject.Status.COMPLETED, project.error_detail
+    platforms = sorted(RenderedVideo.objects.filter(project=project).values_list("platform",
+                                                                                flat=True))  # fmt: skip
+    assert platforms == ["tiktok", "youtube_shorts"]
+    # One 9:16 master serves both platforms.
+    assert list(project.masters) == ["9:16"]
+
+
+def test_it_reuses_unchanged_work_when_rendering_again(alice, celery_worker_process):
+    project = make_project(alice)
+    projects.run_start(project=project, kind="render")
+    wait_for_run(project)
+    first = {scene.pk: (scene.media.file.name, scene.audio.file.name)
+             for scene in Scene.objects.filter(script__project=project)
+             .select_related("media", "audio")}  # fmt: skip
+    scene = Scene.objects.filter(script__project=project).order_by("position").first()
+    scene.text = "Every evening the tide takes some shells back."
+    scene.save()
+
+    projects.run_start(project=project, kind="render")
+    wait_for_run(project)
+
+    assert project.status == VideoProject.Status.COMPLETED, project.error_detail
+    second = {scene.pk: (scene.media.file.name, scene.audio.file.name)
+              for scene in Scene.objects.filter(script__project=project)
+              .select_related("media", "audio")}  # fmt: skip
+    changed = {pk for pk in first if first[pk] != second[pk]}
+    assert changed == {scene.pk}

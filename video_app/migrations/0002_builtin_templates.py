@@ -1,0 +1,108 @@
+"""The built-in templates, shipped as data. Their previews are drawn on first use
+(services/templates.py), since drawing needs the engine and fonts, not the migration."""
+
+from django.db import migrations
+
+BUILTIN = [
+    ("explainer", "Explainer", "Make one idea clear, step by step.", "EDUC", 1, "EDU", 60, "fade"),
+    (
+        "listicle",
+        "Listicle",
+        "A countdown of points that keeps viewers to the end.",
+        "SOCL",
+        1,
+        "MEDIA",
+        45,
+        "slideleft",
+    ),
+    (
+        "promo",
+        "Promo",
+        "Announce an offer with a strong hook and a clear call to action.",
+        "PROMO",
+        1,
+        "RETL",
+        30,
+        "circleopen",
+    ),
+    (
+        "tutorial",
+        "Tutorial",
+        "Teach a task in short, numbered steps.",
+        "EDUC",
+        2,
+        "TECH",
+        90,
+        "fade",
+    ),
+    (
+        "story",
+        "Story",
+        "Tell a short story with a beginning, a turn and an end.",
+        "STORY",
+        2,
+        "MEDIA",
+        60,
+        "dissolve",
+    ),
+    (
+        "news",
+        "News brief",
+        "Summarise what happened and why it matters.",
+        "NEWS",
+        2,
+        "MEDIA",
+        45,
+        "slideup",
+    ),
+    (
+        "quote",
+        "Quote",
+        "One memorable line, given room to land.",
+        "SOCL",
+        1,
+        "GEN",
+        20,
+        "fadeblack",
+    ),
+    (
+        "product",
+        "Product showcase",
+        "Show what a product does and who it is for.",
+        "PROMO",
+        2,
+        "RETL",
+        45,
+        "slideleft",
+    ),
+]
+
+
+def add_templates(apps, schema_editor):
+    VideoTemplate = apps.get_model("video_app", "VideoTemplate")
+    for slug, name, description, category, level, industry, duration, transition in BUILTIN:
+        VideoTemplate.objects.update_or_create(
+            slug=slug,
+            defaults={
+                "name": name, "description": description, "category": category,
+                "difficulty_level": level, "industry": industry, "estimated_duration": duration,
+                "json_structure": {
+                    "scenes": [{"duration": 5.0, "elements": [{
+                        "type": "text", "position": {"x": 0.5, "y": 0.5},
+                        "size": {"width": 0.8, "height": 0.2}, "content": name,
+                        "effects": ["fade_in"],
+                    }]}],
+                    "transitions": [{"type": transition, "duration": 0.5}],
+                },
+            },
+        )  # fmt: skip
+
+
+def remove_templates(apps, schema_editor):
+    VideoTemplate = apps.get_model("video_app", "VideoTemplate")
+    VideoTemplate.objects.filter(slug__in=[row[0] for row in BUILTIN]).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("video_app", "0001_initial")]
+    operations = [migrations.RunPython(add_templates, remove_templates)]

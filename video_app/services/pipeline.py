@@ -1,0 +1,468 @@
+"""The pipeline's steps over the database: what each Celery task in `tasks.py` calls.
+
+Each step is idempotent: it first checks whether its result already exists for the same inputs
+(content hashes) and does nothing if so; running it twice leaves one result. A step of a run that
+has been superseded (the user started another) returns without touching anything. The engine
+(`ai_services`) does the work; this module turns rows into engine inputs and results into rows.
+"""
+
+import logging
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.text import slugify
+
+from ..ai_services import tts
+from ..ai_services.captions import Cue
+from ..ai_services.errors import EngineError, InvalidInput
+from ..ai_services.media import MediaRequest, find_media
+from ..ai_services.platform_export import check_length, export_for_platform, get_platform
+from ..ai_services.script_processing import ProcessedScene, process_script
+from ..ai_services.styles import get_style
+from ..ai_services.text_generation import ScriptRequest, write_script
+from ..ai_services.types import FrameSize, MediaItem, Speech, WordTiming
+from ..ai_services.video_editing import render_timeline
+from ..models import (
+    AudioAsset,
+    MediaAsset,
+    PipelineStep,
+    RenderedVideo,
+    Scene,
+    VideoProject,
+    content_hash,
+)
+from . import files, media_library, progress
+from .notifications import notify_user
+from .production import OVERSCAN, ProductionRequest, build_timeline, fit_scenes_to_platforms
+
+logger = logging.getLogger(__name__)
+
+STEP_ERRORS = {
+    "script": "writing the script",
+    "scenes": "splitting the script into scenes",
+    "media": "finding the pictures",
+    "voice": "recording the voices",
+    "render": "rendering the video",
+    "export": "exporting the video",
+}
+
+
+def current_project(project_id: int, run: int) -> VideoProject | None:
+    """The project if `run` is still its current run, else None (superseded or deleted)."""
+    return VideoProject.objects.filter(pk=project_id, run_number=run).first()
+
+
+def work_dir(project: VideoProject) -> Path:
+    return Path(settings.RENDER_CACHE_DIR) / "projects" / str(project.pk)
+
+
+# --- script and scenes --------------------------------------------------------------------------
+
+
+def write_project_script(project_id: int, run: int, *, force: bool = False) -> None:
+    project = current_project(project_id, run)
+    if project is None:
+        return
+    script = project.script
+    if script.text.strip() and not force:
+        return progress.step_done(project_id, run, "script", "Using your script")
+    progress.step_started(project_id, run, "script", "Writing the script")
+    draft = write_script(
+        ScriptRequest(
+            topic=project.title[:200],
+            description=project.description[:5000],
+            platform=project.platforms[0],
+            language=project.language,
+            template=project.template.slug if project.template else "explainer",
+        )
+    )
+    script.text = draft.as_text()
+    script.provider = draft.provider
+    script.template_based = draft.template_based
+    script.save(update_fields=["text", "provider", "template_based", "updated_at"])
+    if project.status != VideoProject.Status.RENDERING:
+        project.move_to(VideoProject.Status.SCRIPTING)
+        project.save(update_fields=["status", "updated_at"])
+    progress.step_done(project_id, run, "script", "Script ready")
+
+
+def split_project_script(project_id: int, run: int) -> None:
+    """Scenes from the script, unless they already come from this very text (then the creator's
+    storyboard edits are kept)."""
+    project = current_project(project_id, run)
+    if project is None:
+        return
+    script = project.script
+    if script.scenes_are_current and script.scenes.exists():
+        return progress.step_done(project_id, run, "scenes", "Storyboard ready")
+    progress.step_started(project_id, run, "scenes", "Splitting the script into scenes")
+    processed = process_script(
+        script.text, language=project.language, platform=project.platforms[0]
+    )
+    processed = fit_scenes_to_platforms(
+        processed, project.platform_specs(), trim=False, title_card=True
+    )
+    with transaction.atomic():
+        script.scenes.all().delete()
+        Scene.objects.bulk_create(
+            Scene(script=script, position=index, text=scene.narration,
+                  visual_direction=scene.visual_direction, keywords=list(scene.keywords),
+                  speaker=scene.speaker or "", estimated_duration_s=scene.estimated_duration_s)
+            for index, scene in enumerate(processed)
+        )  # fmt: skip
+        script.scenes_hash = script.text_hash
+        script.save(update_fields=["scenes_hash", "updated_at"])
+        if project.status != VideoProject.Status.RENDERING:
+            project.move_to(VideoProject.Status.STORYBOARD)
+            project.save(update_fields=["status", "updated_at"])
+    progress.step_done(project_id, run, "scenes", f"{len(processed)} scenes")
+
+
+# --- pictures -----------------------------------------------------------------------------------
+
+
+def scene_media_request(scene: Scene, project: VideoProject, frame: FrameSize,
+                        variant: int = 0) -> MediaRequest:  # fmt: skip
+    prepared = FrameSize(round(frame.width * OVERSCAN), round(frame.height * OVERSCAN))
+    return MediaRequest(
+        scene_index=scene.position, keywords=tuple(scene.keywords),
+        visual_description=scene.visual_direction, narration=scene.text,
+        style=get_style(project.style), frame=prepared, language=project.language,
+        variant=variant,
+    )  # fmt: skip
+
+
+def make_scene_media(project_id: int, run: int, scene_id: int, *, force: bool = False) -> None:
+    project = current_project(project_id, run)
+    scene = Scene.objects.filter(pk=scene_id, script__project_id=project_id).first()
+    if project is None or scene is None:
+        return
+    progress.step_started(project_id, run, "media", "Finding pictures")
+    current = scene.media
+    frame = project.platform_specs()[0].frame
+    wanted = content_hash("media", scene.text, scene.visual_direction, scene.keywords,
+                          project.style, project.language, frame)  # fmt: skip
+    chosen_by_user = current is not None and current.source in (
+        MediaAsset.Source.UPLOAD, MediaAsset.Source.LIBRARY,
+    )  # fmt: skip
+    if current is not None and not force and (chosen_by_user or current.input_hash == wanted):
+        return _report_scenes_done(project, run, "media")
+    variant = (current.variant + 1) if (force and current is not None) else 0
+    folder = work_dir(project) / "media"
+    item = find_media(scene_media_request(scene, project, frame, variant), folder)
+    asset = MediaAsset(
+        user=project.user, scene=scene, kind=item.kind, source=_media_source(item),
+        provider=item.source, title=f"Scene {scene.position + 1}", width=item.width,
+        height=item.height, duration_s=item.duration_s, keywords=list(scene.keywords),
+        query=item.query[:300], attribution=(item.attribution or item.licence)[:300],
+        file_hash=files.file_sha256(item.path), input_hash=wanted, variant=variant,
+        size_bytes=item.path.stat().st_size,
+    )  # fmt: skip
+    files.store(asset.file, item.path, item.path.name)
+    media_library.add_thumbnail(asset, item.path)
+    with transaction.atomic():
+        asset.save()
+        Scene.objects.filter(pk=scene.pk).update(media=asset)
+        if current is not None and not chosen_by_user:
+            current.delete()  # a generated picture nobody else uses; its file goes after commit
+    _report_scenes_done(project, run, "media")
+
+
+def _media_source(item: MediaItem) -> str:
+    return {"procedural": MediaAsset.Source.PROCEDURAL, "library": MediaAsset.Source.LIBRARY}.get(
+        item.source, MediaAsset.Source.STOCK
+    )
+
+
+def _report_scenes_done(project: VideoProject, run: int, step: str) -> None:
+    scenes = Scene.objects.filter(script__project=project)
+    total = scenes.count() or 1
+    done = (scenes.filter(media__isnull=False) if step == "media"
+            else scenes.filter(audio__isnull=False)).count()  # fmt: skip
+    noun = "pictures" if step == "media" else "voices"
+    progress.step_progress(project.pk, run, step, done / total, f"{done} of {total} {noun} ready")
+
+
+# --- voices -------------------------------------------------------------------------------------
+
+
+def scene_voice(scene: Scene, project: VideoProject) -> tuple[str, float]:
+    voice_id = scene.voice_id or project.voice_id or tts.default_voice_for(project.language).id
+    speed = scene.voice_speed if scene.voice_speed is not None else project.voice_speed
+    return voice_id, speed
+
+
+def make_scene_voice(project_id: int, run: int, scene_id: int, *, force: bool = False) -> None:
+    project = current_project(project_id, run)
+    scene = Scene.objects.filter(pk=scene_id, script__project_id=project_id).first()
+    if project is None or scene is None:
+        return
+    progress.step_started(project_id, run, "voice", "Recording voices")
+    voice_id, speed = scene_voice(scene, project)
+    wanted = content_hash("voice", scene.text, voice_id, speed, project.language)
+    existing = AudioAsset.objects.filter(scene=scene).first()
+    if existing is not None and existing.input_hash == wanted and not force:
+        return _report_scenes_done(project, run, "voice")
+    if not scene.text.strip():
+        # A scene with only a picture: silence, no voice row.
+        if existing is not None:
+            existing.delete()
+        return _report_scenes_done(project, run, "voice")
+    out_path = work_dir(project) / "voice" / f"{wanted}.wav"
+    speech = tts.synthesize(scene.text, voice_id=voice_id, speed=speed, out_path=out_path,
+                            language=project.language)  # fmt: skip
+    audio = existing or AudioAsset(scene=scene)
+    old_name = audio.file.name if existing else ""
+    audio.voice_id, audio.provider, audio.speed = speech.voice_id, speech.provider, speed
+    audio.duration_s = speech.duration_s
+    audio.word_timings = [[word.text, word.start_s, word.end_s] for word in speech.words]
+    audio.timing_precision = speech.timing_precision
+    audio.input_hash = wanted
+    files.store(audio.file, out_path, f"scene-{scene.pk}-{wanted[:12]}.wav")
+    audio.save()
+    if old_name and old_name != audio.file.name:
+        files.delete_after_commit(default_storage, old_name)
+    _report_scenes_done(project, run, "voice")
+
+
+def speech_of(audio: AudioAsset) -> Speech:
+    return Speech(
+        path=files.local_path(audio.file), duration_s=audio.duration_s,
+        words=tuple(WordTiming(text, start, end) for text, start, end in audio.word_timings),
+        provider=audio.provider, voice_id=audio.voice_id,
+        timing_precision=audio.timing_precision,
+    )  # fmt: skip
+
+
+# --- render and export --------------------------------------------------------------------------
+
+
+def render_masters(project_id: int, run: int) -> None:
+    """One master per aspect ratio among the project's platforms, stored for the exports."""
+    project = current_project(project_id, run)
+    if project is None:
+        return
+    for step in ("media", "voice"):
+        progress.step_done(project_id, run, step)
+    progress.step_started(project_id, run, "render", "Preparing the render")
+    scenes = list(
+        Scene.objects.filter(script__project=project).select_related("media", "audio")
+        .order_by("position")
+    )  # fmt: skip
+    if not scenes:
+        raise InvalidInput("This project has no scenes to render. Write a script first.")
+    specs = project.platform_specs()
+    groups: dict[str, list] = {}
+    for spec in specs:
+        groups.setdefault(spec.aspect, []).append(spec)
+    masters = dict(project.masters)
+    reporter = progress.Reporter(project_id, run, "render")
+    for number, (aspect, aspect_specs) in enumerate(groups.items()):
+        master_spec = max(aspect_specs, key=lambda spec: spec.width * spec.height)
+        timeline = _timeline(project, scenes, master_spec)
+        check_length(timeline.duration_s, aspect_specs)
+        wanted = content_hash("master", repr(timeline))
+        stored = masters.get(aspect)
+        if stored and stored["input_hash"] == wanted and default_storage.exists(stored["file"]):
+            continue
+
+        def report(fraction, message, number=number):
+            reporter((number + fraction) / len(groups), message)
+
+        local = work_dir(project) / "masters" / f"{aspect.replace(':', 'x')}-{wanted[:12]}.mp4"
+        result = render_timeline(timeline, local, on_progress=report)
+        name = default_storage.save(
+            f"projects/{project.user_id}/{project.pk}/masters/{local.name}", local.open("rb")
+        )
+        if stored:
+            files.delete_after_commit(default_storage, stored["file"])
+        masters[aspect] = {
+            "file": name, "input_hash": wanted, "duration_s": result.duration_s,
+            "cues": [[[w.text, w.start_s, w.end_s] for w in cue.words] + [cue.start_s, cue.end_s]
+                     for cue in result.cues],
+        }  # fmt: skip
+        local.unlink(missing_ok=True)
+    VideoProject.objects.filter(pk=project_id, run_number=run).update(masters=masters)
+    progress.step_done(project_id, run, "render", "Video rendered")
+
+
+def _timeline(project: VideoProject, scenes: list[Scene], spec):
+    processed, speeches, media = [], [], []
+    for scene in scenes:
+        processed.append(
+            ProcessedScene(index=scene.position, narration=scene.text,
+                           visual_direction=scene.visual_direction,
+                           keywords=tuple(scene.keywords), speaker=scene.speaker or None,
+                           estimated_duration_s=scene.estimated_duration_s)
+        )  # fmt: skip
+        audio = getattr(scene, "audio", None)
+        speeches.append(speech_of(audio) if audio else None)
+        media.append(_media_for_frame(scene, project, spec.frame))
+    request = ProductionRequest(
+        topic=project.title, platforms=tuple(project.platforms), style=project.style,
+        language=project.language,
+        template=project.template.slug if project.template else "explainer",
+    )  # fmt: skip
+    return build_timeline(processed, speeches, media, request, get_style(project.style), spec,
+                          project.title, work_dir(project))  # fmt: skip
+
+
+def _media_for_frame(scene: Scene, project: VideoProject, frame: FrameSize) -> MediaItem:
+    asset = scene.media
+    if asset is None:
+        raise InvalidInput(f"Scene {scene.position + 1} has no picture yet.")
+    item = MediaItem(
+        path=files.local_path(asset.file), kind=asset.kind, width=asset.width,
+        height=asset.height, source=asset.provider or asset.source, query=asset.query,
+        attribution=asset.attribution, duration_s=asset.duration_s,
+    )  # fmt: skip
+    main = project.platform_specs()[0].frame
+    if asset.source == MediaAsset.Source.PROCEDURAL and frame.aspect != main.aspect:
+        # Designed pictures are composed for a frame: redraw for this aspect, don't crop.
+        request = scene_media_request(scene, project, frame, asset.variant)
+        return find_media(request, work_dir(project) / "media")
+    return item
+
+
+def export_platform(project_id: int, run: int, platform: str) -> None:
+    project = current_project(project_id, run)
+    if project is None:
+        return
+    progress.step_started(project_id, run, "export", "Exporting")
+    spec = get_platform(platform)
+    master = project.masters[spec.aspect]
+    existing = RenderedVideo.objects.filter(project=project, platform=platform).first()
+    if existing is not None and existing.input_hash == master["input_hash"]:
+        return _report_exports_done(project, run)
+    cues = [
+        Cue(start_s=cue[-2], end_s=cue[-1], words=tuple(WordTiming(*word) for word in cue[:-2]))
+        for cue in master["cues"]
+    ]
+    out_dir = work_dir(project) / "exports" / f"{platform}-{master['input_hash'][:12]}"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    result = export_for_platform(
+        files.local_path(_stored(master["file"])), platform, out_dir, cues=cues
+    )
+    video = existing or RenderedVideo(project=project, platform=platform)
+    old = [video.file.name, video.thumbnail.name, video.srt_file.name, video.vtt_file.name]
+    stem = slugify(project.title)[:50] or "video"
+    files.store(video.file, result.path, f"{stem}.{platform}.mp4")
+    files.store(video.thumbnail, result.thumbnail_path, f"{stem}.{platform}.jpg")
+    files.store(video.srt_file, result.srt_path, f"{stem}.{platform}.srt")
+    files.store(video.vtt_file, result.vtt_path, f"{stem}.{platform}.vtt")
+    video.width, video.height, video.duration_s = result.width, result.height, result.duration_s
+    video.size_bytes = result.path.stat().st_size
+    video.trimmed, video.input_hash, video.run_number = result.trimmed, master["input_hash"], run
+    video.save()
+    files.delete_after_commit(default_storage, *(name for name in old if name))
+    shutil.rmtree(out_dir, ignore_errors=True)
+    _report_exports_done(project, run)
+
+
+def _stored(name: str):
+    from django.db.models.fields.files import FieldFile
+
+    return FieldFile(None, RenderedVideo._meta.get_field("file"), name)
+
+
+def _report_exports_done(project: VideoProject, run: int) -> None:
+    done = RenderedVideo.objects.filter(project=project, run_number=run).count()
+    total = len(project.platforms)
+    progress.step_progress(project.pk, run, "export", done / total,
+                           f"{done} of {total} platforms exported")  # fmt: skip
+
+
+# --- the end of a run ---------------------------------------------------------------------------
+
+
+def finish_run(project_id: int, run: int) -> None:
+    project = current_project(project_id, run)
+    if project is None:
+        return
+    now = timezone.now()
+    PipelineStep.objects.filter(project=project, run_number=run).exclude(
+        state=PipelineStep.State.DONE
+    ).update(state=PipelineStep.State.DONE, progress=1.0, finished_at=now)
+    project.run_state = VideoProject.RunState.SUCCEEDED
+    project.run_finished_at = now
+    if project.run_kind == "render":
+        project.move_to(VideoProject.Status.COMPLETED)
+        project.completed_at = now
+        # Platforms dropped from the project since an earlier render: their files go.
+        for video in project.videos.exclude(platform__in=project.platforms):
+            video.delete()
+    elif project.run_kind in ("media", "voice"):
+        project.move_to(_later(project.status, project.run_kind))
+    project.save()
+    progress.publish(project_id)
+    if project.run_kind == "render":
+        notify_user(user_id=project.user_id, text=f"“{project.title}” is ready to watch.",
+                    level="success", url=project.get_absolute_url())  # fmt: skip
+        _email_once(project, run, "video_app/email/render_done.txt",
+                    f"Your video “{project.title}” is ready")  # fmt: skip
+
+
+def _later(status: str, kind: str) -> str:
+    """After pictures or voices are made, the stage moves on but never back."""
+    order = [VideoProject.Status.STORYBOARD, VideoProject.Status.MEDIA, VideoProject.Status.VOICE]
+    if status in order and order.index(kind) > order.index(status):
+        return kind
+    return status
+
+
+def fail_run(project_id: int, run: int, step: str, error: BaseException) -> None:
+    """A step failed for good: record a readable cause, tell the user once; retry resumes."""
+    project = current_project(project_id, run)
+    if project is None or project.run_state == VideoProject.RunState.FAILED:
+        return
+    if isinstance(error, EngineError):
+        message, detail = error.message, error.detail or repr(error)
+    else:
+        message = (
+            f"Something went wrong while {STEP_ERRORS.get(step, 'working on the video')}. "
+            "Retry; if it fails again, contact support."
+        )
+        detail = f"{type(error).__name__}: {error}"
+    logger.warning("Project %s run %s failed at %s: %s", project_id, run, step, detail)
+    progress.step_failed(project_id, run, step, message)
+    project.run_state = VideoProject.RunState.FAILED
+    project.run_finished_at = timezone.now()
+    project.failed_step, project.error_message, project.error_detail = step, message, detail
+    if project.status == VideoProject.Status.RENDERING:
+        project.move_to(VideoProject.Status.FAILED)
+    project.save()
+    progress.publish(project_id)
+    notify_user(user_id=project.user_id, text=f"“{project.title}”: {message}", level="danger",
+                url=project.get_absolute_url())  # fmt: skip
+    if project.run_kind == "render":
+        _email_once(project, run, "video_app/email/render_failed.txt",
+                    f"Your video “{project.title}” could not be made")  # fmt: skip
+
+
+def _email_once(project: VideoProject, run: int, template: str, subject: str) -> None:
+    # The conditional update claims the email: a redelivered task finds it claimed.
+    claimed = VideoProject.objects.filter(pk=project.pk, emailed_run__lt=run).update(
+        emailed_run=run
+    )
+    if not claimed or not project.user.email:
+        return
+    body = render_to_string(template, {
+        "project": project, "user": project.user,
+        "url": settings.SITE_URL.rstrip("/") + project.get_absolute_url(),
+        "PRODUCT_NAME": settings.PRODUCT_NAME,
+    })  # fmt: skip
+    send_mail(subject, body, None, [project.user.email])
+
+
+def scene_ids(project: VideoProject) -> list[int]:
+    return list(
+        Scene.objects.filter(script__project=project)
+        .order_by("position")
+        .values_list("pk", flat=True)
+    )

@@ -1,0 +1,152 @@
+"""The Celery pipeline. Tasks take ids and the run number, call one step in
+`services.pipeline`, and let the canvas carry on.
+
+A render run is one canvas:
+
+    chain(generate_script_task, process_script_task, fan_out_scene_work_task)
+      -> chord(group(find_media_task, generate_voiceovers_task per scene), render_video_task)
+      -> chord(group(export_video_task per platform), finish_run_task)
+
+The fan-outs replace themselves with the next part (`Task.replace`) because the scenes are only
+known once the script is split. Signatures are immutable (`.si`): no task depends on another's
+return value, only on rows. Transient failures retry with exponential backoff and jitter; a final
+failure marks the run failed (once) through `PipelineTask.on_failure`.
+"""
+
+from celery import Task, chain, chord, group, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+
+from .ai_services.errors import InvalidInput, ProviderFailed, RenderFailed
+from .services import pipeline
+from .services.projects import RUN_STEPS
+
+# Worth another try: a provider or the machine had a bad moment. InvalidInput never is.
+TRANSIENT_ERRORS = (ProviderFailed, RenderFailed, ConnectionError, TimeoutError, OSError,
+                    OperationalError, InterfaceError)  # fmt: skip
+
+
+class PipelineTask(Task):
+    step = ""  # the pipeline step a task belongs to, for the failure message
+    autoretry_for = TRANSIENT_ERRORS
+    dont_autoretry_for = (InvalidInput,)
+    retry_backoff = 5
+    retry_backoff_max = 300
+    retry_jitter = True
+    max_retries = 3
+    acks_late = True
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        project_id, run = args[0], args[1]
+        if isinstance(exc, SoftTimeLimitExceeded):
+            exc = RenderFailed(
+                "This step took too long and was stopped. Try a shorter script, then retry.",
+                detail=f"{self.name} hit its time limit",
+            )
+        pipeline.fail_run(project_id, run, self.step, exc)
+
+
+def pipeline_task(step: str, **options):
+    return shared_task(base=PipelineTask, bind=True, step=step, **options)
+
+
+@pipeline_task("script")
+def process_video_project(self, project_id: int, run: int, scene_ids: list[int], force: bool):
+    """Start a run: the canvas for its kind (see RUN_STEPS)."""
+    project = pipeline.current_project(project_id, run)
+    if project is None:
+        return
+    kind = project.run_kind
+    if kind not in RUN_STEPS:
+        raise ValueError(f"Unknown run kind {kind!r}")  # a programming error, not a user's
+    if kind == "script":
+        workflow = chain(generate_script_task.si(project_id, run, True),
+                         finish_run_task.si(project_id, run))  # fmt: skip
+    elif kind == "scenes":
+        workflow = chain(process_script_task.si(project_id, run),
+                         finish_run_task.si(project_id, run))  # fmt: skip
+    elif kind in ("media", "voice"):
+        step_task = find_media_task if kind == "media" else generate_voiceovers_task
+        ids = scene_ids or pipeline.scene_ids(project)
+        workflow = chord(
+            group(step_task.si(project_id, run, scene_id, force) for scene_id in ids),
+            finish_run_task.si(project_id, run),
+        )
+    else:
+        workflow = chain(
+            generate_script_task.si(project_id, run, False),
+            process_script_task.si(project_id, run),
+            fan_out_scene_work_task.si(project_id, run),
+        )
+    raise self.replace(workflow)
+
+
+@pipeline_task("script")
+def generate_script_task(self, project_id: int, run: int, force: bool):
+    pipeline.write_project_script(project_id, run, force=force)
+
+
+@pipeline_task("scenes")
+def process_script_task(self, project_id: int, run: int):
+    pipeline.split_project_script(project_id, run)
+
+
+@pipeline_task("media")
+def fan_out_scene_work_task(self, project_id: int, run: int):
+    """Pictures and voices for every scene in parallel, then the render once all are done."""
+    project = pipeline.current_project(project_id, run)
+    if project is None:
+        return
+    ids = pipeline.scene_ids(project)
+    raise self.replace(
+        chord(
+            group(
+                *(find_media_task.si(project_id, run, scene_id, False) for scene_id in ids),
+                *(generate_voiceovers_task.si(project_id, run, scene_id, False)
+                  for scene_id in ids),
+            ),
+            render_video_task.si(project_id, run),
+        )
+    )  # fmt: skip
+
+
+@pipeline_task("media")
+def find_media_task(self, project_id: int, run: int, scene_id: int, force: bool):
+    pipeline.make_scene_media(project_id, run, scene_id, force=force)
+
+
+@pipeline_task("voice")
+def generate_voiceovers_task(self, project_id: int, run: int, scene_id: int, force: bool):
+    pipeline.make_scene_voice(project_id, run, scene_id, force=force)
+
+
+@pipeline_task(
+    "render",
+    max_retries=1,  # a render that failed twice will fail a third time
+    time_limit=settings.CELERY_RENDER_TIME_LIMIT,
+    soft_time_limit=settings.CELERY_RENDER_TIME_LIMIT - 60,
+)
+def render_video_task(self, project_id: int, run: int):
+    """The masters, then every platform's export in parallel, then the notification."""
+    pipeline.render_masters(project_id, run)
+    project = pipeline.current_project(project_id, run)
+    if project is None:
+        return
+    raise self.replace(
+        chord(
+            group(export_video_task.si(project_id, run, name) for name in project.platforms),
+            finish_run_task.si(project_id, run),
+        )
+    )
+
+
+@pipeline_task("export", max_retries=2)
+def export_video_task(self, project_id: int, run: int, platform: str):
+    pipeline.export_platform(project_id, run, platform)
+
+
+@pipeline_task("export")
+def finish_run_task(self, project_id: int, run: int):
+    """The run's end: project state, live news and the email."""
+    pipeline.finish_run(project_id, run)

@@ -1,0 +1,92 @@
+"""Files, served only to their owner: rendered videos, captions and thumbnails, scene pictures
+and voices, plus voice samples and template previews. Media is never served from a public URL;
+on S3 the answer is a short-lived presigned redirect."""
+
+import hashlib
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_GET
+
+from ..ai_services import tts
+from ..ai_services.errors import EngineError
+from ..models import AudioAsset, MediaAsset, RenderedVideo, VideoProject, VideoTemplate
+from ..services.template_previews import ensure_preview
+
+
+def visible_project(request, project_id: int) -> VideoProject:
+    """The owner's project; staff may see any (admin shows thumbnails through these views)."""
+    projects = VideoProject.objects.all() if request.user.is_staff else request.user.video_projects
+    return get_object_or_404(projects, pk=project_id)
+
+
+RENDERED_FIELDS = {"video": "file", "thumbnail": "thumbnail", "srt": "srt_file", "vtt": "vtt_file"}
+VOICE_SAMPLE = "Hello! This is how I will read your script."
+
+
+def serve(field_file, *, download: bool = False, filename: str | None = None):
+    if not field_file:
+        raise Http404("No such file.")
+    name = filename or Path(field_file.name).name
+    try:
+        path = field_file.path
+    except NotImplementedError:  # S3: the browser fetches it directly, for a few minutes
+        return HttpResponseRedirect(field_file.url)
+    if not Path(path).exists():
+        raise Http404("This file is missing; render the project again.")
+    return FileResponse(open(path, "rb"), as_attachment=download, filename=name)
+
+
+@login_required
+@require_GET
+def rendered_file(request, project_id: int, video_id: int, kind: str):
+    project = visible_project(request, project_id)
+    video = get_object_or_404(RenderedVideo, pk=video_id, project=project)
+    if kind not in RENDERED_FIELDS:
+        raise Http404("No such file.")
+    return serve(getattr(video, RENDERED_FIELDS[kind]), download="download" in request.GET)
+
+
+@login_required
+@require_GET
+def media_file(request, asset_id: int, kind: str):
+    assets = MediaAsset.objects.all() if request.user.is_staff else request.user.media_assets
+    asset = get_object_or_404(assets, pk=asset_id)
+    return serve(asset.thumbnail if kind == "thumbnail" else asset.file)
+
+
+@login_required
+@require_GET
+def scene_audio(request, project_id: int, scene_id: int):
+    project = visible_project(request, project_id)
+    audio = get_object_or_404(AudioAsset, scene_id=scene_id, scene__script__project=project)
+    return serve(audio.file)
+
+
+@login_required
+@require_GET
+def voice_sample(request):
+    """A short sample of a voice, made once per voice and kept in the render cache."""
+    voice_id = (
+        request.GET.get("voice") or tts.default_voice_for(request.GET.get("language", "en")).id
+    )
+    if voice_id not in {voice.id for voice in tts.available_voices()}:
+        raise Http404("No such voice.")
+    key = hashlib.sha256(voice_id.encode()).hexdigest()[:16]
+    path = Path(settings.RENDER_CACHE_DIR) / "voice-samples" / f"{key}.wav"
+    if not path.exists():
+        try:
+            tts.synthesize(VOICE_SAMPLE, voice_id=voice_id, out_path=path)
+        except EngineError as error:
+            raise Http404(error.message) from error
+    return FileResponse(open(path, "rb"), content_type="audio/wav")
+
+
+@login_required
+@require_GET
+def template_preview(request, slug: str):
+    template = get_object_or_404(VideoTemplate, slug=slug, is_active=True)
+    return serve(ensure_preview(template).preview_image)

@@ -1,0 +1,160 @@
+"""Projects: the dashboard, creating one, rendering, the result, and retry/duplicate/delete."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from .. import selectors
+from ..forms import ProjectForm, ProjectSearchForm
+from ..models import VideoProject, VideoTemplate
+from ..services import progress, projects
+from ..services.projects import ProjectBusy
+
+PROJECTS_PER_PAGE = 24
+
+
+def owned_project(request, project_id: int) -> VideoProject:
+    """The signed-in user's project; anyone else's is a 404, not a hint that it exists."""
+    return get_object_or_404(selectors.project_for_user(request.user, project_id))
+
+
+def start_run(request, project: VideoProject, kind: str, success: str, **options) -> bool:
+    try:
+        projects.run_start(project=project, kind=kind, **options)
+    except ProjectBusy as busy:
+        messages.error(request, busy.message)
+        return False
+    messages.info(request, success)
+    return True
+
+
+@login_required
+def dashboard(request):
+    form = ProjectSearchForm(request.GET or None)
+    query = status = ""
+    if form.is_valid():
+        query, status = form.cleaned_data["q"], form.cleaned_data["status"]
+    page = Paginator(
+        selectors.projects_for_dashboard(request.user, query=query, status=status),
+        PROJECTS_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    return render(request, "video_app/dashboard.html", {"form": form, "page": page})
+
+
+@login_required
+def project_create(request):
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        project = projects.project_create(
+            user=request.user, title=data["title"], description=data["description"],
+            template=data["template"], platforms=data["platforms"], style=data["style"],
+            voice_id=data["voice_id"], language=data["language"],
+        )  # fmt: skip
+        messages.success(
+            request, "Project created. Write your script, or let the AI write one from your topic."
+        )
+        return redirect("video_app:script", project.pk)
+    return render(request, "video_app/project_form.html", {"form": form, "templates": _templates()})
+
+
+@login_required
+def project_settings(request, project_id: int):
+    project = owned_project(request, project_id)
+    form = ProjectForm(request.POST or None, instance=project,
+                       initial={"platforms": project.platforms})  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Project settings saved.")
+        return redirect("video_app:project_detail", project.pk)
+    return render(request, "video_app/project_form.html",
+                  {"form": form, "project": project, "templates": _templates()})  # fmt: skip
+
+
+def _templates():
+    return VideoTemplate.objects.filter(is_active=True)
+
+
+@login_required
+def project_detail(request, project_id: int):
+    project = owned_project(request, project_id)
+    videos = list(project.videos.all())
+    return render(request, "video_app/project_detail.html", {
+        "project": project, "videos": videos, "state": progress.project_state(project),
+    })  # fmt: skip
+
+
+@login_required
+def project_render(request, project_id: int):
+    project = owned_project(request, project_id)
+    if request.method == "POST":
+        start_run(
+            request,
+            project,
+            "render",
+            "Rendering started. You can leave this page; we'll email you when it's done.",
+        )
+        return redirect("video_app:render", project.pk)
+    return render(request, "video_app/render.html", {
+        "project": project, "scenes": selectors.scenes_of(project),
+        "state": progress.project_state(project),
+        "done_url": project.get_absolute_url(),
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def project_retry(request, project_id: int):
+    project = owned_project(request, project_id)
+    if project.run_state != VideoProject.RunState.FAILED:
+        messages.info(request, "Nothing to retry: the last run did not fail.")
+        return redirect("video_app:project_detail", project.pk)
+    try:
+        projects.project_retry(project=project)
+    except ProjectBusy as busy:
+        messages.error(request, busy.message)
+    else:
+        messages.info(request, "Trying again from the step that failed; finished work is reused.")
+    page = "video_app:render" if project.run_kind == "render" else "video_app:project_detail"
+    return redirect(page, project.pk)
+
+
+@login_required
+@require_POST
+def project_duplicate(request, project_id: int):
+    project = owned_project(request, project_id)
+    copy = projects.project_duplicate(project=project)
+    messages.success(request, f"“{copy.title}” created from “{project.title}”.")
+    return redirect("video_app:storyboard" if copy.script.scenes.exists() else "video_app:script",
+                    copy.pk)  # fmt: skip
+
+
+@login_required
+def project_delete(request, project_id: int):
+    project = owned_project(request, project_id)
+    if request.method == "POST":
+        if project.is_busy:
+            messages.error(request, "This project is being rendered; wait for it to finish first.")
+            return redirect("video_app:project_detail", project.pk)
+        title = project.title
+        projects.project_delete(project=project)
+        messages.success(request, f"“{title}” and its files were deleted.")
+        return redirect("video_app:dashboard")
+    return render(request, "video_app/project_confirm_delete.html", {"project": project})
+
+
+@login_required
+@require_GET
+@never_cache
+def project_status(request, project_id: int):
+    """{status, step, progress, error} and the rest of the bar's state, for the page's fallback
+    polling and for scripts. The owner's only (or staff's)."""
+    projects_visible = (
+        VideoProject.objects.all() if request.user.is_staff else request.user.video_projects.all()
+    )
+    project = get_object_or_404(projects_visible, pk=project_id)
+    return JsonResponse(progress.project_state(project))
