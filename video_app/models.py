@@ -112,7 +112,7 @@ class VideoProject(models.Model):
     TRANSITIONS = {
         Status.DRAFT: {Status.SCRIPTING, Status.RENDERING},
         Status.SCRIPTING: {Status.STORYBOARD, Status.RENDERING},
-        Status.STORYBOARD: {Status.SCRIPTING, Status.MEDIA, Status.RENDERING},
+        Status.STORYBOARD: {Status.SCRIPTING, Status.MEDIA, Status.VOICE, Status.RENDERING},
         Status.MEDIA: {Status.SCRIPTING, Status.STORYBOARD, Status.VOICE, Status.RENDERING},
         Status.VOICE: {Status.SCRIPTING, Status.STORYBOARD, Status.MEDIA, Status.RENDERING},
         Status.RENDERING: {Status.COMPLETED, Status.FAILED},

@@ -1,6 +1,6 @@
 """A picture for every scene: the user's own uploads matched by keywords first, otherwise a
-designed picture drawn on the spot; plus title and outro cards, and the check every uploaded
-picture passes before the library keeps it.
+designed picture drawn on the spot; plus title and outro cards. (Uploads are checked before the
+library keeps them, by `video_app/security/content_validator.py`.)
 
 Providers sit behind `media_providers` (settings AI_PROVIDERS["media"]). "procedural" needs
 nothing and never comes back empty, so a video never waits on a missing picture.
@@ -10,7 +10,6 @@ import hashlib
 import logging
 import re
 import unicodedata
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Literal, Protocol
 from PIL import Image
 
 from . import procedural_art
-from .errors import InvalidInput, ProviderFailed
+from .errors import ProviderFailed
 from .ffmpeg import atomic_output
 from .registry import ProviderRegistry
 from .styles import Style
@@ -287,59 +286,3 @@ def find_media(request: MediaRequest, out_dir: Path, *, library: Sequence[Librar
         if item is not None:
             return item
     return ProceduralMediaProvider().find(request, out_dir)
-
-
-# --- Checking uploads ---------------------------------------------------------------------------
-
-ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP")
-MIN_SHORT_SIDE_PX = 320
-DEFAULT_MAX_PIXELS = 60_000_000  # above a 50-megapixel phone photo
-
-
-def validate_image(path: Path, *, max_bytes: int = 10 * 1024 * 1024,
-                   max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[int, int]:  # fmt: skip
-    """(width, height) of an uploaded picture once it has been fully decoded.
-
-    The content decides, not the file name. Refused with InvalidInput: files over `max_bytes`,
-    anything that is not a readable JPEG/PNG/WebP/GIF/BMP, corrupt or truncated data, pictures
-    over `max_pixels` (checked from the header before decoding, so a small file claiming a huge
-    size, a "decompression bomb", never gets memory), and pictures too small to look sharp.
-    """
-    unreadable = "This file is not a picture we can read. Upload a JPEG, PNG, WebP, GIF or BMP."
-    try:
-        size_bytes = path.stat().st_size
-    except OSError as error:
-        raise InvalidInput(unreadable, detail=repr(error)) from error
-    if size_bytes > max_bytes:
-        raise InvalidInput(
-            f"This picture is larger than {max_bytes / 1024 / 1024:g} MB. "
-            "Please upload a smaller or more compressed version.",
-            detail=f"{path.name}: {size_bytes} bytes",
-        )
-    too_many_pixels = (
-        f"This picture is too large to process (more than {max_pixels / 1e6:g} megapixels). "
-        "Please upload a smaller version."
-    )
-    try:
-        with warnings.catch_warnings():
-            # Pillow's own warning threshold is fixed; max_pixels is the limit that applies here.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path, formats=ACCEPTED_FORMATS) as image:
-                width, height = image.size
-                if width * height > max_pixels:
-                    raise InvalidInput(too_many_pixels, detail=f"{path.name}: {width}x{height}")
-                image.verify()
-            with Image.open(path, formats=ACCEPTED_FORMATS) as image:
-                image.load()  # verify() reads structure only; decoding finds truncated data
-    except InvalidInput:
-        raise
-    except Image.DecompressionBombError as error:
-        raise InvalidInput(too_many_pixels, detail=repr(error)) from error
-    except Exception as error:  # Pillow's decoders raise many types on hostile input
-        raise InvalidInput(unreadable, detail=f"{path.name}: {error!r}") from error
-    if min(width, height) < MIN_SHORT_SIDE_PX:
-        raise InvalidInput(
-            f"This picture is too small ({width} × {height} pixels). Use one at least "
-            f"{MIN_SHORT_SIDE_PX} pixels on its shorter side so it stays sharp in the video.",
-        )
-    return width, height

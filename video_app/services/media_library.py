@@ -38,13 +38,15 @@ def add_thumbnail(asset: MediaAsset, path: Path) -> None:
 
 
 def store_upload(*, user, upload: ValidatedUpload, title: str = "") -> MediaAsset:
-    data = upload.content.read()
+    digest = hashlib.sha256()
+    for chunk in upload.content.chunks():  # up to 500 MB: never all in memory
+        digest.update(chunk)
     upload.content.seek(0)
     asset = MediaAsset(
         user=user, kind=upload.kind, source=MediaAsset.Source.UPLOAD, provider="upload",
         title=title[:200], width=upload.width or 0, height=upload.height or 0,
         duration_s=upload.duration_s, size_bytes=upload.size_bytes,
-        file_hash=hashlib.sha256(data).hexdigest(),
+        file_hash=digest.hexdigest(),
     )  # fmt: skip
     asset.file.save(f"upload.{upload.extension}", upload.content, save=False)
     add_thumbnail(asset, local_path(asset.file))

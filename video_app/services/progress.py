@@ -5,6 +5,7 @@ state sent to the channel-layer group `project_<id>`, so a page that missed a me
 (re)connected, is never left with a stale bar.
 """
 
+import logging
 import time
 
 from asgiref.sync import async_to_sync
@@ -16,6 +17,7 @@ from ..models import PIPELINE_STEPS, PipelineStep, VideoProject, eta_seconds
 
 # How much of the bar each step fills: rendering dominates the wall time.
 STEP_WEIGHTS = {"script": 5, "scenes": 5, "media": 15, "voice": 20, "render": 45, "export": 10}
+logger = logging.getLogger(__name__)
 MIN_INTERVAL_S = 0.5  # an engine reports far more often than a person can read
 
 
@@ -55,10 +57,17 @@ def project_state(project: VideoProject) -> dict:
 
 
 def publish(project_id: int) -> None:
-    project = VideoProject.objects.get(pk=project_id)
-    async_to_sync(get_channel_layer().group_send)(
-        group_name(project_id), {"type": "project.progress", "state": project_state(project)}
-    )
+    """Announce the stored state. Best effort: the state is already saved, and a page that missed
+    this news gets the state when it reconnects or polls, so a layer outage never fails a step."""
+    project = VideoProject.objects.filter(pk=project_id).first()
+    if project is None:
+        return
+    try:
+        async_to_sync(get_channel_layer().group_send)(
+            group_name(project_id), {"type": "project.progress", "state": project_state(project)}
+        )
+    except Exception:  # any layer failure: the news is lost, not the work
+        logger.warning("Progress news for project %s not delivered", project_id, exc_info=True)
 
 
 def step_started(project_id: int, run: int, step: str, message: str = "") -> None:
