@@ -67,8 +67,12 @@ def project_settings(request, project_id: int):
     project = owned_project(request, project_id)
     form = ProjectForm(request.POST or None, instance=project,
                        initial={"platforms": project.platforms})  # fmt: skip
+    if request.method == "POST" and project.is_busy:
+        # A run re-reads these settings at every step: a change mid-run would mix them.
+        messages.error(request, "Wait until the current step finishes before changing settings.")
+        return redirect("video_app:project_detail", project.pk)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        projects.project_update_settings(project=project, **form.cleaned_data)
         messages.success(request, "Project settings saved.")
         return redirect("video_app:project_detail", project.pk)
     return render(request, "video_app/project_form.html",
