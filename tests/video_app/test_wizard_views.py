@@ -1,0 +1,480 @@
+"""The wizard's pages as the creator uses them: the script, the storyboard's scene edits (as page
+posts and as the page script's in-place fetches), pictures and voices. Runs are checked as far
+as the queue."""
+
+import io
+import re
+import types
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from tests.video_app.factories import make_project
+from video_app import tasks
+from video_app.ai_services import tts
+from video_app.models import MediaAsset, Scene, VideoProject
+from video_app.security.content_validator import ContentValidator
+from video_app.services import media_library, progress, storyboard
+from video_app.views.wizard import BUSY
+
+pytestmark = pytest.mark.django_db
+
+FETCH = {"X-Requested-With": "fetch"}
+SCENE_TEXTS = (
+    "Every morning the tide brings new shells to the beach.",
+    "Children collect them before breakfast.",
+    "Each shell was once a home.",
+)
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def no_progress_news(monkeypatch):
+    monkeypatch.setattr(progress, "publish", lambda project_id: None)
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The runs handed to Celery, as (project id, run, scene ids, force)."""
+    runs = []
+    fake_task = types.SimpleNamespace(delay=lambda *args: runs.append(args))
+    monkeypatch.setattr(tasks, "process_video_project", fake_task)
+    return runs
+
+
+@pytest.fixture
+def project(alice):
+    project = make_project(alice)
+    for text in SCENE_TEXTS:
+        storyboard.scene_add(project=project, text=text)
+    return project
+
+
+def scenes(project) -> list[Scene]:
+    return list(Scene.objects.filter(script__project=project).order_by("position"))
+
+
+def texts(project) -> list[str]:
+    return [scene.text for scene in scenes(project)]
+
+
+def page_of(response) -> str:
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def png(size=(320, 200)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, "#f1c40f").save(out, format="PNG")
+    return out.getvalue()
+
+
+def make_busy(project):
+    VideoProject.objects.filter(pk=project.pk).update(run_state=VideoProject.RunState.RUNNING)
+
+
+# --- script -------------------------------------------------------------------------------------
+
+
+def test_it_saves_the_script_and_moves_to_the_script_stage(
+    alice_client, alice, queued, django_capture_on_commit_callbacks
+):
+    project = make_project(alice, script="")
+    text = "Shells wash up every morning.\n\nChildren collect them."
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(f"/projects/{project.pk}/script/",
+                                     {"text": text, "save": ""}, follow=True)  # fmt: skip
+
+    assert response.redirect_chain == [(f"/projects/{project.pk}/script/", 302)]
+    assert "Script saved." in page_of(response)
+    project.refresh_from_db()
+    assert project.script.text == text
+    assert project.status == VideoProject.Status.SCRIPTING
+    assert queued == []
+
+
+def test_it_saves_the_script_and_queues_the_storyboard(
+    alice_client, alice, queued, django_capture_on_commit_callbacks
+):
+    project = make_project(alice, script="")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(
+            f"/projects/{project.pk}/script/", {"text": "Shells wash up.", "split": ""}, follow=True
+        )
+
+    assert response.redirect_chain == [(f"/projects/{project.pk}/storyboard/", 302)]
+    assert "Splitting your script into scenes" in page_of(response)
+    project.refresh_from_db()
+    assert project.script.text == "Shells wash up."
+    assert (project.run_kind, project.run_state) == ("scenes", "queued")
+    assert queued == [(project.pk, 1, [], False)]
+
+
+def test_it_shows_the_error_of_an_empty_script(alice_client, alice, queued):
+    project = make_project(alice)
+
+    response = alice_client.post(f"/projects/{project.pk}/script/", {"text": "", "save": ""})
+
+    assert "This field is required." in page_of(response)
+    project.refresh_from_db()
+    assert project.script.text.startswith("[a sunrise over the sea]")
+
+
+def test_it_queues_a_script_run_when_asked_to_write_one(
+    alice_client, alice, queued, django_capture_on_commit_callbacks
+):
+    project = make_project(alice, script="")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(f"/projects/{project.pk}/script/generate/", follow=True)
+
+    assert response.redirect_chain == [(f"/projects/{project.pk}/script/", 302)]
+    assert "Writing a script from your title and description" in page_of(response)
+    project.refresh_from_db()
+    assert (project.run_kind, project.run_state) == ("script", "queued")
+    assert queued == [(project.pk, 1, [], False)]
+
+
+def test_it_asks_for_a_script_before_making_the_storyboard(alice_client, alice, queued):
+    project = make_project(alice, script="")
+
+    response = alice_client.post(f"/projects/{project.pk}/scenes/make/", follow=True)
+
+    assert response.redirect_chain == [(f"/projects/{project.pk}/script/", 302)]
+    assert "Write or generate a script first." in page_of(response)
+    project.refresh_from_db()
+    assert project.run_number == 0
+
+
+# --- storyboard ---------------------------------------------------------------------------------
+
+
+def test_it_shows_the_scenes_on_the_storyboard(alice_client, project):
+    page = page_of(alice_client.get(f"/projects/{project.pk}/storyboard/"))
+
+    assert page.count('class="card h-100 scene-card"') == 3
+    assert all(text in page for text in SCENE_TEXTS)
+    assert '<span class="badge text-bg-light border">shells</span>' in page
+
+
+def test_it_saves_a_scene_edit_and_says_so(alice_client, project):
+    scene = scenes(project)[0]
+
+    response = alice_client.post(
+        f"/projects/{project.pk}/scenes/{scene.pk}/edit/",
+        {"text": "A lighthouse guides the fishing boats home.", "visual_direction": "a lighthouse"},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(f"/projects/{project.pk}/storyboard/", 302)]
+    page = page_of(response)
+    assert "Scene saved." in page
+    assert "A lighthouse guides the fishing boats home." in page
+    scene.refresh_from_db()
+    assert scene.visual_direction == "a lighthouse"
+    assert "lighthouse guides" in scene.keywords
+
+
+def test_it_answers_an_in_place_edit_with_the_new_keywords(alice_client, project):
+    scene = scenes(project)[0]
+
+    response = alice_client.post(
+        f"/projects/{project.pk}/scenes/{scene.pk}/edit/",
+        {"text": "A lighthouse guides the fishing boats home.", "visual_direction": ""},
+        headers=FETCH,
+    )
+
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["ok"] is True and answer["error"] == ""
+    assert answer["keywords"] == ["lighthouse guides", "fishing boats", "home"]
+    assert answer["estimated_duration_s"] > 0
+    scene.refresh_from_db()
+    assert scene.keywords == answer["keywords"]
+
+
+def test_it_refuses_a_scene_with_nothing_to_say_or_show(alice_client, project):
+    scene = scenes(project)[0]
+    url = f"/projects/{project.pk}/scenes/{scene.pk}/edit/"
+
+    fetched = alice_client.post(url, {"text": "  ", "visual_direction": ""}, headers=FETCH)
+    posted = alice_client.post(url, {"text": "", "visual_direction": ""}, follow=True)
+
+    assert fetched.status_code == 400
+    assert fetched.json() == {
+        "ok": False, "error": "A scene needs words to say or a picture to show.",
+    }  # fmt: skip
+    assert "A scene needs words to say or a picture to show." in page_of(posted)
+    assert texts(project) == list(SCENE_TEXTS)
+
+
+@pytest.mark.parametrize(("moved", "direction", "order"), [(1, "up", [1, 0, 2]),
+                                                          (0, "down", [1, 0, 2]),
+                                                          (2, "down", [0, 1, 2])])  # fmt: skip
+def test_it_moves_a_scene(alice_client, project, moved, direction, order):
+    scene = scenes(project)[moved]
+
+    response = alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/move/",
+                                 {"direction": direction})  # fmt: skip
+
+    assert response.status_code == 302
+    assert texts(project) == [SCENE_TEXTS[index] for index in order]
+
+
+def test_it_splits_a_scene_where_the_creator_clicked(alice_client, project):
+    scene = scenes(project)[0]
+
+    response = alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/split/", {"at": 18},
+                                 follow=True)  # fmt: skip
+
+    assert "Scene split in two." in page_of(response)
+    assert texts(project) == ["Every morning the", "tide brings new shells to the beach.",
+                              *SCENE_TEXTS[1:]]  # fmt: skip
+
+
+def test_it_splits_a_scene_between_its_middle_sentences(alice_client, project):
+    scene = scenes(project)[1]
+    storyboard.scene_update(scene=scene, text="One. Two. Three. Four.")
+
+    alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/split/", {"at": ""})
+
+    assert texts(project) == [SCENE_TEXTS[0], "One. Two.", "Three. Four.", SCENE_TEXTS[2]]
+
+
+def test_it_says_why_a_single_sentence_cannot_be_split(alice_client, project):
+    scene = scenes(project)[2]
+
+    response = alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/split/", follow=True)
+
+    assert "This scene has a single sentence; there is nothing to split." in page_of(response)
+    assert texts(project) == list(SCENE_TEXTS)
+
+
+def test_it_merges_a_scene_with_the_next(alice_client, project):
+    scene = scenes(project)[0]
+
+    response = alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/merge/", follow=True)
+
+    assert "Scenes merged." in page_of(response)
+    assert texts(project) == [f"{SCENE_TEXTS[0]} {SCENE_TEXTS[1]}", SCENE_TEXTS[2]]
+
+
+def test_it_deletes_a_scene(alice_client, project):
+    scene = scenes(project)[1]
+
+    response = alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/delete/", follow=True)
+
+    assert "Scene deleted." in page_of(response)
+    assert texts(project) == [SCENE_TEXTS[0], SCENE_TEXTS[2]]
+
+
+def test_it_keeps_the_last_scene(alice_client, alice):
+    project = make_project(alice)
+    scene = storyboard.scene_add(project=project, text="Only this.")
+
+    response = alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/delete/", follow=True)
+
+    assert "A video needs at least one scene." in page_of(response)
+    assert texts(project) == ["Only this."]
+
+
+def test_it_adds_a_scene_after_another(alice_client, project):
+    first = scenes(project)[0]
+
+    response = alice_client.post(
+        f"/projects/{project.pk}/scenes/add/",
+        {"text": "Gulls watch.", "after": first.pk},
+        follow=True,
+    )
+
+    assert "Scene added." in page_of(response)
+    assert texts(project) == [SCENE_TEXTS[0], "Gulls watch.", *SCENE_TEXTS[1:]]
+
+
+def test_it_adds_a_scene_at_the_end(alice_client, project):
+    alice_client.post(f"/projects/{project.pk}/scenes/add/", {"text": "Gulls watch."})
+
+    assert texts(project) == [*SCENE_TEXTS, "Gulls watch."]
+
+
+def test_it_asks_for_the_words_of_a_new_scene(alice_client, project):
+    response = alice_client.post(f"/projects/{project.pk}/scenes/add/", {"text": ""}, follow=True)
+
+    assert "Write what the new scene should say." in page_of(response)
+    assert texts(project) == list(SCENE_TEXTS)
+
+
+@pytest.mark.parametrize(("action", "data"), [
+    ("edit", {"text": "Changed words.", "visual_direction": ""}), ("move", {"direction": "down"}),
+    ("split", {"at": 10}), ("merge", {}), ("delete", {}),
+])  # fmt: skip
+def test_it_refuses_scene_edits_while_a_run_is_busy(alice_client, project, action, data):
+    scene = scenes(project)[0]
+    make_busy(project)
+
+    response = alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/{action}/", data,
+                                 follow=True)  # fmt: skip
+    fetched = alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/{action}/", data,
+                                headers=FETCH)  # fmt: skip
+
+    assert BUSY in page_of(response)
+    assert (fetched.status_code, fetched.json()["error"]) == (400, BUSY)
+    assert texts(project) == list(SCENE_TEXTS)
+
+
+def test_it_refuses_to_add_a_scene_while_a_run_is_busy(alice_client, project):
+    make_busy(project)
+
+    response = alice_client.post(f"/projects/{project.pk}/scenes/add/", {"text": "Gulls."},
+                                 follow=True)  # fmt: skip
+
+    assert BUSY in page_of(response)
+    assert texts(project) == list(SCENE_TEXTS)
+
+
+# --- pictures -----------------------------------------------------------------------------------
+
+
+def test_it_keeps_an_uploaded_picture_in_the_library_and_shows_it_in_the_scene(
+    alice_client, alice, project
+):
+    scene = scenes(project)[0]
+
+    response = alice_client.post(
+        f"/projects/{project.pk}/scenes/{scene.pk}/media/upload/",
+        {"file": SimpleUploadedFile("beach.png", png(), content_type="image/png")},
+        follow=True,
+    )
+
+    page = page_of(response)
+    assert "Your upload now shows in scene 1 and is kept in your library." in page
+    [upload] = MediaAsset.objects.filter(user=alice, source=MediaAsset.Source.UPLOAD)
+    assert (upload.kind, upload.width, upload.height) == ("image", 320, 200)
+    assert upload.scene is None
+    assert default_storage.exists(upload.file.name)
+    assert default_storage.exists(upload.thumbnail.name)
+    scene.refresh_from_db()
+    assert scene.media.source == MediaAsset.Source.LIBRARY
+    assert scene.media.file.name == upload.file.name
+    thumbnail_url = f"/library/{scene.media.pk}/thumbnail/"
+    assert f'src="{thumbnail_url}"' in page
+    assert f'<option value="{upload.pk}">' in page  # offered to the other scenes
+    thumbnail = alice_client.get(thumbnail_url)
+    assert b"".join(thumbnail.streaming_content).startswith(b"\xff\xd8")  # a JPEG
+
+
+def test_it_refuses_a_text_file_named_like_a_picture(alice_client, alice, project):
+    scene = scenes(project)[0]
+
+    response = alice_client.post(
+        f"/projects/{project.pk}/scenes/{scene.pk}/media/upload/",
+        {"file": SimpleUploadedFile("beach.png", b"just some words\n", content_type="image/png")},
+        follow=True,
+    )
+
+    page = page_of(response)
+    assert response.redirect_chain == [(f"/projects/{project.pk}/media/", 302)]
+    assert "Scene 1: This file isn&#x27;t a picture or video we can read" in page
+    assert "it looks like a text file" in page
+    assert not MediaAsset.objects.exists()
+    scene.refresh_from_db()
+    assert scene.media is None
+
+
+def test_it_shows_a_library_picture_in_a_scene(alice_client, alice, project):
+    upload = ContentValidator().validate(SimpleUploadedFile("beach.png", png()))
+    library = media_library.store_upload(user=alice, upload=upload, title="Beach")
+    scene = scenes(project)[1]
+
+    response = alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/media/pick/",
+                                 {"asset": library.pk}, follow=True)  # fmt: skip
+
+    assert response.redirect_chain == [(f"/projects/{project.pk}/media/", 302)]
+    assert "Scene 2 now shows “Beach”." in page_of(response)
+    scene.refresh_from_db()
+    assert scene.media.pk != library.pk
+    assert (scene.media.source, scene.media.file.name) == ("library", library.file.name)
+
+
+def test_it_queues_a_new_picture_for_one_scene(
+    alice_client, project, queued, django_capture_on_commit_callbacks
+):
+    scene = scenes(project)[1]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(
+            f"/projects/{project.pk}/scenes/{scene.pk}/media/regenerate/", follow=True
+        )
+
+    assert "Making a new picture for scene 2" in page_of(response)
+    project.refresh_from_db()
+    assert (project.run_kind, project.run_state) == ("media", "queued")
+    assert queued == [(project.pk, 1, [scene.pk], True)]
+
+
+@pytest.mark.parametrize(("page", "kind", "message"), [
+    ("media", "media", "Finding a picture for every scene"),
+    ("voice", "voice", "Recording the voice of every scene"),
+])  # fmt: skip
+def test_it_queues_work_for_every_scene(
+    alice_client, project, queued, django_capture_on_commit_callbacks, page, kind, message
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(f"/projects/{project.pk}/{page}/", follow=True)
+
+    assert response.redirect_chain == [(f"/projects/{project.pk}/{page}/", 302)]
+    assert message in page_of(response)
+    project.refresh_from_db()
+    assert (project.run_kind, project.run_state) == (kind, "queued")
+    assert queued == [(project.pk, 1, [], False)]
+
+
+# --- voices -------------------------------------------------------------------------------------
+
+
+def test_it_changes_a_scenes_voice_and_records_it_again(
+    alice_client, project, queued, django_capture_on_commit_callbacks
+):
+    scene = scenes(project)[2]
+    voice_id = tts.available_voices()[-1].id
+    prefix = f"scene-{scene.pk}"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(
+            f"/projects/{project.pk}/scenes/{scene.pk}/voice/",
+            {f"{prefix}-voice_id": voice_id, f"{prefix}-speed": "1.25"}, follow=True,
+        )  # fmt: skip
+
+    page = page_of(response)
+    assert "Recording scene 3 again" in page
+    assert f'<option value="{voice_id}" selected>' in page
+    assert re.search(rf'name="{prefix}-speed"\s+id="id_{prefix}-speed" value="1.25"', page)
+    scene.refresh_from_db()
+    assert (scene.voice_id, scene.voice_speed) == (voice_id, 1.25)
+    assert queued == [(project.pk, 1, [scene.pk], True)]
+
+
+def test_it_refuses_a_speed_out_of_range(
+    alice_client, project, queued, django_capture_on_commit_callbacks
+):
+    scene = scenes(project)[0]
+    prefix = f"scene-{scene.pk}"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(
+            f"/projects/{project.pk}/scenes/{scene.pk}/voice/",
+            {f"{prefix}-voice_id": "", f"{prefix}-speed": "5"}, follow=True,
+        )  # fmt: skip
+
+    assert "Scene 1: choose a voice and a speed between 0.5 and 2." in page_of(response)
+    scene.refresh_from_db()
+    assert scene.voice_speed is None
+    assert queued == []
