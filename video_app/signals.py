@@ -30,7 +30,8 @@ def confirm_logout(sender, request, user, **kwargs):
 def delete_media_files(sender, instance, **kwargs):
     # A library pick shares its file with the upload: the file goes with the last row using it.
     for field in (instance.file, instance.thumbnail):
-        if field.name and not MediaAsset.objects.filter(file=field.name).exists():
+        still_used = MediaAsset.objects.filter(**{field.field.name: field.name}).exists()
+        if field.name and not still_used:
             delete_after_commit(field.storage, field.name)
 
 

@@ -49,5 +49,6 @@ urlpatterns = [
     path(scene + "voice.wav", files.scene_audio, name="scene_audio"),
     path("library/<int:asset_id>/<str:kind>/", files.media_file, name="media_file"),
     path("voices/sample/", files.voice_sample, name="voice_sample"),
+    path("media/<path:name>", files.stored_file, name="stored_file"),
     path("templates/<slug:slug>/preview/", files.template_preview, name="template_preview"),
 ]

@@ -16,6 +16,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -391,6 +392,7 @@ ROUTES = [
     Route("scene_audio", ("get",), OWNER_OR_STAFF, scene_ids),
     Route("media_file", ("get",), OWNER_OR_STAFF,
           lambda w: {"asset_id": w.upload.pk, "kind": "file"}),
+    Route("stored_file", ("get",), OWNER_OR_STAFF, lambda w: {"name": w.video.file.name}),
     Route("voice_sample", ("get",), SIGNED_IN),
     Route("template_preview", ("get",), SIGNED_IN, lambda w: {"slug": "explainer"}),
 ]  # fmt: skip
@@ -640,3 +642,19 @@ def test_it_starts_no_work_when_the_owner_opens_every_url(
     assert {code for name, code in answers.items() if "get" in ROUTES_BY_NAME[name].methods} == {
         200
     }
+
+
+def test_it_serves_stored_files_by_name_only_to_their_owner(alice_client, bob, world):
+    # MEDIA_URL is this view: a file's url works for its owner and for nobody else.
+    bob_client = Client()
+    bob_client.force_login(bob)
+    for stored in (world.video.file, world.upload.file, world.upload.thumbnail, world.audio.file):
+        response = alice_client.get(stored.url)
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content) == stored.open("rb").read()
+        assert bob_client.get(stored.url).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["../settings.py", "projects/../../db.sqlite3", "/etc/passwd"])
+def test_it_refuses_paths_outside_storage(admin_client, name):
+    assert admin_client.get(f"/media/{name}").status_code == 404

@@ -30,6 +30,13 @@ def local_path(field_file: FieldFile) -> Path:
         return cached
 
 
+def stored(name: str) -> FieldFile:
+    """A stored file known only by its name (e.g. a master), as a FieldFile of default storage."""
+    from ..models import RenderedVideo  # models import this module's neighbours
+
+    return FieldFile(None, RenderedVideo._meta.get_field("file"), name)
+
+
 def store(field_file: FieldFile, path: Path, name: str) -> None:
     """Save a local file into a file field (the row is saved by the caller)."""
     with path.open("rb") as source:

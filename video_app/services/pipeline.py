@@ -347,7 +347,7 @@ def export_platform(project_id: int, run: int, platform: str) -> None:
     out_dir = work_dir(project) / "exports" / f"{platform}-{master['input_hash'][:12]}"
     shutil.rmtree(out_dir, ignore_errors=True)
     result = export_for_platform(
-        files.local_path(_stored(master["file"])), platform, out_dir, cues=cues
+        files.local_path(files.stored(master["file"])), platform, out_dir, cues=cues
     )
     video = existing or RenderedVideo(project=project, platform=platform)
     old = [video.file.name, video.thumbnail.name, video.srt_file.name, video.vtt_file.name]
@@ -363,12 +363,6 @@ def export_platform(project_id: int, run: int, platform: str) -> None:
     files.delete_after_commit(default_storage, *(name for name in old if name))
     shutil.rmtree(out_dir, ignore_errors=True)
     _report_exports_done(project, run)
-
-
-def _stored(name: str):
-    from django.db.models.fields.files import FieldFile
-
-    return FieldFile(None, RenderedVideo._meta.get_field("file"), name)
 
 
 def _report_exports_done(project: VideoProject, run: int) -> None:

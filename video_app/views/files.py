@@ -3,10 +3,11 @@ and voices, plus voice samples and template previews. Media is never served from
 on S3 the answer is a short-lived presigned redirect."""
 
 import hashlib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_GET
 from ..ai_services import tts
 from ..ai_services.errors import EngineError
 from ..models import AudioAsset, MediaAsset, RenderedVideo, VideoProject, VideoTemplate
+from ..services.files import stored
 from ..services.template_previews import ensure_preview
 
 
@@ -64,6 +66,27 @@ def scene_audio(request, project_id: int, scene_id: int):
     project = visible_project(request, project_id)
     audio = get_object_or_404(AudioAsset, scene_id=scene_id, scene__script__project=project)
     return serve(audio.file)
+
+
+# Stored names start with the area and, for a user's files, the owner's id (models' upload_to).
+USER_AREAS = {"media", "voices", "projects"}
+SHARED_AREAS = {"templates"}
+
+
+@login_required
+@require_GET
+def stored_file(request, name: str):
+    """MEDIA_URL itself: a stored file by name, for its owner (by the id in its path) or staff.
+    Keeps `FieldFile.url` usable in admin and templates without making media public."""
+    parts = PurePosixPath(name).parts
+    if not parts or ".." in parts or name.startswith("/"):
+        raise Http404("No such file.")
+    owner_ok = parts[0] in USER_AREAS and len(parts) > 2 and parts[1] == str(request.user.pk)
+    if not (request.user.is_staff or owner_ok or parts[0] in SHARED_AREAS):
+        raise Http404("No such file.")
+    if not default_storage.exists(name):
+        raise Http404("No such file.")
+    return serve(stored(name))
 
 
 @login_required

@@ -86,7 +86,9 @@ def _templates():
 @login_required
 def project_detail(request, project_id: int):
     project = owned_project(request, project_id)
-    videos = list(project.videos.all())
+    # The main platform (listed first) plays in the page; the others follow in the same order.
+    order = {name: index for index, name in enumerate(project.platforms)}
+    videos = sorted(project.videos.all(), key=lambda video: order.get(video.platform, len(order)))
     return render(request, "video_app/project_detail.html", {
         "project": project, "videos": videos, "state": progress.project_state(project),
     })  # fmt: skip
