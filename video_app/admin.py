@@ -104,13 +104,16 @@ class VideoProjectAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark failed (a stuck run)")
     def mark_failed(self, request, queryset):
-        for project in queryset:
+        busy = queryset.filter(
+            run_state__in=[VideoProject.RunState.QUEUED, VideoProject.RunState.RUNNING]
+        )
+        count = 0
+        for project in busy:
             projects.project_mark_failed(
                 project=project, reason="Stopped by our staff. Retry when you are ready."
             )
-        self.message_user(
-            request, f"{queryset.count()} project(s) marked failed.", messages.SUCCESS
-        )
+            count += 1
+        self.message_user(request, f"{count} busy project(s) marked failed.", messages.SUCCESS)
 
 
 @admin.register(VideoTemplate)

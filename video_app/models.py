@@ -180,6 +180,13 @@ class VideoProject(models.Model):
         self.status = status
 
     @property
+    def main_video(self) -> "RenderedVideo | None":
+        """The video of the first platform listed (uses prefetched videos when there are)."""
+        order = {name: index for index, name in enumerate(self.platforms)}
+        videos = sorted(self.videos.all(), key=lambda video: order.get(video.platform, len(order)))
+        return videos[0] if videos else None
+
+    @property
     def failed_step_label(self) -> str:
         return PIPELINE_STEPS.get(self.failed_step, "")
 

@@ -175,11 +175,6 @@ def test_it_filters_media_by_source(admin_client, project):
     assert "0 media assets" in uploaded
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="change pages link stored files to MEDIA_URL (/media/...), which nothing serves: "
-    "media has no public URL",
-)
 def test_it_links_stored_files_on_change_pages_to_pages_that_open(admin_client, project):
     picture = Scene.objects.get(script__project=project).media
     page = page_of(admin_client.get(f"/admin/video_app/mediaasset/{picture.pk}/change/"))
@@ -234,9 +229,13 @@ def test_it_marks_stuck_projects_failed(admin_client, alice, bob):
     projects.run_start(project=rendering, kind="render")
     projects.run_start(project=picturing, kind="media")
 
-    page = page_of(run_action(admin_client, "mark_failed", rendering, picturing))
+    idle = make_project(alice, title="Tide tables")
 
-    assert "2 project(s) marked failed." in page
+    page = page_of(run_action(admin_client, "mark_failed", rendering, picturing, idle))
+
+    assert "2 busy project(s) marked failed." in page
+    idle.refresh_from_db()
+    assert idle.run_state == VideoProject.RunState.IDLE
     for project in (rendering, picturing):
         project.refresh_from_db()
         assert project.run_state == VideoProject.RunState.FAILED

@@ -288,11 +288,6 @@ def test_it_deletes_a_project_with_its_rows_and_files_but_keeps_the_library(
     assert default_storage.exists(library.file.name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="signals.delete_media_files looks for the thumbnail's name among files, "
-    "so a shared thumbnail is always deleted",
-)
 def test_it_keeps_the_library_pictures_thumbnail_when_deleting_a_project(
     alice_client, alice, django_capture_on_commit_callbacks
 ):
@@ -454,11 +449,6 @@ def test_it_shows_the_video_and_a_download_per_platform(alice_client, alice):
     assert 'data-platform="youtube"' in page and 'data-platform="tiktok"' in page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the player shows the alphabetically first platform "
-    "(project_detail orders videos by platform name)",
-)
 def test_it_plays_the_main_platforms_video(alice_client, alice):
     project = make_project(alice, platforms=("youtube", "tiktok"))
     youtube, _ = add_video(project, "youtube"), add_video(project, "tiktok")

@@ -130,7 +130,7 @@ def project_duplicate(*, project: VideoProject, title: str | None = None) -> Vid
     """A new draft with the same settings, script and scene texts (not the files)."""
     with transaction.atomic():
         copy = project_create(
-            user=project.user, title=title or f"{project.title} (copy)"[:200],
+            user=project.user, title=title or f"{project.title[:193]} (copy)",
             description=project.description, template=project.template,
             platforms=project.platforms, style=project.style, voice_id=project.voice_id,
             language=project.language,

@@ -22,10 +22,14 @@ class StoryboardError(Exception):
         self.message = message
 
 
-def _edited(project: VideoProject) -> None:
-    if project.status in (VideoProject.Status.MEDIA, VideoProject.Status.VOICE,
-                          VideoProject.Status.COMPLETED, VideoProject.Status.FAILED):  # fmt: skip
-        project.move_to(VideoProject.Status.STORYBOARD)
+def _edited(project: VideoProject, *, stage: str = VideoProject.Status.STORYBOARD) -> None:
+    """After an edit the project is at most at `stage`: later stages are made again."""
+    later = {
+        VideoProject.Status.STORYBOARD: (VideoProject.Status.MEDIA, VideoProject.Status.VOICE),
+        VideoProject.Status.MEDIA: (VideoProject.Status.VOICE,),
+    }[stage]
+    if project.status in (*later, VideoProject.Status.COMPLETED, VideoProject.Status.FAILED):
+        project.move_to(stage)
     project.save(update_fields=["status", "updated_at"])
 
 
@@ -174,5 +178,5 @@ def scene_pick_media(*, scene: Scene, asset: MediaAsset) -> MediaAsset:
         scene.save(update_fields=["media"])
         if previous is not None and previous.pk != asset.pk and previous.source != "upload":
             previous.delete()
-        _edited(scene.script.project)
+        _edited(scene.script.project, stage=VideoProject.Status.MEDIA)
     return asset

@@ -144,7 +144,7 @@ def project_delete(request, project_id: int):
     project = owned_project(request, project_id)
     if request.method == "POST":
         if project.is_busy:
-            messages.error(request, "This project is being rendered; wait for it to finish first.")
+            messages.error(request, "This project is being worked on; wait for it to finish first.")
             return redirect("video_app:project_detail", project.pk)
         title = project.title
         projects.project_delete(project=project)

@@ -272,6 +272,7 @@ def test_it_keeps_a_shared_file_until_its_last_row_goes(
 
     assert not MediaAsset.objects.filter(source="library").exists()
     assert default_storage.exists(library.file.name)
+    assert default_storage.exists(library.thumbnail.name)
 
     with django_capture_on_commit_callbacks(execute=True):
         library.delete()
@@ -311,3 +312,15 @@ def test_it_deletes_a_generated_picture_with_its_scene(
     assert not MediaAsset.objects.filter(pk=generated.pk).exists()
     assert not default_storage.exists(generated.file.name)
     assert not default_storage.exists(generated.thumbnail.name)
+
+
+def test_it_keeps_the_pictures_stage_when_a_picture_is_picked(project, alice):
+    project.status = VideoProject.Status.VOICE
+    project.save()
+    scene = project.script.scenes.first()
+    library = MediaAsset.objects.create(user=alice, kind="image", source="upload", file="x.png")
+
+    storyboard.scene_pick_media(scene=scene, asset=library)
+
+    project.refresh_from_db()
+    assert project.status == VideoProject.Status.MEDIA
