@@ -16,6 +16,9 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # System packages the engine uses: fonts for every script in captions and pictures, and
 # espeak-ng as the last-resort voice. Installed with apt where possible (as root).
 SYSTEM_PACKAGES := fonts-dejavu-core fonts-noto-core fonts-noto-cjk fonts-symbola espeak-ng
+# `make test` also needs Debian's Chromium, the browser Playwright drives in tests/e2e (never a
+# downloaded one). `make run` does not: `test` adds it for the system-deps it runs (below).
+TEST_SYSTEM_PACKAGES := chromium
 
 # Production settings with dummy secrets: what `check --deploy` inspects.
 PROD_CHECK_ENV := DJANGO_SETTINGS_MODULE=project_core.settings.prod DJANGO_READ_DOT_ENV_FILE=False \
@@ -99,6 +102,7 @@ pytest-stack: install
 		echo "== PostgreSQL or Redis not reachable: the production-stack pass did not run"; \
 	fi
 
+test: SYSTEM_PACKAGES += $(TEST_SYSTEM_PACKAGES)
 test: system-deps lint check-deploy pytest pytest-stack
 
 bench: install system-deps
