@@ -8,4 +8,9 @@ class VideoAppConfig(AppConfig):
     verbose_name = "Videos"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the login/logout messages)
+        from django.db.models.signals import post_migrate
+
+        from . import signals  # noqa: F401  (connects the login/logout messages, file cleanup)
+        from .builtin_templates import install_builtin_templates
+
+        post_migrate.connect(install_builtin_templates, sender=self)

@@ -1,7 +1,6 @@
-"""The built-in templates, shipped as data. Their previews are drawn on first use
-(services/templates.py), since drawing needs the engine and fonts, not the migration."""
-
-from django.db import migrations
+"""The built-in templates, shipped as data: created after every `migrate` (and test flush) by a
+post_migrate handler, the way Django installs its permissions. Staff may add more in admin;
+their previews are drawn on first view (services/template_previews.py)."""
 
 BUILTIN = [
     ("explainer", "Explainer", "Make one idea clear, step by step.", "EDUC", 1, "EDU", 60, "fade"),
@@ -78,10 +77,12 @@ BUILTIN = [
 ]
 
 
-def add_templates(apps, schema_editor):
-    VideoTemplate = apps.get_model("video_app", "VideoTemplate")
+def install_builtin_templates(using="default", **kwargs):
+    """Create the built-in templates that are missing; staff edits to existing ones are kept."""
+    from .models import VideoTemplate
+
     for slug, name, description, category, level, industry, duration, transition in BUILTIN:
-        VideoTemplate.objects.update_or_create(
+        VideoTemplate.objects.using(using).get_or_create(
             slug=slug,
             defaults={
                 "name": name, "description": description, "category": category,
@@ -96,13 +97,3 @@ def add_templates(apps, schema_editor):
                 },
             },
         )  # fmt: skip
-
-
-def remove_templates(apps, schema_editor):
-    VideoTemplate = apps.get_model("video_app", "VideoTemplate")
-    VideoTemplate.objects.filter(slug__in=[row[0] for row in BUILTIN]).delete()
-
-
-class Migration(migrations.Migration):
-    dependencies = [("video_app", "0001_initial")]
-    operations = [migrations.RunPython(add_templates, remove_templates)]
