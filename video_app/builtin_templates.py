@@ -79,8 +79,12 @@ BUILTIN = [
 
 def install_builtin_templates(using="default", **kwargs):
     """Create the built-in templates that are missing; staff edits to existing ones are kept."""
+    from django.db import router
+
     from .models import VideoTemplate
 
+    if not router.allow_migrate_model(using, VideoTemplate):  # e.g. the channel layer's database
+        return
     for slug, name, description, category, level, industry, duration, transition in BUILTIN:
         VideoTemplate.objects.using(using).get_or_create(
             slug=slug,
