@@ -478,3 +478,36 @@ def test_it_refuses_a_speed_out_of_range(
     scene.refresh_from_db()
     assert scene.voice_speed is None
     assert queued == []
+
+
+def add_pictured_scenes(project, alice, count):
+    """`count` more scenes, each with a picture (and thumbnail) and a voice row."""
+    from video_app.models import AudioAsset
+
+    start = project.script.scenes.count()
+    for position in range(start, start + count):
+        scene = Scene.objects.create(script=project.script, position=position,
+                                     text=f"Scene number {position} has a few words.")  # fmt: skip
+        asset = MediaAsset(user=alice, scene=scene, kind="image", source="procedural")
+        asset.file.save(f"scene-{position}.png", io.BytesIO(png()), save=False)
+        asset.thumbnail.save(f"scene-{position}-thumb.png", io.BytesIO(png()), save=False)
+        asset.save()
+        scene.media = asset
+        scene.save(update_fields=["media"])
+        AudioAsset.objects.create(scene=scene, file=f"voices/{alice.pk}/{position}.wav",
+                                  voice_id="piper:en_US-joe-medium", provider="piper",
+                                  duration_s=1.0, input_hash="h")  # fmt: skip
+
+
+@pytest.mark.parametrize("page", ["storyboard", "media", "voice", "render"])
+def test_it_shows_many_scenes_in_as_many_queries_as_few(
+    page, alice_client, alice, project, django_assert_max_num_queries, django_assert_num_queries
+):
+    url = f"/projects/{project.pk}/{page}/"
+    add_pictured_scenes(project, alice, 3)
+    with django_assert_max_num_queries(20) as few:
+        assert alice_client.get(url).status_code == 200
+    add_pictured_scenes(project, alice, 27)
+
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert alice_client.get(url).status_code == 200
