@@ -3,14 +3,12 @@ search and filters, and the actions that unstick projects."""
 
 import io
 import re
-import types
 
 import pytest
 from django.core.files.base import ContentFile
 from PIL import Image
 
 from tests.video_app.factories import make_project
-from video_app import tasks
 from video_app.models import (
     AudioAsset,
     MediaAsset,
@@ -20,28 +18,9 @@ from video_app.models import (
     VideoProject,
     VideoTemplate,
 )
-from video_app.services import progress, projects, storyboard
+from video_app.services import projects, storyboard
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def no_progress_news(monkeypatch):
-    monkeypatch.setattr(progress, "publish", lambda project_id: None)
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    """The runs handed to Celery, as (project id, run, scene ids, force)."""
-    runs = []
-    fake_task = types.SimpleNamespace(delay=lambda *args: runs.append(args))
-    monkeypatch.setattr(tasks, "process_video_project", fake_task)
-    return runs
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "no_progress_news")]
 
 
 def jpeg() -> bytes:

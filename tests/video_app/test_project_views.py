@@ -3,7 +3,6 @@ downloads, and retry, duplicate and delete. Runs are checked as far as the queue
 side is in test_pipeline.py."""
 
 import io
-import types
 
 import pytest
 from django.core.files.base import ContentFile
@@ -12,7 +11,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from tests.video_app.factories import make_project
-from video_app import tasks
 from video_app.models import (
     AudioAsset,
     MediaAsset,
@@ -23,28 +21,9 @@ from video_app.models import (
     VideoTemplate,
 )
 from video_app.security.content_validator import ContentValidator
-from video_app.services import progress, projects, storyboard
+from video_app.services import projects, storyboard
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def no_progress_news(monkeypatch):
-    monkeypatch.setattr(progress, "publish", lambda project_id: None)
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    """The runs handed to Celery, as (project id, run, scene ids, force)."""
-    runs = []
-    fake_task = types.SimpleNamespace(delay=lambda *args: runs.append(args))
-    monkeypatch.setattr(tasks, "process_video_project", fake_task)
-    return runs
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "no_progress_news")]
 
 
 def png(size=(320, 200), color="#2471a3") -> bytes:

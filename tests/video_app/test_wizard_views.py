@@ -4,7 +4,6 @@ as the queue."""
 
 import io
 import re
-import types
 
 import pytest
 from django.core.files.storage import default_storage
@@ -12,14 +11,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from tests.video_app.factories import make_project
-from video_app import tasks
 from video_app.ai_services import tts
 from video_app.models import MediaAsset, Scene, VideoProject
 from video_app.security.content_validator import ContentValidator
-from video_app.services import media_library, progress, storyboard
+from video_app.services import media_library, storyboard
 from video_app.views.wizard import BUSY
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "no_progress_news")]
 
 FETCH = {"X-Requested-With": "fetch"}
 SCENE_TEXTS = (
@@ -27,25 +25,6 @@ SCENE_TEXTS = (
     "Children collect them before breakfast.",
     "Each shell was once a home.",
 )
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def no_progress_news(monkeypatch):
-    monkeypatch.setattr(progress, "publish", lambda project_id: None)
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    """The runs handed to Celery, as (project id, run, scene ids, force)."""
-    runs = []
-    fake_task = types.SimpleNamespace(delay=lambda *args: runs.append(args))
-    monkeypatch.setattr(tasks, "process_video_project", fake_task)
-    return runs
 
 
 @pytest.fixture

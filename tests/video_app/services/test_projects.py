@@ -1,33 +1,16 @@
 """The project's stages and runs: which moves the state machine allows, starting a run, marking
 one failed, and duplicating a project."""
 
-import types
-
 import pytest
 
 from tests.video_app.factories import SHORT_SCRIPT, make_project
-from video_app import tasks
 from video_app.models import PipelineStep, Scene, VideoProject
-from video_app.services import progress, projects, storyboard
+from video_app.services import projects, storyboard
 from video_app.services.projects import ProjectBusy
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_progress_news")]
 
 Status = VideoProject.Status
-
-
-@pytest.fixture(autouse=True)
-def no_progress_news(monkeypatch):
-    monkeypatch.setattr(progress, "publish", lambda project_id: None)
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    """The runs handed to Celery, as (project id, run, scene ids, force)."""
-    runs = []
-    fake_task = types.SimpleNamespace(delay=lambda *args: runs.append(args))
-    monkeypatch.setattr(tasks, "process_video_project", fake_task)
-    return runs
 
 
 # --- the state machine --------------------------------------------------------------------------

@@ -14,18 +14,13 @@ from video_app.security.content_validator import ContentValidator
 from video_app.services import media_library, storyboard
 from video_app.services.storyboard import StoryboardError
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 SCENE_TEXTS = (
     "Every morning the tide brings new shells to the beach. The sand is still wet.",
     "Children collect them before breakfast.",
     "Each shell was once a home.",
 )
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
