@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 from websockets.sync.client import connect
@@ -37,7 +38,8 @@ def running_product(tmp_path_factory):
         if not key.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))
     }
     env.update({"PORT": str(port), "DJANGO_DATA_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"})
-    log = (tmp_path / "make-run.log").open("w+")
+    # Append mode: the processes write at the end whatever the test reads (read() opens anew).
+    log = (tmp_path / "make-run.log").open("a")
     process = subprocess.Popen(
         ["make", "run"], cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -78,9 +80,7 @@ def wait_for(base_url, process, log, timeout_s=120):
 
 
 def read(log) -> str:
-    log.flush()
-    log.seek(0)
-    return log.read()
+    return Path(log.name).read_text(errors="replace")
 
 
 def log_in(base_url, username, password):
