@@ -186,7 +186,11 @@ def _report_scenes_done(project: VideoProject, run: int, step: str) -> None:
     done = (scenes.filter(media__isnull=False) if step == "media"
             else scenes.filter(audio__isnull=False)).count()  # fmt: skip
     noun = "pictures" if step == "media" else "voices"
-    progress.step_progress(project.pk, run, step, done / total, f"{done} of {total} {noun} ready")
+    message = f"{done} of {total} {noun} ready"
+    if done >= total:
+        progress.step_done(project.pk, run, step, message)
+    else:
+        progress.step_progress(project.pk, run, step, done / total, message)
 
 
 # --- voices -------------------------------------------------------------------------------------
