@@ -133,6 +133,12 @@ class VideoProject(models.Model):
     voice_id = models.CharField(max_length=100, blank=True)  # blank: the language's default
     voice_speed = models.FloatField(default=1.0)
     language = models.CharField(max_length=10, choices=LANGUAGE_CHOICES, default="en")
+    # Providers for this project; blank: the site's configured default (settings.AI_PROVIDERS).
+    script_provider = models.CharField(max_length=40, blank=True)
+    media_provider = models.CharField(max_length=40, blank=True)
+    # When a cloud provider fails for one scene, use the offline default for that scene instead of
+    # failing the step (the storyboard says so).
+    allow_provider_fallback = models.BooleanField(default=True)
     duplicated_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
                                         related_name="copies")  # fmt: skip
 
@@ -325,6 +331,7 @@ class MediaAsset(models.Model):
     file_hash = models.CharField(max_length=64, blank=True)  # of the bytes
     input_hash = models.CharField(max_length=32, blank=True)  # of what it was made from
     variant = models.PositiveIntegerField(default=0)  # bumped by "regenerate"
+    note = models.CharField(max_length=300, blank=True)  # e.g. why the offline default was used
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -391,3 +398,39 @@ def eta_seconds(started_at, percent: float) -> int | None:
         return None
     elapsed_s = (timezone.now() - started_at).total_seconds()
     return round(elapsed_s * (100 - percent) / percent)
+
+
+class ProviderCall(models.Model):
+    """One call to a paid provider: what it cost and how it went (for analytics and bills)."""
+
+    provider = models.CharField(max_length=60)
+    capability = models.CharField(max_length=20)
+    units = models.FloatField()
+    unit = models.CharField(max_length=20)
+    outcome = models.CharField(max_length=20)
+    duration_s = models.FloatField()
+    project = models.ForeignKey(VideoProject, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="provider_calls")  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["provider", "created_at"])]
+
+    def __str__(self):
+        return f"{self.provider} {self.units:g} {self.unit} ({self.outcome})"
+
+
+class ProviderKey(models.Model):
+    """An API key kept by staff in admin, for operators who don't manage the environment.
+    The environment wins when both are set. Never shown again once saved."""
+
+    name = models.CharField(max_length=60, unique=True)  # the setting's name: "PEXELS_API_KEY"
+    value = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

@@ -242,6 +242,26 @@ AI_PROVIDERS = {
     "voice": env("VOICE_PROVIDER", default="piper"),
     "render": env("RENDER_ENGINE", default="ffmpeg"),
 }
+# Cloud and local providers, each switched on by its provider name above plus its key. Keys may
+# also be kept in admin (ProviderKey); the environment wins. *_BASE_URL point a provider at a
+# proxy or a compatible server (and the tests at their recorded exchanges).
+PROVIDER_TIMEOUT_S = env.float("PROVIDER_TIMEOUT_S", default=30.0)
+GEMINI_API_KEY = env("GEMINI_API_KEY", default="")
+GEMINI_MODEL = env("GEMINI_MODEL", default="gemini-2.5-flash")
+GEMINI_BASE_URL = env("GEMINI_BASE_URL", default="")
+OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="https://api.openai.com/v1")
+OPENAI_MODEL = env("OPENAI_MODEL", default="gpt-4o-mini")
+TRANSFORMERS_MODEL_PATH = env("TRANSFORMERS_MODEL_PATH", default="")
+PEXELS_API_KEY = env("PEXELS_API_KEY", default="")
+PEXELS_BASE_URL = env("PEXELS_BASE_URL", default="https://api.pexels.com")
+PIXABAY_API_KEY = env("PIXABAY_API_KEY", default="")
+PIXABAY_BASE_URL = env("PIXABAY_BASE_URL", default="https://pixabay.com")
+STABILITY_API_KEY = env("STABILITY_API_KEY", default="")
+STABILITY_BASE_URL = env("STABILITY_BASE_URL", default="https://api.stability.ai")
+POLLY_REGION = env("POLLY_REGION", default="us-east-1")
+POLLY_ENDPOINT_URL = env("POLLY_ENDPOINT_URL", default="")
+COQUI_MODEL_PATH = env("COQUI_MODEL_PATH", default="")
 # Extra Piper voices: a folder of <voice>.onnx + <voice>.onnx.json pairs (packaged voices are
 # found without it). Threads per sentence being spoken (sentences are spoken in parallel).
 PIPER_VOICES_DIR = env("PIPER_VOICES_DIR", default="")

@@ -22,3 +22,7 @@ class ProviderFailed(EngineError):
 
 class RenderFailed(EngineError):
     """FFmpeg or the MoviePy engine could not produce the video."""
+
+
+class ProviderRefused(ProviderFailed):
+    """A provider said no for good (bad key, refused content): trying again won't help."""
