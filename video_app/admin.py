@@ -1,5 +1,6 @@
 """Django admin for staff."""
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
@@ -9,13 +10,15 @@ from .models import (
     AudioAsset,
     MediaAsset,
     PipelineStep,
+    ProviderCall,
+    ProviderKey,
     RenderedVideo,
     Scene,
     VideoProject,
     VideoScript,
     VideoTemplate,
 )
-from .services import projects
+from .services import projects, provider_keys
 from .services.projects import ProjectBusy
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} administration"
@@ -198,3 +201,42 @@ class PipelineStepAdmin(admin.ModelAdmin):
     search_fields = ("project__title",)
     list_select_related = ("project__user",)
     raw_id_fields = ("project",)
+
+
+class ProviderKeyForm(forms.ModelForm):
+    """The key is typed in and never shown again (the page and its HTML hold no saved value)."""
+
+    name = forms.ChoiceField(choices=[(name, name) for name in provider_keys.KEY_NAMES])
+    value = forms.CharField(widget=forms.PasswordInput(render_value=False), label="Key",
+                            help_text="Saved keys are never displayed. Type a new one to "
+                                      "replace it.")  # fmt: skip
+
+    class Meta:
+        model = ProviderKey
+        fields = ["name", "value"]
+
+
+@admin.register(ProviderKey)
+class ProviderKeyAdmin(admin.ModelAdmin):
+    form = ProviderKeyForm
+    list_display = ("name", "updated_at", "overridden_by_environment")
+
+    @admin.display(boolean=True, description="Environment wins")
+    def overridden_by_environment(self, key):
+        return bool(getattr(settings, key.name, ""))
+
+
+@admin.register(ProviderCall)
+class ProviderCallAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "provider", "capability", "units", "unit", "outcome",
+                    "duration_s", "project")  # fmt: skip
+    list_filter = ("provider", "capability", "outcome")
+    search_fields = ("provider", "project__title")
+    list_select_related = ("project",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

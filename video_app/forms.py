@@ -8,6 +8,7 @@ from .ai_services import tts
 from .ai_services.script_processing import MAX_SCRIPT_CHARS
 from .models import PLATFORM_CHOICES, MediaAsset, VideoProject, VideoTemplate
 from .security.content_validator import ValidatedFileField
+from .services import providers
 from .services.storyboard import MAX_SCENE_CHARS
 
 
@@ -45,11 +46,14 @@ class ProjectForm(forms.ModelForm):
         empty_label=None, required=False,
     )  # fmt: skip
     voice_id = forms.ChoiceField(label="Voice", required=False)
+    script_provider = forms.ChoiceField(label="Script writer", required=False)
+    media_provider = forms.ChoiceField(label="Pictures from", required=False)
 
     class Meta:
         model = VideoProject
         fields = ["title", "description", "template", "platforms", "style", "voice_id",
-                  "language"]  # fmt: skip
+                  "language", "script_provider", "media_provider",
+                  "allow_provider_fallback"]  # fmt: skip
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
             "description": "What the video is about and who it is for: the script writer uses it.",
@@ -58,6 +62,11 @@ class ProjectForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["voice_id"].choices = voice_choices()
+        self.fields["script_provider"].choices = providers.choices(providers.SCRIPT_PROVIDERS)
+        self.fields["media_provider"].choices = providers.choices(providers.MEDIA_PROVIDERS)
+        self.fields[
+            "allow_provider_fallback"
+        ].label = "If a cloud provider fails for a scene, use the offline default for that scene"
         self.fields["template"].label_from_instance = lambda template: template.name
         if not self.instance.pk:
             self.initial.setdefault(

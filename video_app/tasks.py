@@ -18,11 +18,12 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from .ai_services.errors import InvalidInput, ProviderFailed, RenderFailed
+from .ai_services.errors import InvalidInput, ProviderFailed, ProviderRefused, RenderFailed
 from .services import pipeline
 from .services.projects import RUN_STEPS
 
-# Worth another try: a provider or the machine had a bad moment. InvalidInput never is.
+# Worth another try: a provider or the machine had a bad moment. Bad input and a provider's
+# refusal (a bad key, a refused prompt) never are.
 TRANSIENT_ERRORS = (ProviderFailed, RenderFailed, ConnectionError, TimeoutError, OSError,
                     OperationalError, InterfaceError)  # fmt: skip
 
@@ -30,7 +31,7 @@ TRANSIENT_ERRORS = (ProviderFailed, RenderFailed, ConnectionError, TimeoutError,
 class PipelineTask(Task):
     step = ""  # the pipeline step a task belongs to, for the failure message
     autoretry_for = TRANSIENT_ERRORS
-    dont_autoretry_for = (InvalidInput,)
+    dont_autoretry_for = (InvalidInput, ProviderRefused)
     retry_backoff = 5
     retry_backoff_max = 300
     retry_jitter = True

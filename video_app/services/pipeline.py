@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-from ..ai_services import tts
+from ..ai_services import tts, usage
 from ..ai_services.captions import Cue
 from ..ai_services.errors import EngineError, InvalidInput
 from ..ai_services.media import MediaRequest, find_media
@@ -73,15 +73,15 @@ def write_project_script(project_id: int, run: int, *, force: bool = False) -> N
     if script.text.strip() and not force:
         return progress.step_done(project_id, run, "script", "Using your script")
     progress.step_started(project_id, run, "script", "Writing the script")
-    draft = write_script(
-        ScriptRequest(
-            topic=project.title[:200],
-            description=project.description[:5000],
-            platform=project.platforms[0],
-            language=project.language,
-            template=project.template.slug if project.template else "explainer",
-        )
+    request = ScriptRequest(
+        topic=project.title[:200],
+        description=project.description[:5000],
+        platform=project.platforms[0],
+        language=project.language,
+        template=project.template.slug if project.template else "explainer",
     )
+    with usage.attributed(project_id=project_id):
+        draft = write_script(request, provider=project.script_provider or None)
     script.text = draft.as_text()
     script.provider = draft.provider
     script.template_based = draft.template_based

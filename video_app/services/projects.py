@@ -28,11 +28,13 @@ class ProjectBusy(Exception):
 
 def project_create(*, user, title: str, description: str = "", template=None,
                    platforms: list[str], style: str, voice_id: str = "",
-                   language: str = "en") -> VideoProject:  # fmt: skip
+                   language: str = "en", **providers) -> VideoProject:  # fmt: skip
+    """`providers`: script_provider, media_provider, allow_provider_fallback (site defaults)."""
     with transaction.atomic():
         project = VideoProject.objects.create(
             user=user, title=title, description=description, template=template,
             platforms=list(platforms), style=style, voice_id=voice_id, language=language,
+            **providers,
         )  # fmt: skip
         VideoScript.objects.create(project=project, voice_id=voice_id)
     return project
@@ -133,7 +135,9 @@ def project_duplicate(*, project: VideoProject, title: str | None = None) -> Vid
             user=project.user, title=title or f"{project.title[:193]} (copy)",
             description=project.description, template=project.template,
             platforms=project.platforms, style=project.style, voice_id=project.voice_id,
-            language=project.language,
+            language=project.language, script_provider=project.script_provider,
+            media_provider=project.media_provider,
+            allow_provider_fallback=project.allow_provider_fallback,
         )  # fmt: skip
         copy.voice_speed = project.voice_speed
         copy.duplicated_from = project

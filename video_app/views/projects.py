@@ -54,6 +54,8 @@ def project_create(request):
             user=request.user, title=data["title"], description=data["description"],
             template=data["template"], platforms=data["platforms"], style=data["style"],
             voice_id=data["voice_id"], language=data["language"],
+            script_provider=data["script_provider"], media_provider=data["media_provider"],
+            allow_provider_fallback=data["allow_provider_fallback"],
         )  # fmt: skip
         messages.success(
             request, "Project created. Write your script, or let the AI write one from your topic."
