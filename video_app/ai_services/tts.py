@@ -409,4 +409,4 @@ def bcp47(code: str) -> str:
 
 # The providers register themselves in `voice_providers` when imported; they use the helpers
 # above, so they are imported last.
-from . import espeak_voices, piper_voices  # noqa: E402, F401
+from . import coqui_voices, espeak_voices, piper_voices, polly_voices  # noqa: E402, F401

@@ -6,6 +6,7 @@ Deleting a row deletes its files after the transaction commits, so a rollback ne
 """
 
 import hashlib
+import uuid
 from pathlib import Path
 
 from django.conf import settings
@@ -18,16 +19,21 @@ def local_path(field_file: FieldFile) -> Path:
     """A path the engine can read: the file itself on local disk, else a cached download."""
     try:
         return Path(field_file.path)
-    except NotImplementedError:  # remote storage has no local path
-        cached = Path(settings.RENDER_CACHE_DIR) / "storage" / field_file.name
+    except NotImplementedError:  # remote storage (S3) has no local path
+        pass
+    # Opening asks S3 for the object's ETag only. A deleted file's name can be given to a new
+    # file, so copies are cached per ETag; the bytes go straight to disk (S3File would hold a
+    # whole video in memory), under a name of this process's own (workers share the cache).
+    with field_file.storage.open(field_file.name, "rb") as source:
+        cached = Path(settings.RENDER_CACHE_DIR) / "storage" / source.obj.e_tag.strip('"')
+        cached /= field_file.name
         if not cached.exists():
             cached.parent.mkdir(parents=True, exist_ok=True)
-            partial = cached.with_name(cached.name + ".part")
-            with field_file.open("rb") as source, partial.open("wb") as target:
-                for chunk in source.chunks():
-                    target.write(chunk)
+            partial = cached.with_name(f"{cached.name}.{uuid.uuid4().hex}.part")
+            with partial.open("wb") as target:
+                source.obj.download_fileobj(target)
             partial.replace(cached)
-        return cached
+    return cached
 
 
 def stored(name: str) -> FieldFile:

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import transaction
@@ -281,9 +282,10 @@ def render_masters(project_id: int, run: int) -> None:
 
         local = work_dir(project) / "masters" / f"{aspect.replace(':', 'x')}-{wanted[:12]}.mp4"
         result = render_timeline(timeline, local, on_progress=report)
-        name = default_storage.save(
-            f"projects/{project.user_id}/{project.pk}/masters/{local.name}", local.open("rb")
-        )
+        with local.open("rb") as master:
+            name = default_storage.save(
+                f"projects/{project.user_id}/{project.pk}/masters/{local.name}", File(master)
+            )
         if stored:
             files.delete_after_commit(default_storage, stored["file"])
         masters[aspect] = {

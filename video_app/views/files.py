@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from ..ai_services import tts
@@ -35,8 +36,11 @@ def serve(field_file, *, download: bool = False, filename: str | None = None):
     name = filename or Path(field_file.name).name
     try:
         path = field_file.path
-    except NotImplementedError:  # S3: the browser fetches it directly, for a few minutes
-        return HttpResponseRedirect(field_file.url)
+    except NotImplementedError:  # S3: the browser fetches it directly, through a signed link
+        # S3 answers with the headers the signed link asks for: a download keeps its name.
+        headers = {"ResponseContentDisposition": content_disposition_header(True, name)}
+        url = field_file.storage.url(field_file.name, parameters=headers if download else None)
+        return HttpResponseRedirect(url)
     if not Path(path).exists():
         raise Http404("This file is missing; render the project again.")
     return FileResponse(open(path, "rb"), as_attachment=download, filename=name)

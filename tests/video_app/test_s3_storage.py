@@ -1,0 +1,299 @@
+"""Media on S3, as production stores it: django-storages against a local S3 server (moto) with the
+settings that `project_core/settings/base.py` makes of a production environment. Files reach the
+bucket, workers read them through their render cache, people get short-lived presigned links
+only after the usual owner checks, and deleted rows take their objects with them."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import pytest
+import requests
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.urls import reverse
+from moto.server import ThreadedMotoServer
+
+from tests.conftest import BASE_DIR
+from tests.video_app.factories import make_project
+from tests.video_app.test_access import SRT_TEXT, VIDEO_BYTES, VTT_TEXT, png_bytes, wav_bytes
+from video_app.models import AudioAsset, MediaAsset, RenderedVideo, Scene, VideoProject
+from video_app.services import files, pipeline, projects
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+REGION = "eu-west-1"
+
+# Runs in a fresh process: the storage settings the base block reads from the environment.
+INSPECT = """
+import json, django
+django.setup()
+from django.conf import settings
+print(json.dumps({
+    "STORAGES": settings.STORAGES,
+    **{name: getattr(settings, name) for name in dir(settings) if name.startswith("AWS_")},
+}))
+"""
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_settings(s3_server):
+    """The storage settings of a production environment that names a bucket."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.update(DJANGO_SETTINGS_MODULE="project_core.settings.test", AWS_S3_REGION_NAME=REGION,
+               AWS_STORAGE_BUCKET_NAME="media", AWS_S3_ENDPOINT_URL=s3_server)  # fmt: skip
+    completed = subprocess.run([sys.executable, "-c", INSPECT], cwd=BASE_DIR, env=env,
+                               capture_output=True, text=True)  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+@dataclass
+class Bucket:
+    name: str
+    client: object
+
+    def keys(self) -> set[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name)
+        return {item["Key"] for page in pages for item in page.get("Contents", [])}
+
+    def head(self, key: str) -> dict:
+        return self.client.head_object(Bucket=self.name, Key=key)
+
+
+@pytest.fixture
+def bucket(s3_server, s3_settings, settings, monkeypatch, tmp_path):
+    """Default storage on a fresh, empty bucket; the render cache and MEDIA_ROOT in tmp_path."""
+    # Dummy credentials, and none of the machine's own AWS configuration.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    name = f"media-{uuid.uuid4().hex[:12]}"
+    client = boto3.client("s3", endpoint_url=s3_server, region_name=REGION)
+    client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    for setting, value in s3_settings.items():
+        setattr(settings, setting, value)
+    settings.AWS_STORAGE_BUCKET_NAME = name
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.RENDER_CACHE_DIR = tmp_path / "render-cache"
+    # Storage is rebuilt when STORAGES changes: set last, so the new one reads the above.
+    settings.STORAGES = {**s3_settings["STORAGES"]}
+    assert default_storage.bucket_name == name
+    return Bucket(name=name, client=client)
+
+
+@pytest.fixture
+def downloads(bucket):
+    """Keys this process fetched from the bucket (GetObject calls of the default storage)."""
+    fetched = []
+    events = default_storage.connection.meta.client.meta.events
+    events.register("before-call.s3.GetObject", lambda params, **kwargs: fetched.append(
+        params["url_path"]))  # fmt: skip
+    return fetched
+
+
+def stored_picture(user, content: bytes, name: str = "shell.png") -> MediaAsset:
+    asset = MediaAsset(user=user, kind=MediaAsset.Kind.IMAGE, source=MediaAsset.Source.UPLOAD,
+                       provider="upload", title="Shell photo", width=96, height=80)  # fmt: skip
+    asset.file.save(name, ContentFile(content), save=False)
+    asset.thumbnail.save("shell-thumb.png", ContentFile(png_bytes((48, 40))), save=False)
+    asset.save()
+    return asset
+
+
+# --- storing and reading back -------------------------------------------------------------------
+
+
+def test_it_stores_files_in_the_bucket_with_their_type(alice, bucket):
+    picture = png_bytes()
+
+    asset = stored_picture(alice, picture)
+
+    head = bucket.head(asset.file.name)
+    assert (head["ContentLength"], head["ContentType"]) == (len(picture), "image/png")
+    assert bucket.keys() == {asset.file.name, asset.thumbnail.name}
+
+
+def test_it_downloads_a_stored_file_once_for_the_engine(alice, bucket, downloads, settings):
+    picture = png_bytes()
+    asset = stored_picture(alice, picture)
+
+    first = files.local_path(asset.file)
+    second = files.local_path(asset.file)
+
+    assert first == second
+    assert first.is_relative_to(settings.RENDER_CACHE_DIR)
+    assert first.read_bytes() == picture
+    assert len(downloads) == 1
+
+
+def test_it_reads_a_new_file_stored_under_a_reused_name(
+    alice, bucket, django_capture_on_commit_callbacks
+):
+    # Once a file is deleted its name is free again: a worker must not hand out the old copy.
+    old = stored_picture(alice, png_bytes(colour=(200, 0, 0)))
+    files.local_path(old.file)
+    with django_capture_on_commit_callbacks(execute=True):
+        old.delete()
+
+    new_picture = png_bytes(colour=(0, 200, 0))
+    new = stored_picture(alice, new_picture)
+
+    assert new.file.name == old.file.name
+    assert files.local_path(new.file).read_bytes() == new_picture
+
+
+# --- serving: presigned redirects after the owner check -----------------------------------------
+
+
+@dataclass
+class Stored:
+    project: VideoProject
+    scene: Scene
+    upload: MediaAsset
+    audio: AudioAsset
+    video: RenderedVideo
+
+
+@pytest.fixture
+def stored(alice, bucket):
+    """Alice's project with a voice, a rendered video and a library upload, all on S3."""
+    project = make_project(alice)
+    scene = Scene.objects.create(script=project.script, position=0, text="Shells.",
+                                 estimated_duration_s=2.0)  # fmt: skip
+    audio = AudioAsset(scene=scene, voice_id="piper:en_US-joe-medium", provider="piper",
+                       duration_s=0.3, input_hash="a" * 32)  # fmt: skip
+    audio.file.save("scene-0.wav", ContentFile(wav_bytes()))
+    video = RenderedVideo(project=project, platform="instagram_square", width=1080, height=1080,
+                          duration_s=6.0, input_hash="b" * 32, run_number=1)  # fmt: skip
+    video.file.save("shells.mp4", ContentFile(VIDEO_BYTES), save=False)
+    video.thumbnail.save("shells.png", ContentFile(png_bytes((108, 108))), save=False)
+    video.srt_file.save("shells.srt", ContentFile(SRT_TEXT.encode()), save=False)
+    video.vtt_file.save("shells.vtt", ContentFile(VTT_TEXT.encode()), save=False)
+    video.save()
+    return Stored(project=project, scene=scene, upload=stored_picture(alice, png_bytes()),
+                  audio=audio, video=video)  # fmt: skip
+
+
+def file_urls(s: Stored) -> dict[str, object]:
+    """Every view that serves one of alice's files, with the file it serves."""
+    rendered = {
+        kind: reverse("video_app:rendered_file", args=[s.project.pk, s.video.pk, kind])
+        for kind in ("video", "thumbnail", "srt", "vtt")
+    }
+    return {
+        rendered["video"]: s.video.file,
+        rendered["thumbnail"]: s.video.thumbnail,
+        rendered["srt"]: s.video.srt_file,
+        rendered["vtt"]: s.video.vtt_file,
+        reverse("video_app:media_file", args=[s.upload.pk, "file"]): s.upload.file,
+        reverse("video_app:media_file", args=[s.upload.pk, "thumbnail"]): s.upload.thumbnail,
+        reverse("video_app:scene_audio", args=[s.project.pk, s.scene.pk]): s.audio.file,
+        reverse("video_app:stored_file", args=[s.video.file.name]): s.video.file,
+        reverse("video_app:stored_file", args=[s.upload.file.name]): s.upload.file,
+        reverse("video_app:stored_file", args=[s.audio.file.name]): s.audio.file,
+    }
+
+
+def presigned_query(response) -> dict[str, str]:
+    assert response.status_code == 302, response
+    query = parse_qs(urlsplit(response["Location"]).query)
+    return {key: value for key, [value] in query.items()}
+
+
+def test_it_sends_the_owner_to_a_short_lived_presigned_link(alice_client, stored, settings):
+    for url, field_file in file_urls(stored).items():
+        response = alice_client.get(url)
+
+        query = presigned_query(response)
+        assert query["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256", url  # SigV4, for the region
+        assert f"/{REGION}/s3/" in query["X-Amz-Credential"] and query["X-Amz-Signature"], url
+        assert 0 < int(query["X-Amz-Expires"]) <= 3600, url
+        assert int(query["X-Amz-Expires"]) == settings.AWS_QUERYSTRING_EXPIRE
+        fetched = requests.get(response["Location"], timeout=10)
+        assert fetched.status_code == 200, url
+        assert fetched.content == field_file.open("rb").read(), url
+
+
+def test_it_hides_alice_s_files_from_bob(client, bob, stored):
+    client.force_login(bob)
+
+    for url in file_urls(stored):
+        assert client.get(url).status_code == 404, url
+
+
+def test_it_names_a_download_in_the_presigned_link(alice_client, stored):
+    video = stored.video
+    url = reverse("video_app:rendered_file", args=[stored.project.pk, video.pk, "video"])
+
+    response = alice_client.get(url, {"download": "1"})
+
+    disposition = presigned_query(response)["response-content-disposition"]
+    filename = video.file.name.rsplit("/", 1)[-1]
+    assert disposition == f'attachment; filename="{filename}"'
+    fetched = requests.get(response["Location"], timeout=10)
+    assert fetched.headers["Content-Disposition"] == disposition
+    assert fetched.content == VIDEO_BYTES
+
+
+# --- the pipeline on S3 -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")  # the render reports from threads
+def test_it_runs_the_pipeline_through_the_bucket_and_deletes_its_objects_after_commit(
+    alice, bucket, queued, settings
+):
+    project = make_project(alice)
+    run = projects.run_start(project=project, kind="render")  # queued: the steps run here
+    pipeline.split_project_script(project.pk, run)
+    scene_ids = pipeline.scene_ids(project)
+    for scene_id in scene_ids:
+        pipeline.make_scene_media(project.pk, run, scene_id)
+        pipeline.make_scene_voice(project.pk, run, scene_id)
+    # Each step on another machine: only the bucket is shared.
+    shutil.rmtree(settings.RENDER_CACHE_DIR)
+    pipeline.render_masters(project.pk, run)
+    shutil.rmtree(settings.RENDER_CACHE_DIR)
+    for platform in project.platforms:
+        pipeline.export_platform(project.pk, run, platform)
+
+    project.refresh_from_db()
+    media = MediaAsset.objects.filter(scene__script__project=project)
+    voices = AudioAsset.objects.filter(scene__script__project=project)
+    [video] = RenderedVideo.objects.filter(project=project)
+    assert media.count() == voices.count() == len(scene_ids) > 0
+    stored_names = {
+        *(name for asset in media for name in (asset.file.name, asset.thumbnail.name)),
+        *(voice.file.name for voice in voices),
+        *(master["file"] for master in project.masters.values()),
+        video.file.name, video.thumbnail.name, video.srt_file.name, video.vtt_file.name,
+    }  # fmt: skip
+    assert bucket.keys() == stored_names
+    assert not settings.MEDIA_ROOT.exists()  # nothing kept on this machine's disk
+    head = bucket.head(video.file.name)
+    assert (head["ContentLength"], head["ContentType"]) == (video.size_bytes, "video/mp4")
+
+    with transaction.atomic():
+        projects.project_delete(project=project)
+        assert bucket.keys() == stored_names  # a rollback would lose nothing
+
+    assert bucket.keys() == set()
