@@ -220,8 +220,9 @@ def make_scene_voice(project_id: int, run: int, scene_id: int, *, force: bool = 
             existing.delete()
         return _report_scenes_done(project, run, "voice")
     out_path = work_dir(project) / "voice" / f"{wanted}.wav"
-    speech = tts.synthesize(scene.text, voice_id=voice_id, speed=speed, out_path=out_path,
-                            language=project.language)  # fmt: skip
+    with usage.attributed(project_id=project_id):
+        speech = tts.synthesize(scene.text, voice_id=voice_id, speed=speed, out_path=out_path,
+                                language=project.language)  # fmt: skip
     audio = existing or AudioAsset(scene=scene)
     old_name = audio.file.name if existing else ""
     audio.voice_id, audio.provider, audio.speed = speech.voice_id, speech.provider, speed
