@@ -11,7 +11,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -267,22 +267,39 @@ def _save_png(image: Image.Image, path: Path) -> None:
 
 
 def find_media(request: MediaRequest, out_dir: Path, *, library: Sequence[LibraryItem] = (),
-               used: set[Path] | None = None) -> MediaItem:  # fmt: skip
-    """The scene's picture: a library match, else the configured provider's, else a drawn one.
+               used: set[Path] | None = None, fallback: bool = True,
+               provider: str | None = None) -> MediaItem:  # fmt: skip
+    """The scene's picture: a library match, else the provider's (`provider`, or the configured
+    one), else a drawn one.
 
-    `used` is shared across a video's scenes so equally good uploads take turns.
+    `used` is shared across a video's scenes so equally good uploads take turns. When the
+    configured provider fails, the drawn picture carries its message in
+    `extra["fallback_reason"]` for the storyboard; with `fallback=False` the failure is raised
+    instead (ProviderFailed, or ProviderRefused for a bad key or a refused prompt).
     """
     providers: list[MediaProvider] = []
     if library:
         providers.append(LibraryMediaProvider(library, used=used))
-    if media_providers.configured_name() not in {"library", ProceduralMediaProvider.name}:
-        providers.append(media_providers.get())
-    for provider in providers:
+    chosen = provider or media_providers.configured_name()
+    if chosen not in {"library", ProceduralMediaProvider.name}:
+        providers.append(media_providers.get(chosen))
+    reason = ""
+    for candidate in providers:
         try:
-            item = provider.find(request, out_dir)
+            item = candidate.find(request, out_dir)
         except ProviderFailed as error:
-            logger.warning("media provider %s failed: %s (%s)", provider.name, error, error.detail)
+            if not fallback:
+                raise
+            logger.warning("media provider %s failed: %s (%s)", candidate.name, error,
+                           error.detail)  # fmt: skip
+            reason = error.message
             continue
         if item is not None:
             return item
-    return ProceduralMediaProvider().find(request, out_dir)
+    drawn = ProceduralMediaProvider().find(request, out_dir)
+    return replace(drawn, extra={**drawn.extra, "fallback_reason": reason}) if reason else drawn
+
+
+# The cloud providers register themselves in `media_providers` when imported; they build on the
+# definitions above, so they are imported last.
+from . import stability, stock_media  # noqa: E402, F401

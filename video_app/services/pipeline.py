@@ -148,15 +148,21 @@ def make_scene_media(project_id: int, run: int, scene_id: int, *, force: bool = 
     current = scene.media
     frame = project.platform_specs()[0].frame
     wanted = content_hash("media", scene.text, scene.visual_direction, scene.keywords,
-                          project.style, project.language, frame)  # fmt: skip
+                          project.style, project.language, frame,
+                          project.media_provider)  # fmt: skip
     chosen_by_user = current is not None and current.source in (
         MediaAsset.Source.UPLOAD, MediaAsset.Source.LIBRARY,
     )  # fmt: skip
-    if current is not None and not force and (chosen_by_user or current.input_hash == wanted):
+    # A stand-in drawn because the provider failed is not "done": the next run asks again.
+    made_as_wanted = current is not None and current.input_hash == wanted and not current.note
+    if current is not None and not force and (chosen_by_user or made_as_wanted):
         return _report_scenes_done(project, run, "media")
     variant = (current.variant + 1) if (force and current is not None) else 0
     folder = work_dir(project) / "media"
-    item = find_media(scene_media_request(scene, project, frame, variant), folder)
+    with usage.attributed(project_id=project_id):
+        item = find_media(scene_media_request(scene, project, frame, variant), folder,
+                          provider=project.media_provider or None,
+                          fallback=project.allow_provider_fallback)  # fmt: skip
     asset = MediaAsset(
         user=project.user, scene=scene, kind=item.kind, source=_media_source(item),
         provider=item.source, title=f"Scene {scene.position + 1}", width=item.width,
@@ -164,6 +170,7 @@ def make_scene_media(project_id: int, run: int, scene_id: int, *, force: bool = 
         query=item.query[:300], attribution=(item.attribution or item.licence)[:300],
         file_hash=files.file_sha256(item.path), input_hash=wanted, variant=variant,
         size_bytes=item.path.stat().st_size,
+        note=_fallback_note(item.extra.get("fallback_reason", ""))[:300],
     )  # fmt: skip
     files.store(asset.file, item.path, item.path.name)
     media_library.add_thumbnail(asset, item.path)
@@ -176,9 +183,15 @@ def make_scene_media(project_id: int, run: int, scene_id: int, *, force: bool = 
 
 
 def _media_source(item: MediaItem) -> str:
-    return {"procedural": MediaAsset.Source.PROCEDURAL, "library": MediaAsset.Source.LIBRARY}.get(
-        item.source, MediaAsset.Source.STOCK
-    )
+    return {
+        "procedural": MediaAsset.Source.PROCEDURAL,
+        "library": MediaAsset.Source.LIBRARY,
+        "stability": MediaAsset.Source.GENERATED,
+    }.get(item.source, MediaAsset.Source.STOCK)
+
+
+def _fallback_note(reason: str) -> str:
+    return f"{reason} A designed picture was used instead." if reason else ""
 
 
 def _report_scenes_done(project: VideoProject, run: int, step: str) -> None:

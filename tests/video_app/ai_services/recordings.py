@@ -14,6 +14,10 @@ A recording is `tests/recordings/<provider>/<case>.json`:
 
 Exchanges are answered once each, in order, so a 429 followed by a 200 replays a retry. `file`
 bodies live in `tests/recordings/files/`. Unexpected requests fail the test (`check_assertions`).
+
+`{server}` in a `json` or `text` body stands for the replay server's own address
+("http://localhost:PORT"): links an answer points at (a photo to download) are served by the
+same recording.
 """
 
 import json
@@ -39,17 +43,17 @@ def replay(server: HTTPServer, *names: str) -> list[dict]:
             query_string=request.get("query"),
             headers=request.get("headers"),
         )
-        handler.respond_with_response(_response(answer))
+        handler.respond_with_response(_response(answer, server.url_for("").rstrip("/")))
     return exchanges
 
 
-def _response(answer: dict) -> Response:
+def _response(answer: dict, server_url: str) -> Response:
     headers = dict(answer.get("headers", {}))
     if "json" in answer:
-        body = json.dumps(answer["json"]).encode()
+        body = json.dumps(answer["json"]).replace("{server}", server_url).encode()
         headers.setdefault("Content-Type", "application/json")
     elif "file" in answer:
         body = (RECORDINGS / "files" / answer["file"]).read_bytes()
     else:
-        body = answer.get("text", "").encode()
+        body = answer.get("text", "").replace("{server}", server_url).encode()
     return Response(body, status=answer.get("status", 200), headers=headers)

@@ -8,21 +8,6 @@ from video_app.ai_services.errors import ProviderFailed, ProviderRefused
 
 
 @pytest.fixture
-def waits(monkeypatch):
-    slept = []
-    monkeypatch.setattr(http, "sleep", slept.append)
-    return slept
-
-
-@pytest.fixture
-def calls():
-    records = []
-    usage.add_sink(records.append)
-    yield records
-    usage.remove_sink(records.append)
-
-
-@pytest.fixture
 def client(httpserver):
     return http.ProviderHttp(label="Example", capability="media", base_url=httpserver.url_for(""),
                              timeout_s=5)  # fmt: skip

@@ -12,7 +12,7 @@ import pytest
 from botocore.retries.standard import ExponentialBackoff
 from werkzeug import Response
 
-from video_app.ai_services import polly_voices, tts, usage
+from video_app.ai_services import polly_voices, tts
 from video_app.ai_services.errors import InvalidInput, ProviderFailed, ProviderRefused
 
 from .recordings import RECORDINGS, replay
@@ -51,14 +51,6 @@ def polly(httpserver, settings):
     settings.PROVIDER_TIMEOUT_S = 5
     yield httpserver
     httpserver.check_assertions()
-
-
-@pytest.fixture
-def calls():
-    records: list[usage.CallRecord] = []
-    usage.add_sink(records.append)
-    yield records
-    usage.remove_sink(records.append)
 
 
 def speech_requests(server) -> list[dict]:
