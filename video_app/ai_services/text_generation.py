@@ -306,3 +306,8 @@ def _sentence(*parts: str) -> str:
 
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+# The model writers register themselves in `script_writers` when imported; they use the
+# definitions above, so they are imported last.
+from . import script_writers_cloud, transformers_writer  # noqa: E402, F401
