@@ -3,102 +3,24 @@ settings that `project_core/settings/base.py` makes of a production environment.
 bucket, workers read them through their render cache, people get short-lived presigned links
 only after the usual owner checks, and deleted rows take their objects with them."""
 
-import json
-import os
 import shutil
-import subprocess
-import sys
-import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import pytest
 import requests
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
-from moto.server import ThreadedMotoServer
 
-from tests.conftest import BASE_DIR
+from tests.video_app.conftest import REGION
 from tests.video_app.factories import make_project
 from tests.video_app.test_access import SRT_TEXT, VIDEO_BYTES, VTT_TEXT, png_bytes, wav_bytes
 from video_app.models import AudioAsset, MediaAsset, RenderedVideo, Scene, VideoProject
 from video_app.services import files, pipeline, projects
 
 pytestmark = pytest.mark.django_db(databases="__all__")
-
-REGION = "eu-west-1"
-
-# Runs in a fresh process: the storage settings the base block reads from the environment.
-INSPECT = """
-import json, django
-django.setup()
-from django.conf import settings
-print(json.dumps({
-    "STORAGES": settings.STORAGES,
-    **{name: getattr(settings, name) for name in dir(settings) if name.startswith("AWS_")},
-}))
-"""
-
-
-@pytest.fixture(scope="session")
-def s3_server():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def s3_settings(s3_server):
-    """The storage settings of a production environment that names a bucket."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    env.update(DJANGO_SETTINGS_MODULE="project_core.settings.test", AWS_S3_REGION_NAME=REGION,
-               AWS_STORAGE_BUCKET_NAME="media", AWS_S3_ENDPOINT_URL=s3_server)  # fmt: skip
-    completed = subprocess.run([sys.executable, "-c", INSPECT], cwd=BASE_DIR, env=env,
-                               capture_output=True, text=True)  # fmt: skip
-    assert completed.returncode == 0, completed.stderr
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
-@dataclass
-class Bucket:
-    name: str
-    client: object
-
-    def keys(self) -> set[str]:
-        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name)
-        return {item["Key"] for page in pages for item in page.get("Contents", [])}
-
-    def head(self, key: str) -> dict:
-        return self.client.head_object(Bucket=self.name, Key=key)
-
-
-@pytest.fixture
-def bucket(s3_server, s3_settings, settings, monkeypatch, tmp_path):
-    """Default storage on a fresh, empty bucket; the render cache and MEDIA_ROOT in tmp_path."""
-    # Dummy credentials, and none of the machine's own AWS configuration.
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test-key")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    name = f"media-{uuid.uuid4().hex[:12]}"
-    client = boto3.client("s3", endpoint_url=s3_server, region_name=REGION)
-    client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
-    for setting, value in s3_settings.items():
-        setattr(settings, setting, value)
-    settings.AWS_STORAGE_BUCKET_NAME = name
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.RENDER_CACHE_DIR = tmp_path / "render-cache"
-    # Storage is rebuilt when STORAGES changes: set last, so the new one reads the above.
-    settings.STORAGES = {**s3_settings["STORAGES"]}
-    assert default_storage.bucket_name == name
-    return Bucket(name=name, client=client)
 
 
 @pytest.fixture

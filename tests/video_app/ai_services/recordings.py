@@ -47,6 +47,17 @@ def replay(server: HTTPServer, *names: str) -> list[dict]:
     return exchanges
 
 
+def serve_always(server: HTTPServer, name: str) -> None:
+    """Answer every request to the recording's paths with its answers, however often and with
+    whatever query (for a whole render, where the calls' number and order vary by scene)."""
+    recording = json.loads((RECORDINGS / f"{name}.json").read_text())
+    for exchange in recording["exchanges"]:
+        request, answer = exchange["request"], exchange["response"]
+        server.expect_request(
+            request["path"], method=request.get("method", "GET")
+        ).respond_with_response(_response(answer, server.url_for("").rstrip("/")))
+
+
 def _response(answer: dict, server_url: str) -> Response:
     headers = dict(answer.get("headers", {}))
     if "json" in answer:
