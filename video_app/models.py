@@ -243,6 +243,7 @@ class VideoScript(models.Model):
     voice_id = models.CharField(max_length=100, blank=True)
     provider = models.CharField(max_length=40, blank=True)  # blank: written by the creator
     template_based = models.BooleanField(default=False)  # written from a template, not a model
+    note = models.CharField(max_length=300, blank=True)  # e.g. why the offline writer was used
     scenes_hash = models.CharField(max_length=32, blank=True)  # the text the scenes came from
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -358,6 +359,7 @@ class AudioAsset(models.Model):
     word_timings = models.JSONField(default=list)  # [[text, start_s, end_s], ...]
     timing_precision = models.CharField(max_length=10, default="word")
     input_hash = models.CharField(max_length=32)
+    note = models.CharField(max_length=300, blank=True)  # e.g. why an offline voice was used
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

@@ -9,6 +9,7 @@ from tests.video_app.ai_services.recordings import replay, serve_always
 from tests.video_app.ai_services.test_polly_voices import fake_polly
 from tests.video_app.factories import make_project
 from video_app.ai_services import polly_voices
+from video_app.ai_services.errors import ProviderRefused
 from video_app.ai_services.ffmpeg import probe
 from video_app.models import AudioAsset, MediaAsset, ProviderCall, RenderedVideo, VideoProject
 from video_app.services import files, pipeline, projects
@@ -74,3 +75,56 @@ def test_it_renders_a_complete_video_with_every_cloud_provider(alice, cloud, buc
     calls = ProviderCall.objects.filter(project=project)
     providers = set(calls.values_list("provider", flat=True))
     assert {"Gemini", "Pexels", "Amazon Polly"} <= providers
+
+
+@pytest.fixture
+def failing_cloud(httpserver, settings, waits):
+    """Every cloud provider configured, and every one of them refusing our key."""
+    settings.AI_PROVIDERS = {**settings.AI_PROVIDERS, "script": "gemini", "media": "pexels"}
+    base = httpserver.url_for("").rstrip("/")
+    settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL = "test-gemini-key", base
+    settings.PEXELS_API_KEY, settings.PEXELS_BASE_URL = "test-pexels-key", base
+    serve_always(httpserver, "gemini/unauthenticated")
+    serve_always(httpserver, "pexels/unauthorized")
+    return httpserver
+
+
+def run_steps(project):
+    run = projects.run_start(project=project, kind="render")
+    pipeline.write_project_script(project.pk, run)
+    pipeline.split_project_script(project.pk, run)
+    for scene_id in pipeline.scene_ids(project):
+        pipeline.make_scene_media(project.pk, run, scene_id)
+
+
+def test_it_falls_back_to_the_offline_default_scene_by_scene_when_allowed(
+    alice, failing_cloud, queued, media_root
+):
+    project = make_project(alice, script="", platforms=("instagram_square",))
+    assert project.allow_provider_fallback  # the default
+
+    run_steps(project)
+
+    project.refresh_from_db()
+    assert project.script.provider == "structured" and project.script.template_based
+    assert project.script.note.startswith("Gemini refused our key")
+    pictures = MediaAsset.objects.filter(scene__script__project=project)
+    assert {picture.source for picture in pictures} == {"procedural"}
+    assert all(picture.note.startswith("Pexels refused our key for scene") for picture in pictures)
+    assert all(
+        picture.note.endswith("A designed picture was used instead.") for picture in pictures
+    )
+
+
+def test_it_stops_with_the_provider_s_reason_when_fallback_is_not_allowed(
+    alice, failing_cloud, queued, media_root
+):
+    project = make_project(alice, script="", platforms=("instagram_square",))
+    project.allow_provider_fallback = False
+    project.save()
+
+    with pytest.raises(ProviderRefused) as refusal:
+        run_steps(project)
+
+    assert refusal.value.message.startswith("Gemini refused our key")
+    assert MediaAsset.objects.filter(scene__script__project=project).count() == 0

@@ -90,12 +90,19 @@ def available_voices() -> list[Voice]:
     return voices
 
 
-def default_voice_for(language: str) -> Voice:
-    """The best installed voice for `language`: the configured provider, then neural, then basic."""
+# Voices that need no key and no network: what a scene falls back to when a cloud voice fails.
+OFFLINE_PROVIDERS = frozenset({"piper", "espeak"})
+
+
+def default_voice_for(language: str, *, offline: bool = False) -> Voice:
+    """The best installed voice for `language`: the configured provider, then neural, then basic
+    (with `offline`, only voices that need no key and no network)."""
     wanted = _language_key(language)
     configured = voice_providers.configured_name()
     ranked = []
     for order, voice in enumerate(available_voices()):
+        if offline and voice.provider not in OFFLINE_PROVIDERS:
+            continue
         closeness = _language_closeness(voice, wanted)
         if closeness is not None:
             rank = (voice.provider != configured, voice.quality != "neural", closeness, order)

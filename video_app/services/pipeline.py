@@ -21,12 +21,12 @@ from django.utils.text import slugify
 
 from ..ai_services import tts, usage
 from ..ai_services.captions import Cue
-from ..ai_services.errors import EngineError, InvalidInput
+from ..ai_services.errors import EngineError, InvalidInput, ProviderFailed
 from ..ai_services.media import MediaRequest, find_media
 from ..ai_services.platform_export import check_length, export_for_platform, get_platform
 from ..ai_services.script_processing import ProcessedScene, process_script
 from ..ai_services.styles import get_style
-from ..ai_services.text_generation import ScriptRequest, write_script
+from ..ai_services.text_generation import ScriptRequest, script_writers, write_script
 from ..ai_services.types import FrameSize, MediaItem, Speech, WordTiming
 from ..ai_services.video_editing import render_timeline
 from ..models import (
@@ -44,6 +44,7 @@ from .production import OVERSCAN, ProductionRequest, build_timeline, fit_scenes_
 
 logger = logging.getLogger(__name__)
 
+OFFLINE_WRITER = "structured"  # what a failing cloud writer falls back to, when allowed
 STEP_ERRORS = {
     "script": "writing the script",
     "scenes": "splitting the script into scenes",
@@ -81,16 +82,28 @@ def write_project_script(project_id: int, run: int, *, force: bool = False) -> N
         language=project.language,
         template=project.template.slug if project.template else "explainer",
     )
+    note = ""
     with usage.attributed(project_id=project_id):
-        draft = write_script(request, provider=project.script_provider or None)
+        try:
+            draft = write_script(request, provider=project.script_provider or None)
+        except ProviderFailed as error:
+            if not project.allow_provider_fallback or _is_offline_writer(project):
+                raise
+            draft = write_script(request, provider=OFFLINE_WRITER)
+            note = f"{error.message} A template-based script was written instead."
     script.text = draft.as_text()
     script.provider = draft.provider
     script.template_based = draft.template_based
-    script.save(update_fields=["text", "provider", "template_based", "updated_at"])
+    script.note = note[:300]
+    script.save(update_fields=["text", "provider", "template_based", "note", "updated_at"])
     if project.status != VideoProject.Status.RENDERING:
         project.move_to(VideoProject.Status.SCRIPTING)
         project.save(update_fields=["status", "updated_at"])
     progress.step_done(project_id, run, "script", "Script ready")
+
+
+def _is_offline_writer(project: VideoProject) -> bool:
+    return (project.script_provider or script_writers.configured_name()) == OFFLINE_WRITER
 
 
 def split_project_script(project_id: int, run: int) -> None:
@@ -233,16 +246,27 @@ def make_scene_voice(project_id: int, run: int, scene_id: int, *, force: bool = 
             existing.delete()
         return _report_scenes_done(project, run, "voice")
     out_path = work_dir(project) / "voice" / f"{wanted}.wav"
+    note = ""
     with usage.attributed(project_id=project_id):
-        speech = tts.synthesize(scene.text, voice_id=voice_id, speed=speed, out_path=out_path,
-                                language=project.language)  # fmt: skip
+        try:
+            speech = tts.synthesize(scene.text, voice_id=voice_id, speed=speed,
+                                    out_path=out_path, language=project.language)  # fmt: skip
+        except ProviderFailed as error:
+            offline = tts.default_voice_for(project.language, offline=True)
+            if not project.allow_provider_fallback or voice_id == offline.id:
+                raise
+            speech = tts.synthesize(scene.text, voice_id=offline.id, speed=speed,
+                                    out_path=out_path, language=project.language)  # fmt: skip
+            note = f"{error.message} {offline.label} read this scene instead."
     audio = existing or AudioAsset(scene=scene)
     old_name = audio.file.name if existing else ""
     audio.voice_id, audio.provider, audio.speed = speech.voice_id, speech.provider, speed
     audio.duration_s = speech.duration_s
     audio.word_timings = [[word.text, word.start_s, word.end_s] for word in speech.words]
     audio.timing_precision = speech.timing_precision
-    audio.input_hash = wanted
+    # A stand-in voice is not what was asked for: the next run tries the chosen voice again.
+    audio.input_hash = "" if note else wanted
+    audio.note = note[:300]
     files.store(audio.file, out_path, f"scene-{scene.pk}-{wanted[:12]}.wav")
     audio.save()
     if old_name and old_name != audio.file.name:
