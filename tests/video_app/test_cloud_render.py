@@ -128,3 +128,30 @@ def test_it_stops_with_the_provider_s_reason_when_fallback_is_not_allowed(
 
     assert refusal.value.message.startswith("Gemini refused our key")
     assert MediaAsset.objects.filter(scene__script__project=project).count() == 0
+
+
+def test_it_reads_a_scene_with_an_offline_voice_when_polly_refuses(
+    alice, httpserver, settings, monkeypatch, queued, media_root, tmp_path
+):
+    settings.AI_PROVIDERS = {**settings.AI_PROVIDERS, "voice": "polly"}
+    settings.POLLY_ENDPOINT_URL = httpserver.url_for("").rstrip("/")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    polly_voices._cache.clear()
+    serve_always(httpserver, "polly/voices_ok")
+    serve_always(httpserver, "polly/credentials_refused")
+    project = make_project(alice, voice_id="polly:Joanna")
+    run = projects.run_start(project=project, kind="render")
+    pipeline.split_project_script(project.pk, run)
+    [first, *_] = pipeline.scene_ids(project)
+
+    pipeline.make_scene_voice(project.pk, run, first)
+
+    voice = AudioAsset.objects.get(scene_id=first)
+    assert voice.provider == "piper" and voice.duration_s > 1
+    assert voice.note.startswith("Amazon Polly refused our credentials")
+    assert voice.note.endswith("read this scene instead.")
+    assert voice.input_hash == ""  # the next run asks Polly again
+    polly_voices._cache.clear()
