@@ -248,6 +248,9 @@ AI_PROVIDERS = {
 # also be kept in admin (ProviderKey); the environment wins. *_BASE_URL point a provider at a
 # proxy or a compatible server (and the tests at their recorded exchanges).
 PROVIDER_TIMEOUT_S = env.float("PROVIDER_TIMEOUT_S", default=30.0)
+# Writing a script takes a model far longer than a search or a voice (thinking models, a local
+# model on a CPU): its own, longer limit.
+SCRIPT_PROVIDER_TIMEOUT_S = env.float("SCRIPT_PROVIDER_TIMEOUT_S", default=120.0)
 GEMINI_API_KEY = env("GEMINI_API_KEY", default="")
 GEMINI_MODEL = env("GEMINI_MODEL", default="gemini-2.5-flash")
 GEMINI_BASE_URL = env("GEMINI_BASE_URL", default="")

@@ -234,7 +234,7 @@ class GeminiScriptWriter:
             capability="script",
             base_url=settings.GEMINI_BASE_URL or GEMINI_URL,
             headers={"x-goog-api-key": key},
-            timeout_s=settings.PROVIDER_TIMEOUT_S,
+            timeout_s=settings.SCRIPT_PROVIDER_TIMEOUT_S,
         )
         model = settings.GEMINI_MODEL.removeprefix("models/")
         try:
@@ -326,7 +326,7 @@ class OpenAIScriptWriter:
             capability="script",
             base_url=settings.OPENAI_BASE_URL,
             headers={"Authorization": f"Bearer {key}"} if key else {},
-            timeout_s=settings.PROVIDER_TIMEOUT_S,
+            timeout_s=settings.SCRIPT_PROVIDER_TIMEOUT_S,
         )
         self.response_format = JSON_SCHEMA_FORMAT  # until the server rejects it
         try:
