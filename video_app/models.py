@@ -333,6 +333,8 @@ class MediaAsset(models.Model):
     input_hash = models.CharField(max_length=32, blank=True)  # of what it was made from
     variant = models.PositiveIntegerField(default=0)  # bumped by "regenerate"
     note = models.CharField(max_length=300, blank=True)  # e.g. why the offline default was used
+    # What the provider said about it: Stability's seed (to make it again), a stock page's URL.
+    details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

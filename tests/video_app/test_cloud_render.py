@@ -60,6 +60,8 @@ def test_it_renders_a_complete_video_with_every_cloud_provider(alice, cloud, buc
     pictures = MediaAsset.objects.filter(scene__script__project=project)
     assert pictures and {(p.provider, p.source) for p in pictures} == {("pexels", "stock")}
     assert all("Pexels" in picture.attribution and not picture.note for picture in pictures)
+    assert all(picture.details["page_url"].startswith("https://www.pexels.com/")
+               for picture in pictures)  # fmt: skip
     voices = AudioAsset.objects.filter(scene__script__project=project)
     assert voices.count() == pictures.count()
     assert {voice.provider for voice in voices} == {"polly"}

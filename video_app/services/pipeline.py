@@ -184,6 +184,7 @@ def make_scene_media(project_id: int, run: int, scene_id: int, *, force: bool = 
         file_hash=files.file_sha256(item.path), input_hash=wanted, variant=variant,
         size_bytes=item.path.stat().st_size,
         note=_fallback_note(item.extra.get("fallback_reason", ""))[:300],
+        details={key: value for key, value in item.extra.items() if key != "fallback_reason"},
     )  # fmt: skip
     files.store(asset.file, item.path, item.path.name)
     media_library.add_thumbnail(asset, item.path)
