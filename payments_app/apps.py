@@ -6,3 +6,11 @@ class PaymentsAppConfig(AppConfig):
 
     name = "payments_app"
     verbose_name = "Payments"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from . import webhooks  # noqa: F401  (connects the Stripe event receivers)
+        from .builtin_plans import install_builtin_plans
+
+        post_migrate.connect(install_builtin_plans, sender=self)

@@ -1,4 +1,4 @@
-"""Top-level URLs: the product, accounts and admin."""
+"""Top-level URLs: the product, billing, accounts, admin and Stripe's webhooks."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -18,6 +18,9 @@ urlpatterns = [
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    # dj-stripe's webhook receiver: /stripe/webhook/<endpoint uuid>/
+    path("stripe/", include("djstripe.urls", namespace="djstripe")),
+    path("", include("payments_app.urls")),
     path("", include("video_app.urls")),
 ]
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import uuid
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 
 from project_core.celery import app as celery_app
+from video_app import tasks
+from video_app.services import progress
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 PASSWORD = "correct-horse-battery-staple"
@@ -124,3 +127,27 @@ def celery_worker_process(subprocess_env):
         yield worker
     finally:
         worker.stop()
+
+
+# --- Pages and services without real processes -------------------------------------------------
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Stored files in this test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def no_progress_news(monkeypatch):
+    """Progress is stored as usual, but not announced over the channel layer."""
+    monkeypatch.setattr(progress, "publish", lambda project_id: None)
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The runs handed to Celery, as (project id, run, scene ids, force); none really queued."""
+    runs = []
+    fake_task = types.SimpleNamespace(delay=lambda *args: runs.append(args))
+    monkeypatch.setattr(tasks, "process_video_project", fake_task)
+    return runs

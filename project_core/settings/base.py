@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "channels",
     "crispy_forms",
     "crispy_bootstrap5",
+    "djstripe",
     "video_app",
     "payments_app",
 ]
@@ -280,6 +281,21 @@ RENDER_CACHE_DIR = Path(env.str("RENDER_CACHE_DIR", default=str(DATA_DIR / "rend
 # "veryfast" (SSIM 0.997 against a lossless render) 23% sooner and in less memory, for files
 # about twice as large (still under YouTube's 8 Mbps for 1080p). Avoid "ultrafast": no CABAC.
 RENDER_X264_PRESET = env("RENDER_X264_PRESET", default="superfast")
+
+# Stripe billing through dj-stripe. Without a secret key billing is off: everyone has the free
+# plan or one granted by staff, and the pricing page says payments are not available.
+STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
+STRIPE_TEST_SECRET_KEY = env("STRIPE_TEST_SECRET_KEY", default="")
+STRIPE_LIVE_SECRET_KEY = env("STRIPE_LIVE_SECRET_KEY", default="")
+# The Stripe Prices (price_...) the paid plans subscribe to, copied onto the plans after migrate.
+STRIPE_PRICE_CREATOR = env("STRIPE_PRICE_CREATOR", default="")
+STRIPE_PRICE_PRO = env("STRIPE_PRICE_PRO", default="")
+# The webhook endpoint registered in Stripe's dashboard as SITE_URL/stripe/webhook/<uuid>/, and
+# its signing secret; `manage.py stripe_webhook_endpoint` stores them where dj-stripe looks.
+STRIPE_WEBHOOK_UUID = env("STRIPE_WEBHOOK_UUID", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 
 # Logging: everything to the console, where the process manager collects it
 LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")

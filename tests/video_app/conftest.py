@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import types
 import uuid
 from dataclasses import dataclass
 
@@ -14,30 +13,7 @@ from django.core.files.storage import default_storage
 from moto.server import ThreadedMotoServer
 
 from tests.conftest import BASE_DIR
-from video_app import tasks
 from video_app.ai_services import http, usage
-from video_app.services import progress
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    """Stored files in this test's own folder."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def no_progress_news(monkeypatch):
-    """Progress is stored as usual, but not announced over the channel layer."""
-    monkeypatch.setattr(progress, "publish", lambda project_id: None)
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    """The runs handed to Celery, as (project id, run, scene ids, force); none really queued."""
-    runs = []
-    fake_task = types.SimpleNamespace(delay=lambda *args: runs.append(args))
-    monkeypatch.setattr(tasks, "process_video_project", fake_task)
-    return runs
 
 
 @pytest.fixture

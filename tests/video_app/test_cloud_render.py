@@ -5,6 +5,8 @@ ones, with only base URLs changed."""
 
 import pytest
 
+from payments_app import services as quotas
+from payments_app.models import Plan
 from tests.video_app.ai_services.recordings import replay, serve_always
 from tests.video_app.ai_services.test_polly_voices import fake_polly
 from tests.video_app.factories import make_project
@@ -41,6 +43,7 @@ def cloud(httpserver, settings, monkeypatch, bucket, waits):
 def test_it_renders_a_complete_video_with_every_cloud_provider(alice, cloud, bucket, queued):
     project = make_project(alice, title="Solar power at home", script="",
                            platforms=("instagram_square",), voice_id="polly:Joanna")  # fmt: skip
+    quotas.grant_plan(user=alice, plan=Plan.objects.get(slug="creator"))  # 1080p, no watermark
     run = projects.run_start(project=project, kind="render")  # queued: the steps run here
 
     pipeline.write_project_script(project.pk, run)

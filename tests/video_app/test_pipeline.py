@@ -5,6 +5,8 @@ import time
 
 import pytest
 
+from payments_app import services as quotas
+from payments_app.models import Plan, RenderUsage
 from tests.video_app.factories import make_project
 from video_app.ai_services.ffmpeg import probe
 from video_app.models import PipelineStep, RenderedVideo, Scene, VideoProject
@@ -36,7 +38,7 @@ def test_it_renders_a_project_from_script_to_exported_video(alice, celery_worker
     assert all(scene.media and scene.audio for scene in scenes)
     [video] = RenderedVideo.objects.filter(project=project)
     info = probe(files.local_path(video.file), decode=True)
-    assert (info.width, info.height) == (1080, 1080)
+    assert (info.width, info.height) == (720, 720)  # the Free plan's resolution
     assert info.video_codec == "h264" and info.audio_codec == "aac"
     spoken_s = sum(scene.audio.duration_s for scene in scenes)
     assert spoken_s < info.duration_s < spoken_s + 12  # voices plus title, outro and pauses
@@ -96,3 +98,24 @@ def test_it_reuses_unchanged_work_when_rendering_again(alice, celery_worker_proc
               .select_related("media", "audio")}  # fmt: skip
     changed = {pk for pk in first if first[pk] != second[pk]}
     assert changed == {scene.pk}
+
+
+def test_it_renders_at_the_plan_s_resolution_and_counts_each_finished_render(
+    alice, celery_worker_process
+):
+    project = make_project(alice)
+    projects.run_start(project=project, kind="render")
+    wait_for_run(project)
+    free_master = project.masters["1:1"]
+
+    quotas.grant_plan(user=alice, plan=Plan.objects.get(slug="pro"))
+    projects.run_start(project=project, kind="render")
+    wait_for_run(project)
+
+    assert project.status == VideoProject.Status.COMPLETED, project.error_detail
+    [video] = RenderedVideo.objects.filter(project=project)
+    info = probe(files.local_path(video.file), decode=True)
+    assert (info.width, info.height) == (1080, 1080)
+    # The paid master is a new render (no watermark, more pixels), not the Free one reused.
+    assert project.masters["1:1"]["input_hash"] != free_master["input_hash"]
+    assert RenderUsage.objects.filter(user=alice).count() == 2

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -155,6 +155,17 @@ def export_for_platforms(
     return {result.platform: result for result in results}
 
 
+def capped(spec: PlatformSpec, max_height_px: int | None) -> PlatformSpec:
+    """The spec at most `max_height_px` on its shorter side ("720p"), same shape: a plan's
+    resolution limit. Sides stay even, as 4:2:0 H.264 needs."""
+    shorter = min(spec.width, spec.height)
+    if not max_height_px or shorter <= max_height_px:
+        return spec
+    scale = max_height_px / shorter
+    return replace(spec, width=round(spec.width * scale / 2) * 2,
+                   height=round(spec.height * scale / 2) * 2)  # fmt: skip
+
+
 def export_for_platform(
     master: Path,
     platform: str,
@@ -163,8 +174,9 @@ def export_for_platform(
     cues: Sequence[Cue] = (),
     trim: bool = False,
     on_progress: ProgressCallback | None = None,
+    max_height_px: int | None = None,
 ) -> ExportResult:
-    spec = get_platform(platform)
+    spec = capped(get_platform(platform), max_height_px)
     source = _Source.analyse(Path(master), [spec], trim=trim)
     return _export(source, spec, Path(out_dir), cues, _Progress(on_progress, [spec]))
 

@@ -19,11 +19,18 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
+from payments_app import services as quotas
+
 from ..ai_services import tts, usage
 from ..ai_services.captions import Cue
 from ..ai_services.errors import EngineError, InvalidInput, ProviderFailed
 from ..ai_services.media import MediaRequest, find_media
-from ..ai_services.platform_export import check_length, export_for_platform, get_platform
+from ..ai_services.platform_export import (
+    capped,
+    check_length,
+    export_for_platform,
+    get_platform,
+)
 from ..ai_services.script_processing import ProcessedScene, process_script
 from ..ai_services.styles import get_style
 from ..ai_services.text_generation import ScriptRequest, script_writers, write_script
@@ -301,16 +308,28 @@ def render_masters(project_id: int, run: int) -> None:
     )  # fmt: skip
     if not scenes:
         raise InvalidInput("This project has no scenes to render. Write a script first.")
+    # The plan is read now, not when the render was asked for: it may have changed meanwhile.
+    if refusal := quotas.render_refusal(project.user, busy_renders=0):
+        raise InvalidInput(refusal.message, detail=f"quota: {refusal.limit}")
     specs = project.platform_specs()
     groups: dict[str, list] = {}
     for spec in specs:
         groups.setdefault(spec.aspect, []).append(spec)
     masters = dict(project.masters)
     reporter = progress.Reporter(project_id, run, "render")
+    plan = quotas.plan_for(project.user)
+    watermark = settings.PRODUCT_NAME if plan.watermark else None
     for number, (aspect, aspect_specs) in enumerate(groups.items()):
-        master_spec = max(aspect_specs, key=lambda spec: spec.width * spec.height)
-        timeline = _timeline(project, scenes, master_spec)
+        master_spec = capped(max(aspect_specs, key=lambda spec: spec.width * spec.height),
+                             plan.max_height_px)  # fmt: skip
+        timeline = _timeline(project, scenes, master_spec, watermark=watermark)
         check_length(timeline.duration_s, aspect_specs)
+        if timeline.duration_s > plan.max_video_s:
+            raise InvalidInput(
+                f"This video is {round(timeline.duration_s)} s long; your {plan.name} plan makes "
+                f"videos up to {plan.max_video_s} s. Shorten the script, or upgrade.",
+                detail="quota: length",
+            )
         wanted = content_hash("master", repr(timeline))
         stored = masters.get(aspect)
         if stored and stored["input_hash"] == wanted and default_storage.exists(stored["file"]):
@@ -329,6 +348,7 @@ def render_masters(project_id: int, run: int) -> None:
             files.delete_after_commit(default_storage, stored["file"])
         masters[aspect] = {
             "file": name, "input_hash": wanted, "duration_s": result.duration_s,
+            "max_height_px": plan.max_height_px,
             "cues": [[[w.text, w.start_s, w.end_s] for w in cue.words] + [cue.start_s, cue.end_s]
                      for cue in result.cues],
         }  # fmt: skip
@@ -337,7 +357,7 @@ def render_masters(project_id: int, run: int) -> None:
     progress.step_done(project_id, run, "render", "Video rendered")
 
 
-def _timeline(project: VideoProject, scenes: list[Scene], spec):
+def _timeline(project: VideoProject, scenes: list[Scene], spec, *, watermark: str | None = None):
     processed, speeches, media = [], [], []
     for scene in scenes:
         processed.append(
@@ -353,6 +373,7 @@ def _timeline(project: VideoProject, scenes: list[Scene], spec):
         topic=project.title, platforms=tuple(project.platforms), style=project.style,
         language=project.language,
         template=project.template.slug if project.template else "explainer",
+        watermark=watermark,
     )  # fmt: skip
     return build_timeline(processed, speeches, media, request, get_style(project.style), spec,
                           project.title, work_dir(project))  # fmt: skip
@@ -392,7 +413,11 @@ def export_platform(project_id: int, run: int, platform: str) -> None:
     out_dir = work_dir(project) / "exports" / f"{platform}-{master['input_hash'][:12]}"
     shutil.rmtree(out_dir, ignore_errors=True)
     result = export_for_platform(
-        files.local_path(files.stored(master["file"])), platform, out_dir, cues=cues
+        files.local_path(files.stored(master["file"])),
+        platform,
+        out_dir,
+        cues=cues,
+        max_height_px=master.get("max_height_px"),
     )
     video = existing or RenderedVideo(project=project, platform=platform)
     old = [video.file.name, video.thumbnail.name, video.srt_file.name, video.vtt_file.name]
@@ -433,6 +458,7 @@ def finish_run(project_id: int, run: int) -> None:
     if project.run_kind == "render":
         project.move_to(VideoProject.Status.COMPLETED)
         project.completed_at = now
+        quotas.record_render(project.user, project_id=project.pk, run_number=run)
         # Platforms dropped from the project since an earlier render: their files go.
         for video in project.videos.exclude(platform__in=project.platforms):
             video.delete()

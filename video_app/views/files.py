@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from ..ai_services import tts
@@ -53,7 +54,10 @@ def rendered_file(request, project_id: int, video_id: int, kind: str):
     video = get_object_or_404(RenderedVideo, pk=video_id, project=project)
     if kind not in RENDERED_FIELDS:
         raise Http404("No such file.")
-    return serve(getattr(video, RENDERED_FIELDS[kind]), download="download" in request.GET)
+    stored = getattr(video, RENDERED_FIELDS[kind])
+    # Named after the project, whatever name storage gave the file to keep it unique.
+    name = f"{slugify(project.title)[:50] or 'video'}.{video.platform}{Path(stored.name).suffix}"
+    return serve(stored, download="download" in request.GET, filename=name)
 
 
 @login_required

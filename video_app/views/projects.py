@@ -8,6 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from payments_app import services as quotas
+
 from .. import selectors
 from ..forms import ProjectForm, ProjectSearchForm
 from ..models import VideoProject, VideoTemplate
@@ -20,6 +22,26 @@ PROJECTS_PER_PAGE = 24
 def owned_project(request, project_id: int) -> VideoProject:
     """The signed-in user's project; anyone else's is a 404, not a hint that it exists."""
     return get_object_or_404(selectors.project_for_user(request.user, project_id))
+
+
+def quota_refusal(request, project: VideoProject):
+    """The plan's answer to "may this user start a render now?"; None means yes."""
+    busy = (
+        request.user.video_projects.filter(run_kind="render", run_state__in=[
+            VideoProject.RunState.QUEUED, VideoProject.RunState.RUNNING])
+        .exclude(pk=project.pk).count()
+    )  # fmt: skip
+    scenes = selectors.scenes_of(project)
+    estimate_s = sum(max(2.0, scene.estimated_duration_s + 0.8) for scene in scenes) or None
+    return quotas.render_refusal(request.user, busy_renders=busy, video_s=estimate_s)
+
+
+def quota_page(request, refusal):
+    """A page, not an error: what the limit is, what the plan allows, how to get more."""
+    return render(request, "payments_app/quota_exceeded.html", {
+        "refusal": refusal, "plan": quotas.plan_for(request.user),
+        "used": quotas.renders_used(request.user),
+    }, status=403)  # fmt: skip
 
 
 def start_run(request, project: VideoProject, kind: str, success: str, **options) -> bool:
@@ -100,6 +122,8 @@ def project_detail(request, project_id: int):
 def project_render(request, project_id: int):
     project = owned_project(request, project_id)
     if request.method == "POST":
+        if refusal := quota_refusal(request, project):
+            return quota_page(request, refusal)
         start_run(
             request,
             project,
@@ -121,6 +145,8 @@ def project_retry(request, project_id: int):
     if project.run_state != VideoProject.RunState.FAILED:
         messages.info(request, "Nothing to retry: the last run did not fail.")
         return redirect("video_app:project_detail", project.pk)
+    if project.run_kind == "render" and (refusal := quota_refusal(request, project)):
+        return quota_page(request, refusal)
     try:
         projects.project_retry(project=project)
     except ProjectBusy as busy:

@@ -1,0 +1,69 @@
+"""Stripe webhooks as dj-stripe delivers them. dj-stripe checks the signature, stores each event
+once (a retried delivery of the same event id runs no receiver again) and refreshes its own copy
+of the object; then it sends the event's signal, and these receivers fold the event's object
+into the user's membership (`stripe_sync`).
+
+The membership write shares the event's transaction, so an error rolls both back and Stripe's
+retry finds the event new again; emails leave only after that transaction commits.
+"""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from djstripe.event_handlers import djstripe_receiver
+from djstripe.models import Event
+
+from . import stripe_sync
+
+logger = logging.getLogger(__name__)
+
+
+@djstripe_receiver(["customer.subscription.created", "customer.subscription.updated",
+                    "customer.subscription.deleted"])  # fmt: skip
+def on_subscription_event(sender, event: Event, **kwargs):
+    stripe_sync.subscription_apply(event.data["object"], event_created=event.created)
+
+
+@djstripe_receiver("checkout.session.completed")
+def on_checkout_completed(sender, event: Event, **kwargs):
+    stripe_sync.checkout_completed(event.data["object"], event_created=event.created)
+
+
+@djstripe_receiver("invoice.paid")
+def on_invoice_paid(sender, event: Event, **kwargs):
+    stripe_sync.invoice_paid(event.data["object"], event_created=event.created)
+
+
+@djstripe_receiver("invoice.payment_failed")
+def on_invoice_payment_failed(sender, event: Event, **kwargs):
+    invoice = event.data["object"]
+    membership = stripe_sync.invoice_payment_failed(invoice, event_created=event.created)
+    # Stripe sends one event per failed attempt; the user hears about each invoice once.
+    told_before = (Event.objects.filter(type=event.type, data__object__id=invoice["id"])
+                   .exclude(id=event.id).exists())  # fmt: skip
+    if membership is not None and not told_before:
+        user_id = membership.user_id
+        transaction.on_commit(lambda: payment_failed_email_send(user_id=user_id, invoice=invoice))
+
+
+def payment_failed_email_send(*, user_id: int, invoice: dict) -> None:
+    user = get_user_model().objects.get(pk=user_id)
+    if not user.email:
+        return
+    context = {
+        "user": user,
+        "PRODUCT_NAME": settings.PRODUCT_NAME,
+        "billing_url": settings.SITE_URL.rstrip("/") + reverse("payments_app:billing"),
+        "invoice_url": invoice.get("hosted_invoice_url") or "",
+    }
+    send_mail(
+        subject=f"{settings.EMAIL_SUBJECT_PREFIX}Your payment did not go through",
+        message=render_to_string("payments_app/email/payment_failed.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
