@@ -87,6 +87,12 @@ def render_refusal(user, *, busy_renders: int, video_s: float | None = None) -> 
     return None
 
 
+def render_priority(user) -> int:
+    """The Celery message priority of the user's renders. The plan says 0 (last) to 9 (first);
+    Redis, the production broker, serves 0 first, so the scale is turned over."""
+    return 9 - min(9, plan_for(user).queue_priority)
+
+
 def record_render(user, *, project_id: int, run_number: int) -> bool:
     """Count a finished render once, whatever the number of times it is reported."""
     try:

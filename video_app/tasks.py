@@ -18,6 +18,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from payments_app import services as quotas
+
 from .ai_services.errors import InvalidInput, ProviderFailed, ProviderRefused, RenderFailed
 from .services import pipeline
 from .services.projects import RUN_STEPS
@@ -100,6 +102,7 @@ def fan_out_scene_work_task(self, project_id: int, run: int):
     if project is None:
         return
     ids = pipeline.scene_ids(project)
+    priority = quotas.render_priority(project.user)  # paid plans' renders go first
     raise self.replace(
         chord(
             group(
@@ -107,7 +110,7 @@ def fan_out_scene_work_task(self, project_id: int, run: int):
                 *(generate_voiceovers_task.si(project_id, run, scene_id, False)
                   for scene_id in ids),
             ),
-            render_video_task.si(project_id, run),
+            render_video_task.si(project_id, run).set(priority=priority),
         )
     )  # fmt: skip
 
@@ -134,9 +137,13 @@ def render_video_task(self, project_id: int, run: int):
     project = pipeline.current_project(project_id, run)
     if project is None:
         return
+    priority = quotas.render_priority(project.user)
     raise self.replace(
         chord(
-            group(export_video_task.si(project_id, run, name) for name in project.platforms),
+            group(
+                export_video_task.si(project_id, run, name).set(priority=priority)
+                for name in project.platforms
+            ),
             finish_run_task.si(project_id, run),
         )
     )

@@ -222,7 +222,13 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     # Longer than the longest render: an unacknowledged render is not handed to a second worker.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_RENDER_TIME_LIMIT + 3600}
+    # Priorities (a plan's queue priority): Redis keeps one list per step and serves 0 first.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_RENDER_TIME_LIMIT + 3600,
+        "priority_steps": list(range(10)),
+        "sep": ":",
+        "queue_order_strategy": "priority",
+    }
     CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
 else:
     CELERY_FILESYSTEM_DIR = DATA_DIR / "celery"

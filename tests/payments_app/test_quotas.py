@@ -96,3 +96,11 @@ def test_it_lifts_the_limits_after_a_signed_subscription_webhook(
     # real in tests/video_app/test_pipeline.py::test_it_renders_at_the_plan_s_resolution...).
     plan = services.plan_for(alice)
     assert (plan.slug, plan.max_height_px, plan.watermark) == ("pro", 1080, False)
+
+
+def test_it_puts_paid_renders_ahead_in_the_queue(alice, bob, plans):
+    services.grant_plan(user=bob, plan=plans["pro"])
+
+    # Redis serves priority 0 first: Pro (plan priority 9) before Free (0).
+    assert services.render_priority(bob) == 0
+    assert services.render_priority(alice) == 9
