@@ -10,7 +10,13 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from tests.video_app.factories import make_project
+from tests.video_app.factories import (
+    STORYBOARD_TEXTS,
+    make_project,
+    make_storyboard,
+    scenes,
+    texts,
+)
 from video_app.ai_services import tts
 from video_app.models import MediaAsset, Scene, VideoProject
 from video_app.security.content_validator import ContentValidator
@@ -20,27 +26,11 @@ from video_app.views.wizard import BUSY
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "no_progress_news")]
 
 FETCH = {"X-Requested-With": "fetch"}
-SCENE_TEXTS = (
-    "Every morning the tide brings new shells to the beach.",
-    "Children collect them before breakfast.",
-    "Each shell was once a home.",
-)
 
 
 @pytest.fixture
 def project(alice):
-    project = make_project(alice)
-    for text in SCENE_TEXTS:
-        storyboard.scene_add(project=project, text=text)
-    return project
-
-
-def scenes(project) -> list[Scene]:
-    return list(Scene.objects.filter(script__project=project).order_by("position"))
-
-
-def texts(project) -> list[str]:
-    return [scene.text for scene in scenes(project)]
+    return make_storyboard(alice)
 
 
 def page_of(response) -> str:
@@ -140,7 +130,7 @@ def test_it_shows_the_scenes_on_the_storyboard(alice_client, project):
     page = page_of(alice_client.get(f"/projects/{project.pk}/storyboard/"))
 
     assert page.count('class="card h-100 scene-card"') == 3
-    assert all(text in page for text in SCENE_TEXTS)
+    assert all(text in page for text in STORYBOARD_TEXTS)
     assert '<span class="badge text-bg-light border">shells</span>' in page
 
 
@@ -192,7 +182,7 @@ def test_it_refuses_a_scene_with_nothing_to_say_or_show(alice_client, project):
         "ok": False, "error": "A scene needs words to say or a picture to show.",
     }  # fmt: skip
     assert "A scene needs words to say or a picture to show." in page_of(posted)
-    assert texts(project) == list(SCENE_TEXTS)
+    assert texts(project) == list(STORYBOARD_TEXTS)
 
 
 @pytest.mark.parametrize(("moved", "direction", "order"), [(1, "up", [1, 0, 2]),
@@ -205,7 +195,7 @@ def test_it_moves_a_scene(alice_client, project, moved, direction, order):
                                  {"direction": direction})  # fmt: skip
 
     assert response.status_code == 302
-    assert texts(project) == [SCENE_TEXTS[index] for index in order]
+    assert texts(project) == [STORYBOARD_TEXTS[index] for index in order]
 
 
 def test_it_splits_a_scene_where_the_creator_clicked(alice_client, project):
@@ -215,8 +205,8 @@ def test_it_splits_a_scene_where_the_creator_clicked(alice_client, project):
                                  follow=True)  # fmt: skip
 
     assert "Scene split in two." in page_of(response)
-    assert texts(project) == ["Every morning the", "tide brings new shells to the beach.",
-                              *SCENE_TEXTS[1:]]  # fmt: skip
+    rest = STORYBOARD_TEXTS[0].removeprefix("Every morning the ")
+    assert texts(project) == ["Every morning the", rest, *STORYBOARD_TEXTS[1:]]
 
 
 def test_it_splits_a_scene_between_its_middle_sentences(alice_client, project):
@@ -225,7 +215,7 @@ def test_it_splits_a_scene_between_its_middle_sentences(alice_client, project):
 
     alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/split/", {"at": ""})
 
-    assert texts(project) == [SCENE_TEXTS[0], "One. Two.", "Three. Four.", SCENE_TEXTS[2]]
+    assert texts(project) == [STORYBOARD_TEXTS[0], "One. Two.", "Three. Four.", STORYBOARD_TEXTS[2]]
 
 
 def test_it_says_why_a_single_sentence_cannot_be_split(alice_client, project):
@@ -234,7 +224,7 @@ def test_it_says_why_a_single_sentence_cannot_be_split(alice_client, project):
     response = alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/split/", follow=True)
 
     assert "This scene has a single sentence; there is nothing to split." in page_of(response)
-    assert texts(project) == list(SCENE_TEXTS)
+    assert texts(project) == list(STORYBOARD_TEXTS)
 
 
 def test_it_merges_a_scene_with_the_next(alice_client, project):
@@ -243,7 +233,7 @@ def test_it_merges_a_scene_with_the_next(alice_client, project):
     response = alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/merge/", follow=True)
 
     assert "Scenes merged." in page_of(response)
-    assert texts(project) == [f"{SCENE_TEXTS[0]} {SCENE_TEXTS[1]}", SCENE_TEXTS[2]]
+    assert texts(project) == [f"{STORYBOARD_TEXTS[0]} {STORYBOARD_TEXTS[1]}", STORYBOARD_TEXTS[2]]
 
 
 def test_it_deletes_a_scene(alice_client, project):
@@ -252,7 +242,7 @@ def test_it_deletes_a_scene(alice_client, project):
     response = alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/delete/", follow=True)
 
     assert "Scene deleted." in page_of(response)
-    assert texts(project) == [SCENE_TEXTS[0], SCENE_TEXTS[2]]
+    assert texts(project) == [STORYBOARD_TEXTS[0], STORYBOARD_TEXTS[2]]
 
 
 def test_it_keeps_the_last_scene(alice_client, alice):
@@ -275,20 +265,20 @@ def test_it_adds_a_scene_after_another(alice_client, project):
     )
 
     assert "Scene added." in page_of(response)
-    assert texts(project) == [SCENE_TEXTS[0], "Gulls watch.", *SCENE_TEXTS[1:]]
+    assert texts(project) == [STORYBOARD_TEXTS[0], "Gulls watch.", *STORYBOARD_TEXTS[1:]]
 
 
 def test_it_adds_a_scene_at_the_end(alice_client, project):
     alice_client.post(f"/projects/{project.pk}/scenes/add/", {"text": "Gulls watch."})
 
-    assert texts(project) == [*SCENE_TEXTS, "Gulls watch."]
+    assert texts(project) == [*STORYBOARD_TEXTS, "Gulls watch."]
 
 
 def test_it_asks_for_the_words_of_a_new_scene(alice_client, project):
     response = alice_client.post(f"/projects/{project.pk}/scenes/add/", {"text": ""}, follow=True)
 
     assert "Write what the new scene should say." in page_of(response)
-    assert texts(project) == list(SCENE_TEXTS)
+    assert texts(project) == list(STORYBOARD_TEXTS)
 
 
 @pytest.mark.parametrize(("action", "data"), [
@@ -306,7 +296,7 @@ def test_it_refuses_scene_edits_while_a_run_is_busy(alice_client, project, actio
 
     assert BUSY in page_of(response)
     assert (fetched.status_code, fetched.json()["error"]) == (400, BUSY)
-    assert texts(project) == list(SCENE_TEXTS)
+    assert texts(project) == list(STORYBOARD_TEXTS)
 
 
 def test_it_refuses_to_add_a_scene_while_a_run_is_busy(alice_client, project):
@@ -316,7 +306,7 @@ def test_it_refuses_to_add_a_scene_while_a_run_is_busy(alice_client, project):
                                  follow=True)  # fmt: skip
 
     assert BUSY in page_of(response)
-    assert texts(project) == list(SCENE_TEXTS)
+    assert texts(project) == list(STORYBOARD_TEXTS)
 
 
 # --- pictures -----------------------------------------------------------------------------------

@@ -18,7 +18,9 @@ import logging
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -62,13 +64,15 @@ class ProviderHttp:
         )  # fmt: skip
 
     def request(self, method: str, url: str, *, units: float = 1, unit: str = "requests",
-                subject: str = "", **kwargs: Any) -> httpx.Response:  # fmt: skip
+                subject: str = "", to_file: "FileTarget | None" = None,
+                **kwargs: Any) -> httpx.Response:  # fmt: skip
         """The response of a successful call (2xx). `subject` names what the call was for in
-        messages ("scene 3"); `units`/`unit` are what it costs ("characters", "images")."""
+        messages ("scene 3"); `units`/`unit` are what it costs ("characters", "images").
+        With `to_file`, a successful body is streamed into that file instead of memory."""
         started = time.monotonic()
         outcome = "error"
         try:
-            response = self._with_retries(method, url, subject, **kwargs)
+            response = self._with_retries(method, url, subject, to_file, **kwargs)
             outcome = "ok"
             return response
         except ProviderRefused:
@@ -80,11 +84,12 @@ class ProviderHttp:
                 outcome=outcome, duration_s=time.monotonic() - started,
             ))  # fmt: skip
 
-    def _with_retries(self, method: str, url: str, subject: str, **kwargs) -> httpx.Response:
+    def _with_retries(self, method: str, url: str, subject: str, to_file: "FileTarget | None",
+                      **kwargs) -> httpx.Response:  # fmt: skip
         last_problem = ""
         for attempt in range(1, self.policy.attempts + 1):
             try:
-                response = self.client.request(method, url, **kwargs)
+                response = self._send(method, url, to_file, **kwargs)
             except (httpx.TimeoutException, httpx.TransportError) as error:
                 last_problem = f"{type(error).__name__}: {mask(str(error))}"
                 wait_s = self._backoff(attempt)
@@ -92,9 +97,9 @@ class ProviderHttp:
                 if response.is_success:
                     return response
                 if response.status_code not in TRANSIENT_STATUS:
-                    raise self._refused(response, subject)
+                    raise self.refusal(response, subject)
                 last_problem = f"HTTP {response.status_code}"
-                wait_s = self._retry_after(response) or self._backoff(attempt)
+                wait_s = self.retry_after(response) or self._backoff(attempt)
                 if wait_s > self.policy.max_retry_after_s:
                     break
             if attempt < self.policy.attempts:
@@ -106,11 +111,24 @@ class ProviderHttp:
             detail=f"{method} {mask(url)}: {last_problem} after {self.policy.attempts} attempts",
         )
 
+    def _send(self, method: str, url: str, to_file: "FileTarget | None", **kwargs):
+        if to_file is None:
+            return self.client.request(method, url, **kwargs)
+        with self.client.stream(method, url, **kwargs) as response:
+            if response.is_success:
+                to_file.write(response)
+            else:
+                response.read()  # an error's body is read as usual, for its reason
+        return response
+
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.policy.max_backoff_s, self.policy.backoff_s * 2 ** (attempt - 1))
         return random.uniform(0, ceiling)  # noqa: S311 - jitter, not security
 
-    def _retry_after(self, response: httpx.Response) -> float | None:
+    # Services with their own conventions (a bad key answered as 400, the wait in the body)
+    # override these two in a subclass.
+
+    def retry_after(self, response: httpx.Response) -> float | None:
         value = response.headers.get("retry-after")
         if not value:
             return None
@@ -120,7 +138,7 @@ class ProviderHttp:
             moment = email.utils.parsedate_to_datetime(value)
             return max(0.0, moment.timestamp() - time.time()) if moment else None
 
-    def _refused(self, response: httpx.Response, subject: str) -> ProviderRefused:
+    def refusal(self, response: httpx.Response, subject: str) -> ProviderRefused:
         reason = _reason(response)
         if response.status_code in (401, 403):
             message = (f"{self.label} refused our key{_for(subject)}. Ask your administrator "
@@ -130,6 +148,27 @@ class ProviderHttp:
         return ProviderRefused(
             message, detail=f"HTTP {response.status_code} {mask(str(response.url))}: {reason}"
         )
+
+
+@dataclass(frozen=True)
+class FileTarget:
+    """Where a streamed body goes, and the most it may weigh: `too_large()` is raised before a
+    byte is written when Content-Length says so, else as soon as the count passes the cap."""
+
+    path: Path
+    max_bytes: int
+    too_large: Callable[[], Exception]
+
+    def write(self, response: httpx.Response) -> None:
+        if int(response.headers.get("Content-Length") or 0) > self.max_bytes:
+            raise self.too_large()
+        written = 0
+        with self.path.open("wb") as file:  # "wb": a retried download starts over
+            for chunk in response.iter_bytes():
+                written += len(chunk)
+                if written > self.max_bytes:
+                    raise self.too_large()
+                file.write(chunk)
 
 
 def _for(subject: str) -> str:

@@ -190,8 +190,8 @@ class _GeminiHttp(ProviderHttp):
     """Gemini answers a bad key with 400 API_KEY_INVALID, and says how long to wait in the
     error body (google.rpc.RetryInfo) rather than in a Retry-After header."""
 
-    def _refused(self, response: httpx.Response, subject: str) -> ProviderRefused:
-        refused = super()._refused(response, subject)
+    def refusal(self, response: httpx.Response, subject: str) -> ProviderRefused:
+        refused = super().refusal(response, subject)
         if any(item.get("reason") == "API_KEY_INVALID" for item in _error_details(response)):
             return ProviderRefused(
                 f"{self.label} refused our key. Ask your administrator to check the API key.",
@@ -199,8 +199,8 @@ class _GeminiHttp(ProviderHttp):
             )
         return refused
 
-    def _retry_after(self, response: httpx.Response) -> float | None:
-        header_s = super()._retry_after(response)
+    def retry_after(self, response: httpx.Response) -> float | None:
+        header_s = super().retry_after(response)
         if header_s is not None:
             return header_s
         for item in _error_details(response):
@@ -300,8 +300,8 @@ class _RejectedRequest(ProviderRefused):
 
 
 class _OpenAIHttp(ProviderHttp):
-    def _refused(self, response: httpx.Response, subject: str) -> ProviderRefused:
-        refused = super()._refused(response, subject)
+    def refusal(self, response: httpx.Response, subject: str) -> ProviderRefused:
+        refused = super().refusal(response, subject)
         if response.status_code == 400:
             return _RejectedRequest(refused.message, detail=refused.detail)
         return refused

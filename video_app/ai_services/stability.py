@@ -115,9 +115,9 @@ class _StabilityHttp(ProviderHttp):
     """Stability AI answers 403 for a prompt its content moderation refused, not for a bad key
     (that is a 401): the creator has to reword the scene, not call an administrator."""
 
-    def _refused(self, response: httpx.Response, subject: str) -> ProviderRefused:
+    def refusal(self, response: httpx.Response, subject: str) -> ProviderRefused:
         if response.status_code != 403:
-            return super()._refused(response, subject)
+            return super().refusal(response, subject)
         try:
             body = response.json()
             reason = str(body["errors"][0])

@@ -23,12 +23,10 @@ import json
 import math
 import shutil
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import httpx
 from django.conf import settings
 from PIL import Image
 
@@ -36,7 +34,7 @@ from . import credentials
 from .errors import InvalidInput, ProviderFailed, ProviderRefused
 from .ffmpeg import atomic_output, probe
 from .ffmpeg_engine import MAX_PICTURE_PIXELS, OVERSCAN
-from .http import ProviderHttp, mask
+from .http import FileTarget, ProviderHttp, mask
 from .media import MediaRequest, media_providers
 from .types import FrameSize, MediaItem
 
@@ -251,9 +249,9 @@ class StockMediaProvider:
                 detail=f"GET {mask(url)}: over {MAX_DOWNLOAD_BYTES} bytes",
             )
 
-        cdn.client.event_hooks = {"request": [], "response": [_ToFile(path, too_large)]}
         try:
-            cdn.request("GET", url, unit="downloads", subject=subject)
+            cdn.request("GET", url, unit="downloads", subject=subject,
+                        to_file=FileTarget(path, MAX_DOWNLOAD_BYTES, too_large))  # fmt: skip
         finally:
             cdn.client.close()
 
@@ -513,40 +511,6 @@ def _sharpest(offers: list[Offer], frame: FrameSize) -> list[Offer]:
 
 
 # --- files --------------------------------------------------------------------------------------
-
-
-class _ToFile:
-    """An httpx response hook: a successful body goes straight into `path` as it arrives, up to
-    MAX_DOWNLOAD_BYTES, instead of into memory (a clip can weigh tens of megabytes)."""
-
-    def __init__(self, path: Path, too_large: Callable[[], Exception]):
-        self.path, self.too_large = path, too_large
-
-    def __call__(self, response: httpx.Response) -> None:
-        if not response.is_success:
-            return  # an error's body is read as usual, for its reason
-        if int(response.headers.get("Content-Length") or 0) > MAX_DOWNLOAD_BYTES:
-            raise self.too_large()  # before a single byte is read
-        response.stream = _FileStream(response.stream, self.path, self.too_large)
-
-
-class _FileStream(httpx.SyncByteStream):
-    def __init__(self, source: httpx.SyncByteStream, path: Path,
-                 too_large: Callable[[], Exception]):  # fmt: skip
-        self.source, self.path, self.too_large = source, path, too_large
-
-    def __iter__(self) -> Iterator[bytes]:
-        written = 0
-        with self.path.open("wb") as file:  # "wb": a retried download starts over
-            for chunk in self.source:
-                written += len(chunk)
-                if written > MAX_DOWNLOAD_BYTES:  # a missing or wrong Content-Length
-                    raise self.too_large()
-                file.write(chunk)
-        return iter(())  # the response's own body stays empty
-
-    def close(self) -> None:
-        self.source.close()
 
 
 _SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif"}

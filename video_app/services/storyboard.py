@@ -12,6 +12,7 @@ from django.db.models import F
 from ..ai_services.keywords import extract_keywords
 from ..ai_services.script_processing import estimate_duration_s, split_sentences
 from ..models import MediaAsset, Scene, VideoProject
+from . import media_library
 
 MAX_SCENE_CHARS = 2000
 
@@ -151,9 +152,7 @@ def scene_set_voice(*, scene: Scene, voice_id: str, speed: float) -> Scene:
 
 def media_upload(*, user, upload, scene: Scene | None = None) -> MediaAsset:
     """Keep a validated upload in the user's library, and show it in `scene` if given."""
-    from .media_library import store_upload
-
-    asset = store_upload(user=user, upload=upload)
+    asset = media_library.store_upload(user=user, upload=upload)
     if scene is not None:
         scene_pick_media(scene=scene, asset=asset)
     return asset

@@ -1,5 +1,6 @@
 """The shared HTTP client of cloud providers: retries, Retry-After, refusals, masking, usage."""
 
+import httpx
 import pytest
 
 from tests.video_app.ai_services.recordings import replay
@@ -91,3 +92,18 @@ def test_it_retries_when_the_service_cannot_be_reached(waits):
 
     assert "ConnectError" in failure.value.detail
     assert len(waits) == 3
+
+
+def test_it_streams_a_download_to_disk_and_stops_past_the_cap(client, httpserver, tmp_path):
+    httpserver.expect_request("/files/clip.mp4").respond_with_data(b"x" * 5000)
+    target = http.FileTarget(tmp_path / "clip.mp4", 10_000, lambda: ProviderFailed("too big"))
+
+    response = client.request("GET", "/files/clip.mp4", to_file=target)
+
+    assert target.path.read_bytes() == b"x" * 5000
+    assert response.is_success
+
+    # A body with no Content-Length is counted as it arrives.
+    unsized = httpx.Response(200, content=iter([b"y" * 6000, b"y" * 6000]))
+    with pytest.raises(ProviderFailed, match="too big"):
+        target.write(unsized)

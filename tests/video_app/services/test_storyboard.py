@@ -8,39 +8,28 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from tests.video_app.factories import make_project
-from video_app.models import MediaAsset, Scene, VideoProject
+from tests.video_app.factories import (
+    STORYBOARD_TEXTS,
+    make_project,
+    make_storyboard,
+    scenes,
+    texts,
+)
+from video_app.models import MediaAsset, VideoProject
 from video_app.security.content_validator import ContentValidator
 from video_app.services import media_library, storyboard
 from video_app.services.storyboard import StoryboardError
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
-SCENE_TEXTS = (
-    "Every morning the tide brings new shells to the beach. The sand is still wet.",
-    "Children collect them before breakfast.",
-    "Each shell was once a home.",
-)
-
 
 @pytest.fixture
 def project(alice):
-    project = make_project(alice)
-    for text in SCENE_TEXTS:
-        storyboard.scene_add(project=project, text=text)
-    return project
-
-
-def scenes(project) -> list[Scene]:
-    return list(Scene.objects.filter(script__project=project).order_by("position"))
+    return make_storyboard(alice)
 
 
 def positions(project) -> list[int]:
     return [scene.position for scene in scenes(project)]
-
-
-def texts(project) -> list[str]:
-    return [scene.text for scene in scenes(project)]
 
 
 def library_picture(user, title="Beach") -> MediaAsset:
@@ -66,19 +55,24 @@ EDITS = {
     "update": lambda project: storyboard.scene_update(scene=scenes(project)[1], text="Gulls."),
 }
 EXPECTED = {
-    "move up": [SCENE_TEXTS[0], SCENE_TEXTS[2], SCENE_TEXTS[1]],
-    "move down": [SCENE_TEXTS[1], SCENE_TEXTS[0], SCENE_TEXTS[2]],
+    "move up": [STORYBOARD_TEXTS[0], STORYBOARD_TEXTS[2], STORYBOARD_TEXTS[1]],
+    "move down": [STORYBOARD_TEXTS[1], STORYBOARD_TEXTS[0], STORYBOARD_TEXTS[2]],
     "split": [
         "Every morning the tide brings new shells to the beach.",
         "The sand is still wet.",
-        *SCENE_TEXTS[1:],
+        *STORYBOARD_TEXTS[1:],
     ],
-    "split at": [SCENE_TEXTS[0], "Children", "collect them before breakfast.", SCENE_TEXTS[2]],
-    "merge": [f"{SCENE_TEXTS[0]} {SCENE_TEXTS[1]}", SCENE_TEXTS[2]],
-    "delete": list(SCENE_TEXTS[1:]),
-    "add after": [SCENE_TEXTS[0], "Gulls watch.", *SCENE_TEXTS[1:]],
-    "add": [*SCENE_TEXTS, "Gulls watch."],
-    "update": [SCENE_TEXTS[0], "Gulls.", SCENE_TEXTS[2]],
+    "split at": [
+        STORYBOARD_TEXTS[0],
+        "Children",
+        "collect them before breakfast.",
+        STORYBOARD_TEXTS[2],
+    ],
+    "merge": [f"{STORYBOARD_TEXTS[0]} {STORYBOARD_TEXTS[1]}", STORYBOARD_TEXTS[2]],
+    "delete": list(STORYBOARD_TEXTS[1:]),
+    "add after": [STORYBOARD_TEXTS[0], "Gulls watch.", *STORYBOARD_TEXTS[1:]],
+    "add": [*STORYBOARD_TEXTS, "Gulls watch."],
+    "update": [STORYBOARD_TEXTS[0], "Gulls.", STORYBOARD_TEXTS[2]],
 }
 
 
@@ -100,7 +94,7 @@ def test_it_does_nothing_when_moving_past_either_end(project):
     storyboard.scene_move(scene=scenes(project)[0], offset=-1)
     storyboard.scene_move(scene=scenes(project)[2], offset=1)
 
-    assert texts(project) == list(SCENE_TEXTS)
+    assert texts(project) == list(STORYBOARD_TEXTS)
 
 
 # --- words --------------------------------------------------------------------------------------
@@ -215,7 +209,7 @@ def test_it_refuses_to_merge_scenes_too_long_for_one(project):
         storyboard.scene_merge_with_next(scene=scenes(project)[0])
 
     assert refused.value.message == "Together these scenes would be too long for one scene."
-    assert texts(project) == [SCENE_TEXTS[0], long_words.strip(), SCENE_TEXTS[2]]
+    assert texts(project) == [STORYBOARD_TEXTS[0], long_words.strip(), STORYBOARD_TEXTS[2]]
 
 
 def test_it_refuses_to_delete_the_only_scene(alice):
