@@ -30,6 +30,9 @@ class Plan(models.Model):
     watermark = models.BooleanField(default=True)
     concurrent_renders = models.PositiveIntegerField(default=1)
     queue_priority = models.PositiveSmallIntegerField(default=0, help_text="0 (last) to 9 (first).")
+    api_requests_per_hour = models.PositiveIntegerField(
+        default=100, help_text="REST API calls allowed per hour."
+    )
     is_default = models.BooleanField(default=False, help_text="The plan of everyone else.")
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)

@@ -141,6 +141,12 @@ class VideoProject(models.Model):
     allow_provider_fallback = models.BooleanField(default=True)
     duplicated_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
                                         related_name="copies")  # fmt: skip
+    # A variation (API `generate_variations`) says what it changes from the project it copies.
+    variation_label = models.CharField(max_length=100, blank=True)
+    # How long the video should be; blank: the template's length, else the platform's usual one.
+    target_duration_s = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Target length in seconds."
+    )
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     failed_step = models.CharField(max_length=20, blank=True)
@@ -438,3 +444,7 @@ class ProviderKey(models.Model):
 
     def __str__(self):
         return self.name
+
+
+# The analytics logs live in their own module (video_app/analytics) but belong to this app.
+from .analytics.models import StepPerformance, UserInteraction  # noqa: E402, F401
