@@ -36,6 +36,11 @@ def voice_choices() -> list[tuple[str, str]]:
     ]
 
 
+# The lengths the script writer can aim at (ScriptRequest.target_duration_s); a plan's limit is
+# checked when rendering, against the real voice lengths.
+MIN_TARGET_S, MAX_TARGET_S = 10, 600
+
+
 class ProjectForm(forms.ModelForm):
     platforms = forms.MultipleChoiceField(
         choices=PLATFORM_CHOICES, widget=forms.CheckboxSelectMultiple, initial=["youtube"],
@@ -51,12 +56,14 @@ class ProjectForm(forms.ModelForm):
 
     class Meta:
         model = VideoProject
-        fields = ["title", "description", "template", "platforms", "style", "voice_id",
-                  "language", "script_provider", "media_provider",
+        fields = ["title", "description", "template", "platforms", "style", "target_duration_s",
+                  "voice_id", "language", "script_provider", "media_provider",
                   "allow_provider_fallback"]  # fmt: skip
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        labels = {"target_duration_s": "Length (seconds)"}
         help_texts = {
             "description": "What the video is about and who it is for: the script writer uses it.",
+            "target_duration_s": "For scripts the AI writes. Blank: the platform's usual length.",
         }
 
     def __init__(self, *args, **kwargs):
@@ -72,6 +79,15 @@ class ProjectForm(forms.ModelForm):
             self.initial.setdefault(
                 "template", VideoTemplate.objects.filter(slug="explainer").first()
             )
+
+    def clean_target_duration_s(self):
+        seconds = self.cleaned_data["target_duration_s"]
+        if seconds is not None and not MIN_TARGET_S <= seconds <= MAX_TARGET_S:
+            raise forms.ValidationError(
+                f"Choose a length between {MIN_TARGET_S} and {MAX_TARGET_S} seconds, "
+                "or leave it blank."
+            )
+        return seconds
 
     def clean_platforms(self):
         # Keep the order the platforms are listed in: the first is the main one.

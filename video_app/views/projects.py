@@ -13,7 +13,7 @@ from payments_app import services as quotas
 from .. import selectors
 from ..forms import ProjectForm, ProjectSearchForm
 from ..models import VideoProject, VideoTemplate
-from ..services import progress, projects
+from ..services import progress, projects, suggestions
 from ..services.projects import ProjectBusy
 
 PROJECTS_PER_PAGE = 24
@@ -69,6 +69,8 @@ def dashboard(request):
 
 @login_required
 def project_create(request):
+    if "suggest" in request.POST:
+        return _with_suggestion(request)
     form = ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -78,6 +80,7 @@ def project_create(request):
             voice_id=data["voice_id"], language=data["language"],
             script_provider=data["script_provider"], media_provider=data["media_provider"],
             allow_provider_fallback=data["allow_provider_fallback"],
+            target_duration_s=data["target_duration_s"],
         )  # fmt: skip
         messages.success(
             request, "Project created. Write your script, or let the AI write one from your topic."
@@ -89,6 +92,8 @@ def project_create(request):
 @login_required
 def project_settings(request, project_id: int):
     project = owned_project(request, project_id)
+    if "suggest" in request.POST:
+        return _with_suggestion(request, project)
     form = ProjectForm(request.POST or None, instance=project,
                        initial={"platforms": project.platforms})  # fmt: skip
     if request.method == "POST" and project.is_busy:
@@ -101,6 +106,31 @@ def project_settings(request, project_id: int):
         return redirect("video_app:project_detail", project.pk)
     return render(request, "video_app/project_form.html",
                   {"form": form, "project": project, "templates": _templates()})  # fmt: skip
+
+
+def _with_suggestion(request, project=None):
+    """The form again, as the creator filled it in, with the suggested template, platforms,
+    style and length put in and the reasons shown. Nothing is saved until they submit."""
+    form = ProjectForm(request.POST, instance=project)
+    form.is_valid()  # for the values typed so far; errors are shown on the real submit
+    values = {name: form.cleaned_data.get(name, form[name].value()) for name in form.fields}
+    title, description = values.get("title") or "", values.get("description") or ""
+    suggestion = None
+    if (title + description).strip():
+        suggestion = suggestions.suggest_settings(
+            request.user, title=title, description=description, exclude=project
+        )
+        values.update(
+            platforms=list(suggestion.platforms), style=suggestion.style,
+            target_duration_s=suggestion.duration_s,
+            template=suggestions.suggested_template(suggestion) or values.get("template"),
+        )  # fmt: skip
+    else:
+        messages.info(request, "Describe your video first: suggestions come from what it is about.")
+    form = ProjectForm(instance=project, initial=values)
+    return render(request, "video_app/project_form.html", {
+        "form": form, "project": project, "templates": _templates(), "suggestion": suggestion,
+    })  # fmt: skip
 
 
 def _templates():
