@@ -55,11 +55,23 @@ def renders_used(user) -> int:
     return RenderUsage.objects.filter(user=user, rendered_at__gte=period_start(user)).count()
 
 
-def render_refusal(user, *, busy_renders: int, video_s: float | None = None) -> QuotaRefusal | None:
+def render_refusal(user, *, busy_renders: int, video_s: float | None = None,
+                   count: int = 1) -> QuotaRefusal | None:  # fmt: skip
     """None when `user` may start a render now; else why not. `busy_renders`: their renders
-    already queued or running (the caller counts them; this app doesn't know projects)."""
+    already queued or running (the caller counts them; this app doesn't know projects).
+    `count`: renders asked for at once (API variations), allowed only if all of them are."""
     plan = plan_for(user)
-    if plan.renders_per_period is not None and renders_used(user) >= plan.renders_per_period:
+    used = renders_used(user)
+    if plan.renders_per_period is not None and used + count > plan.renders_per_period:
+        if count > 1 and used < plan.renders_per_period:
+            return QuotaRefusal(
+                "renders",
+                (
+                    f"These {count} renders need {count} of your {plan.name} plan's renders; "
+                    f"{plan.renders_per_period - used} are left this period. Ask for fewer, "
+                    "or upgrade."
+                ),
+            )
         return QuotaRefusal(
             "renders",
             (
@@ -67,14 +79,19 @@ def render_refusal(user, *, busy_renders: int, video_s: float | None = None) -> 
                 "this period. Upgrade for more, or wait until the period renews."
             ),
         )
-    if busy_renders >= plan.concurrent_renders:
+    if busy_renders + count > plan.concurrent_renders:
+        at_a_time = (
+            f"Your {plan.name} plan renders {plan.concurrent_renders} video"
+            f"{'s' if plan.concurrent_renders != 1 else ''} at a time."
+        )
+        if count > 1:
+            already = f" with the {busy_renders} already rendering" if busy_renders else ""
+            return QuotaRefusal(
+                "concurrent",
+                f"{at_a_time} These {count}{already} would be more. Ask for fewer, or upgrade.",
+            )
         return QuotaRefusal(
-            "concurrent",
-            (
-                f"Your {plan.name} plan renders {plan.concurrent_renders} video"
-                f"{'s' if plan.concurrent_renders != 1 else ''} at a time. Wait for the current "
-                "one to finish, or upgrade."
-            ),
+            "concurrent", f"{at_a_time} Wait for the current one to finish, or upgrade."
         )
     if video_s is not None and video_s > plan.max_video_s:
         return QuotaRefusal(

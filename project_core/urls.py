@@ -1,4 +1,4 @@
-"""Top-level URLs: the product, billing, accounts, admin and Stripe's webhooks."""
+"""Top-level URLs: the product, its REST API, billing, accounts, admin and Stripe's webhooks."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     # dj-stripe's webhook receiver: /stripe/webhook/<endpoint uuid>/
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
+    path("api/", include("video_app.api.urls")),
     path("", include("payments_app.urls")),
     path("", include("video_app.urls")),
 ]

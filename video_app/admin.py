@@ -1,11 +1,14 @@
 """Django admin for staff."""
 
+import json
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from .analytics import admin as analytics_admin  # noqa: F401  (the logs and the analytics page)
 from .models import (
     AudioAsset,
     MediaAsset,
@@ -119,17 +122,55 @@ class VideoProjectAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} busy project(s) marked failed.", messages.SUCCESS)
 
 
+class IndentedJSONField(forms.JSONField):
+    """JSON laid out for reading and editing by hand."""
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):  # shown back as typed
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
+
+
+class VideoTemplateForm(forms.ModelForm):
+    # The model's clean() checks it against the schema (template_structure.py); the errors
+    # show beside this field, each with where it is ("scenes[0].duration: ...").
+    json_structure = IndentedJSONField(
+        label="Structure",
+        help_text='Scenes, transitions and "render" settings (pacing, captions, cards, music). '
+        'See "Templates" in the README.',
+        widget=forms.Textarea(attrs={"rows": 32, "spellcheck": "false", "style":
+                                     "font-family: ui-monospace, monospace; width: 48em"}),
+    )  # fmt: skip
+
+    class Meta:
+        model = VideoTemplate
+        # The preview is drawn from the structure (services/template_previews.py), not uploaded.
+        fields = ["name", "slug", "description", "category", "difficulty_level", "industry",
+                  "estimated_duration", "is_active", "json_structure"]  # fmt: skip
+
+
 @admin.register(VideoTemplate)
 class VideoTemplateAdmin(admin.ModelAdmin):
+    form = VideoTemplateForm
     list_display = ("name", "slug", "category", "difficulty_level", "industry",
                     "estimated_duration", "is_active", "preview")  # fmt: skip
     list_filter = ("category", "difficulty_level", "industry", "is_active")
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("preview_picture",)
 
     @admin.display(description="Preview")
-    def preview(self, template):
-        return thumbnail_tag(template.preview_image, "template_preview", template.slug)
+    def preview(self, template, height_px=48):
+        # Through the view, which draws a preview of the current structure if there is none.
+        if not template.pk or not template.is_active:  # the view serves active templates only
+            return "—"
+        return format_html('<img src="{}" alt="" style="height:{}px;border-radius:4px">',
+                           reverse("video_app:template_preview", args=[template.slug]),
+                           height_px)  # fmt: skip
+
+    @admin.display(description="Preview")
+    def preview_picture(self, template):
+        return self.preview(template, height_px=270)
 
 
 @admin.register(VideoScript)

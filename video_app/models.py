@@ -12,12 +12,14 @@ import json
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
 from .ai_services.platform_export import PLATFORM_SPECS
 from .ai_services.styles import STYLES
+from .template_structure import Recipe, recipe_from_structure, structure_errors
 
 
 def content_hash(*parts) -> str:
@@ -87,6 +89,15 @@ class VideoTemplate(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if errors := structure_errors(self.json_structure):
+            raise ValidationError({"json_structure": errors})
+
+    @property
+    def recipe(self) -> Recipe:
+        """What this template makes of a video (template_structure.py)."""
+        return recipe_from_structure(self.json_structure)
 
 
 class VideoProject(models.Model):

@@ -7,6 +7,7 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from .models import AudioAsset, MediaAsset, RenderedVideo, VideoProject, VideoTemplate
+from .services.cache_service import VideoCacheService
 from .services.files import delete_after_commit
 
 
@@ -43,6 +44,11 @@ def delete_row_files(sender, instance, **kwargs):
         value = getattr(instance, field.name, None) if field.concrete else None
         if hasattr(value, "storage") and value.name:
             delete_after_commit(value.storage, value.name)
+
+
+@receiver(post_delete, sender=RenderedVideo)
+def delete_video_preview(sender, instance, **kwargs):
+    VideoCacheService().forget_video_preview(instance)
 
 
 @receiver(post_delete, sender=VideoProject)

@@ -13,6 +13,8 @@ return value, only on rows. Transient failures retry with exponential backoff an
 failure marks the run failed (once) through `PipelineTask.on_failure`.
 """
 
+import inspect
+
 from celery import Task, chain, chord, group, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -21,6 +23,7 @@ from django.db import InterfaceError, OperationalError
 from payments_app import services as quotas
 
 from .ai_services.errors import InvalidInput, ProviderFailed, ProviderRefused, RenderFailed
+from .analytics.tracking import VideoAnalytics
 from .services import pipeline
 from .services.projects import RUN_STEPS
 
@@ -31,7 +34,8 @@ TRANSIENT_ERRORS = (ProviderFailed, RenderFailed, ConnectionError, TimeoutError,
 
 
 class PipelineTask(Task):
-    step = ""  # the pipeline step a task belongs to, for the failure message
+    step = ""  # the pipeline step a task belongs to, for the failure message and analytics
+    edge = ""  # "start", "fan-out" or "end": a task that only moves the run along
     autoretry_for = TRANSIENT_ERRORS
     dont_autoretry_for = (InvalidInput, ProviderRefused)
     retry_backoff = 5
@@ -39,6 +43,17 @@ class PipelineTask(Task):
     retry_jitter = True
     max_retries = 3
     acks_late = True
+
+    def __call__(self, *args, **kwargs):
+        # Every run of every task is measured and logged (analytics' StepPerformance), whatever
+        # it ends in: done, reused, retried, failed, or skipped as part of a replaced run.
+        arguments = inspect.signature(self.run).bind_partial(*args, **kwargs).arguments
+        with VideoAnalytics.track_step(
+            self.step, project_id=arguments.get("project_id"), run=arguments.get("run", 0),
+            scene_id=arguments.get("scene_id"), platform=arguments.get("platform", ""),
+            edge=self.edge, worker=self.request.hostname or "",
+        ):  # fmt: skip
+            return super().__call__(*args, **kwargs)
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         project_id, run = args[0], args[1]
@@ -54,7 +69,7 @@ def pipeline_task(step: str, **options):
     return shared_task(base=PipelineTask, bind=True, step=step, **options)
 
 
-@pipeline_task("script")
+@pipeline_task("script", edge="start")
 def process_video_project(self, project_id: int, run: int, scene_ids: list[int], force: bool):
     """Start a run: the canvas for its kind (see RUN_STEPS)."""
     project = pipeline.current_project(project_id, run)
@@ -95,7 +110,7 @@ def process_script_task(self, project_id: int, run: int):
     pipeline.split_project_script(project_id, run)
 
 
-@pipeline_task("media")
+@pipeline_task("media", edge="fan-out")
 def fan_out_scene_work_task(self, project_id: int, run: int):
     """Pictures and voices for every scene in parallel, then the render once all are done."""
     project = pipeline.current_project(project_id, run)
@@ -154,7 +169,7 @@ def export_video_task(self, project_id: int, run: int, platform: str):
     pipeline.export_platform(project_id, run, platform)
 
 
-@pipeline_task("export")
+@pipeline_task("export", edge="end")
 def finish_run_task(self, project_id: int, run: int):
     """The run's end: project state, live news and the email."""
     pipeline.finish_run(project_id, run)

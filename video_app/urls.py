@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import files, projects, wizard
+from .views import files, interactions, projects, wizard
 
 app_name = "video_app"
 
@@ -21,6 +21,11 @@ urlpatterns = [
     ),
     path("projects/<int:project_id>/delete/", projects.project_delete, name="project_delete"),
     path("projects/<int:project_id>/status/", projects.project_status, name="project_status"),
+    path(
+        "projects/<int:project_id>/interactions/",
+        interactions.interaction_beacon,
+        name="interaction_beacon",
+    ),
     # The wizard
     path("projects/<int:project_id>/script/", wizard.script, name="script"),
     path(

@@ -57,6 +57,11 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "djstripe",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "video_app",
     "payments_app",
 ]
@@ -181,6 +186,47 @@ if AWS_STORAGE_BUCKET_NAME:
     # and newer regions refuse it. SigV4 links are signed for AWS_S3_REGION_NAME.
     AWS_S3_SIGNATURE_VERSION = "s3v4"
     AWS_S3_FILE_OVERWRITE = False
+
+# REST API (video_app/api): a token for scripts, the session (with CSRF) for the browser; the
+# caller's plan sets the hourly rate (counted in the cache); refusals are JSON sentences.
+REST_FRAMEWORK = {
+    # Token first: an anonymous call gets 401 with "WWW-Authenticate: Token".
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["video_app.api.throttling.PlanRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "video_app.api.exceptions.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{PRODUCT_NAME} API",
+    "DESCRIPTION": (
+        "Projects, their scenes, renders and variations. Authenticate with "
+        "`Authorization: Token <key>` (get a key at /api/token/) or a signed-in session."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Separate request and response shapes: read-only fields are not asked for in requests.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PlatformEnum": "video_app.models.PLATFORM_CHOICES",
+        "StyleEnum": "video_app.models.STYLE_CHOICES",
+    },
+    # Swagger UI from static/ (drf-spectacular-sidecar), never a CDN. (Not Redoc: its page
+    # loads Google's fonts.)
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
 
 # Forms
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

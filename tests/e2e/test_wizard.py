@@ -72,7 +72,14 @@ def test_it_takes_a_new_creator_from_sign_up_to_a_downloaded_video(page, live_se
     # 1. New project
     page.get_by_role("link", name="New video").click()
     page.get_by_label("Title").fill("Shells on the beach")
-    page.get_by_label("Description").fill("Where the shells on a beach come from")
+    page.get_by_label("Description").fill("Where the shells on a beach come from, for TikTok")
+    # Suggestions fill the form in, with their reasons, and keep what was typed.
+    page.get_by_role("button", name="Suggest settings from my description").click()
+    expect(page.locator("#suggestion")).to_contain_text("Explainers on TikTok do best at 30–60 s.")
+    expect(page.get_by_label("TikTok")).to_be_checked()
+    expect(page.get_by_label("Title")).to_have_value("Shells on the beach")
+    page.get_by_label("TikTok").uncheck()
+    page.get_by_label("Length (seconds)").fill("")
     page.locator("#template-explainer").check()
     expect(page.locator("img[src$='/templates/explainer/preview/']")).to_have_js_property(
         "complete", True

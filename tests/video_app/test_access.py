@@ -31,6 +31,7 @@ from video_app.models import (
     PipelineStep,
     RenderedVideo,
     Scene,
+    UserInteraction,
     VideoProject,
     VideoScript,
     VideoTemplate,
@@ -168,11 +169,11 @@ def snapshot(w: World) -> dict:
     """Every row of the product's tables and every stored file of the users' things."""
     rows = {model.__name__: list(model.objects.order_by("pk").values())
             for model in SNAPSHOT_MODELS}  # fmt: skip
-    # Template previews are drawn on first view: a cache, not anyone's data.
+    # Template previews and voice samples are made on first view: a cache, not anyone's data.
     stored = sorted(
         str(path.relative_to(w.media_root))
         for path in w.media_root.rglob("*")
-        if path.is_file() and path.relative_to(w.media_root).parts[0] != "templates"
+        if path.is_file() and path.relative_to(w.media_root).parts[0] not in ("templates", "cache")
     )
     return {"rows": rows, "files": stored}
 
@@ -300,6 +301,15 @@ def picture_picked(w, response, runs):
     assert shown is not None and shown.file.name == w.upload.file.name
 
 
+def preview_play_recorded(w, response, runs):
+    assert response.status_code == 204
+    [played] = UserInteraction.objects.filter(action="preview_played")
+    assert (played.user, played.project, played.detail) == (
+        w.project.user, w.project, "instagram_square",
+    )  # fmt: skip
+    assert runs == []
+
+
 def voice_changed(w, response, runs):
     run_started("voice", "voice", one_scene=True)(w, response, runs)
     assert alice_scenes(w)[0].voice_speed == 1.25
@@ -343,6 +353,7 @@ class Route:
     ids: Callable[[World], dict] = no_ids
     data: Callable[[World], dict] = no_ids  # what the owner's page POSTs
     effect: Callable | None = None  # (world, response, queued runs): the owner's POST took effect
+    owner_status: int = 302  # what the owner's POST answers (a redirect, unless a beacon)
 
     def url(self, w: World) -> str:
         return reverse(f"video_app:{self.name}", kwargs=self.ids(w))
@@ -362,6 +373,9 @@ ROUTES = [
     Route("project_duplicate", ("post",), OWNER, project_ids, effect=project_duplicated),
     Route("project_delete", ("get", "post"), OWNER, project_ids, effect=project_deleted),
     Route("project_status", ("get",), OWNER_OR_STAFF, project_ids),
+    Route("interaction_beacon", ("post",), OWNER, project_ids,
+          lambda w: {"action": "preview_played", "platform": "instagram_square"},
+          preview_play_recorded, owner_status=204),
     Route("script", ("get", "post"), OWNER, project_ids,
           lambda w: {"text": "The tide comes in. The tide goes out."}, script_saved),
     Route("script_generate", ("post",), OWNER, project_ids,
@@ -608,7 +622,7 @@ def test_it_carries_out_the_owner_s_actions(
     with django_capture_on_commit_callbacks(execute=True):
         response = visit(alice_client, "post", route.url(world), route.data(world))
 
-    assert response.status_code == 302
+    assert response.status_code == route.owner_status
     route.effect(world, response, enqueued)
 
 

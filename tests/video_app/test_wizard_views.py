@@ -474,6 +474,7 @@ def test_it_shows_many_scenes_in_as_many_queries_as_few(
 ):
     url = f"/projects/{project.pk}/{page}/"
     add_pictured_scenes(project, alice, 3)
+    alice_client.get(url)  # the day's first visit is also recorded (analytics): not counted here
     with django_assert_max_num_queries(20) as few:
         assert alice_client.get(url).status_code == 200
     add_pictured_scenes(project, alice, 27)

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont, features
 
-from .captions import CaptionStyle, build_cues, highlight_moments, join_words
+from .captions import (
+    CENTRE_BOX_ALPHA,
+    CENTRE_SIZE,
+    CaptionStyle,
+    build_cues,
+    highlight_moments,
+    join_words,
+)
 from .fonts import font_for, script_of
 from .styles import Style, rgb
 from .types import FrameSize, WordTiming
@@ -51,12 +58,19 @@ def caption_pictures(
             _highlighted(group, spoken, start_s, end_s, style, frame)
             for start_s, end_s, group, spoken in highlight_moments(words)
         ]
+    if caption_style == "centred":
+        return [
+            _lower_third(cue.words, cue.start_s, cue.end_s, style, frame, centred=True)
+            for cue in build_cues(words)
+        ]
     return []
 
 
-def _lower_third(words, start_s: float, end_s: float, style: Style, frame: FrameSize):
-    """A phrase on a box per line, bottom centre: the ASS "Caption" style (BorderStyle 3)."""
-    font_size = round(min(frame.width, frame.height) * 0.055)
+def _lower_third(words, start_s: float, end_s: float, style: Style, frame: FrameSize, *,
+                 centred: bool = False):  # fmt: skip
+    """A phrase on a box per line, bottom centre: the ASS "Caption" style (BorderStyle 3); with
+    `centred`, larger on a translucent box in the middle: the "Centre" style."""
+    font_size = round(min(frame.width, frame.height) * (CENTRE_SIZE if centred else 0.055))
     padding = max(2, font_size // 6)
     texts = [word.text for word in words]
     font = _font(join_words(texts), font_size)
@@ -67,14 +81,18 @@ def _lower_third(words, start_s: float, end_s: float, style: Style, frame: Frame
     width = max(math.ceil(font.getlength(line)) for line in lines) + 2 * padding
     image = Image.new("RGBA", (width, line_h * len(lines)), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
-    # libass paints this box in the outline colour, which the style leaves opaque.
-    box = (*rgb(style.caption_outline), 255)
+    # libass paints this box in the outline colour, which the style leaves opaque (translucent
+    # when centred).
+    box = (*rgb(style.caption_outline), 255 - CENTRE_BOX_ALPHA if centred else 255)
     for row, line in enumerate(lines):
         box_w = math.ceil(font.getlength(line)) + 2 * padding
         left = (width - box_w) // 2
         draw.rectangle([left, row * line_h, left + box_w - 1, (row + 1) * line_h - 1], fill=box)
         draw.text((width / 2, row * line_h + padding), line, font=font, anchor="ma",
                   fill=(*rgb(style.caption_text), 255))  # fmt: skip
+    if centred:
+        top = (frame.height - image.height) // 2
+        return CaptionPicture(image, (frame.width - width) // 2, top, start_s, end_s)
     # The last line of text sits on the bottom margin; its box reaches below it.
     bottom = frame.height - round(frame.height * 0.07) + padding
     return CaptionPicture(image, (frame.width - width) // 2, bottom - image.height, start_s, end_s)

@@ -1,10 +1,11 @@
 """Captions from word timings: cues for SRT/WebVTT sidecar files and ASS scripts that libass burns
 into the picture.
 
-Two burned-in styles: "lower_third" (a phrase at a time, bottom centre, for landscape video) and
+Three burned-in styles: "lower_third" (a phrase at a time, bottom centre, for landscape video),
 "word_highlight" (two or three big words at a time with the spoken word coloured, for vertical
-video). User text is escaped for each format, so braces, backslashes and override tags in a script
-are shown as written and never interpreted.
+video) and "centred" (a phrase at a time, large on a translucent box in the middle of the frame,
+for templates that put the words first, like a quote). User text is escaped for each format, so
+braces, backslashes and override tags in a script are shown as written and never interpreted.
 """
 
 from collections.abc import Iterable, Sequence
@@ -15,7 +16,7 @@ from typing import Literal
 from .styles import Style
 from .types import FrameSize, WordTiming
 
-CaptionStyle = Literal["lower_third", "word_highlight", "none"]
+CaptionStyle = Literal["lower_third", "word_highlight", "centred", "none"]
 
 # A cue ends at sentence punctuation, or when it reaches these limits (Netflix-like reading
 # comfort: about 42 characters a line, two lines at most, no longer than ~6 s on screen).
@@ -24,6 +25,8 @@ MAX_CUE_WORDS = 14
 MAX_CUE_S = 6.0
 MAX_PAUSE_S = 0.6  # a longer pause (a new sentence, the next scene) starts a new cue
 HIGHLIGHT_GROUP_WORDS = 3
+CENTRE_SIZE = 0.08  # of the frame's shorter side
+CENTRE_BOX_ALPHA = 0x50  # ASS alpha (0 is opaque): the picture shows faintly through the box
 SENTENCE_END = (".", "!", "?", "…", "。", "！", "？", "؟")
 
 
@@ -150,6 +153,9 @@ def ass_script(
             events.append(("Caption", cue.start_s, cue.end_s, ass_escape(cue.text)))
     elif caption_style == "word_highlight":
         events.extend(_highlight_events(words, style))
+    elif caption_style == "centred":
+        for cue in build_cues(words):
+            events.append(("Centre", cue.start_s, cue.end_s, ass_escape(cue.text)))
     if watermark:
         events.append(("Watermark", start_s, end_s, ass_escape(watermark)))
     lines = [_ass_header(style, frame)]
@@ -196,6 +202,8 @@ def _ass_header(style: Style, frame: FrameSize) -> str:
     short_side = min(frame.width, frame.height)
     caption_size = round(short_side * 0.055)
     highlight_size = round(short_side * 0.085)
+    centre_size = round(short_side * CENTRE_SIZE)
+    centre_box = _ass_colour(style.caption_outline, alpha=CENTRE_BOX_ALPHA)
     margin = round(frame.height * 0.07)
     # Encoding -1 lets libass pick each line's base direction, so Arabic and Hebrew captions run
     # right to left (VSFilter's default would force left to right).
@@ -224,6 +232,10 @@ def _ass_header(style: Style, frame: FrameSize) -> str:
             f"Style: Highlight,Noto Sans,{highlight_size},{text},{text},{outline},{outline},"
             f"1,0,0,0,100,100,0,0,1,{max(3, highlight_size // 10)},2,2,{side},{side},"
             f"{round(frame.height * 0.28)},-1",
+            # Centred: a whole phrase, large, on a translucent box per line, in the middle
+            # (alignment 5), so it reads over the headline of a designed picture.
+            f"Style: Centre,Noto Sans,{centre_size},{text},{text},{centre_box},{centre_box},"
+            f"1,0,0,0,100,100,0,0,3,{max(2, centre_size // 6)},0,5,{side},{side},0,-1",
             f"Style: Watermark,Noto Sans,{round(short_side * 0.03)},"
             f"{_ass_colour('#ffffff', 0x70)},{text},{_ass_colour('#000000', 0x90)},{box},"
             "1,0,0,0,100,100,0,0,1,1,0,9,"

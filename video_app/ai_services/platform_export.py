@@ -378,3 +378,21 @@ class _Progress:
             self.done[spec.name] = max(self.done[spec.name], fraction)
             overall = statistics.fmean(self.done.values())
             self.callback(overall, message or f"Exporting for {spec.label}")
+
+
+# Hover previews in lists of videos: a few muted seconds from a third of the way in (past the
+# title card), small enough to start playing at once.
+PREVIEW_S = 4.0
+PREVIEW_FPS = 15
+
+
+def preview_clip(video: Path, out_path: Path, *, width_px: int, duration_s: float) -> None:
+    """A short, silent, `width_px`-wide H.264 MP4 of `video` that loops well."""
+    length_s = min(PREVIEW_S, duration_s)
+    start_s = max(0.0, min(duration_s / 3, duration_s - length_s))
+    with atomic_output(out_path) as partial:
+        run_ffmpeg(["-ss", f"{start_s:.3f}", "-t", f"{length_s:.3f}", "-i", str(video), "-an",
+                    "-vf", f"fps={PREVIEW_FPS},scale={width_px}:-2,{COLOUR}", "-c:v", "libx264",
+                    "-preset", "veryfast", "-crf", "30", "-movflags", "+faststart", str(partial)],
+                   description="Making the preview", timeout_s=60,
+                   duration_s=length_s)  # fmt: skip

@@ -4,23 +4,36 @@ Everything goes through Django's cache (Redis in production, files every local p
 the embedded default), keyed by a hash of the inputs, so any worker on any machine finds what
 another made. Files themselves live in Django storage; the cache only remembers their names, and
 a name whose file has gone (deleted with its project, cleaned up) counts as a miss.
+
+Used for: pipeline step results (`make_scene_voice`, `make_scene_media` reuse a voice or a drawn
+picture made for another project of the same user), voice samples, and small hover previews of
+rendered videos.
 """
 
+import contextlib
+import logging
+import os
 import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from django.core.cache import cache as default_cache
+from django.core.cache.backends.filebased import FileBasedCache
 from django.core.files.storage import default_storage
 
-from ..models import content_hash
+from ..ai_services.platform_export import preview_clip
+from ..models import RenderedVideo, content_hash
 from . import files
+
+logger = logging.getLogger(__name__)
 
 LOCK_S = 600  # how long one builder may hold a key before another may try
 WAIT_STEP_S = 0.2
 MISSING = object()
+PREVIEW_WIDTH_PX = 320
 
 
 class VideoCacheService:
@@ -40,21 +53,67 @@ class VideoCacheService:
         value = self.cache.get(key, MISSING)
         if value is not MISSING:
             return value
-        lock = f"{key}:lock"
         deadline = time.monotonic() + wait_s
-        while not self.cache.add(lock, 1, LOCK_S):
-            if time.monotonic() > deadline:
-                break  # the other builder is slow or gone: build it ourselves
-            time.sleep(WAIT_STEP_S)
-            value = self.cache.get(key, MISSING)
+        with self._building(key) as mine:
+            while not mine():
+                if time.monotonic() > deadline:
+                    break  # the other builder is slow or gone: build it ourselves
+                time.sleep(WAIT_STEP_S)
+                value = self.cache.get(key, MISSING)
+                if value is not MISSING:
+                    return value
+            value = self.cache.get(key, MISSING)  # the last builder may have just finished
             if value is not MISSING:
                 return value
-        try:
             value = build()
             self.cache.set(key, value, timeout)
             return value
+
+    @contextlib.contextmanager
+    def _building(self, key: str) -> Iterator[Callable[[], bool]]:
+        """A claim on building `key`: yields `try_claim()`, true once this caller holds it; the
+        claim is released on leaving, and only if it was this caller's."""
+        token = uuid.uuid4().hex
+        held = False
+
+        def try_claim() -> bool:
+            nonlocal held
+            held = held or self._claim(key, token)
+            return held
+
+        try:
+            yield try_claim
         finally:
-            self.cache.delete(lock)
+            if held:
+                self._release(key, token)
+
+    def _claim(self, key: str, token: str) -> bool:
+        if isinstance(self.cache, FileBasedCache):
+            # The file cache's add() checks, then writes: two builders can both "add". A lock
+            # file created exclusively is atomic for every process on the machine.
+            path = self._lock_path(key)
+            with contextlib.suppress(FileNotFoundError):
+                if time.time() - path.stat().st_mtime > LOCK_S:
+                    path.unlink(missing_ok=True)  # left by a builder that died
+            try:
+                descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                return False
+            os.write(descriptor, token.encode())
+            os.close(descriptor)
+            return True
+        return self.cache.add(f"{key}:lock", token, LOCK_S)  # atomic: Redis SET NX, locmem
+
+    def _release(self, key: str, token: str) -> None:
+        if isinstance(self.cache, FileBasedCache):
+            self._lock_path(key).unlink(missing_ok=True)
+        elif self.cache.get(f"{key}:lock") == token:
+            self.cache.delete(f"{key}:lock")
+
+    def _lock_path(self, key: str) -> Path:
+        folder = Path(self.cache._dir)  # the backend's own folder (LOCATION)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{content_hash(key)}.building"
 
     def stored_file(self, namespace: str, parts: tuple, build: Callable[[Path], None], *,
                     suffix: str) -> str:  # fmt: skip
@@ -77,16 +136,59 @@ class VideoCacheService:
 
     # The seeds' step results: what a pipeline step produced for given inputs, so that a re-run,
     # a duplicate or a variation with the same inputs reuses it instead of doing the work again.
+    # Best effort: a cache that fails is a miss, never a failed step.
     def step_result(self, owner_id: int, step: str, input_hash: str) -> dict | None:
-        result = self.cache.get(self.key(f"step-{step}", owner_id, input_hash))
-        if result and result.get("file") and not self.storage.exists(result["file"]):
+        try:
+            result = self.cache.get(self.key(f"step-{step}", owner_id, input_hash))
+            if result and result.get("file") and not self.storage.exists(result["file"]):
+                return None
+        except Exception:
+            logger.warning("Step cache unavailable; doing the work", exc_info=True)
             return None
         return result
 
     def cache_step_result(self, owner_id: int, step: str, input_hash: str, result: dict,
                           *, timeout: int | None = 7 * 24 * 3600) -> None:  # fmt: skip
-        self.cache.set(self.key(f"step-{step}", owner_id, input_hash), result, timeout)
+        try:
+            self.cache.set(self.key(f"step-{step}", owner_id, input_hash), result, timeout)
+        except Exception:
+            logger.warning("Step result not cached", exc_info=True)
 
     def local_copy(self, name: str) -> Path:
         """A local path of a stored file (downloaded once per version when storage is remote)."""
         return files.local_path(files.stored(name))
+
+    # The seeds' `get_video_preview`: a few muted seconds of a rendered video, small enough to
+    # play on hover in a list. The thumbnail already is the poster; this is the motion.
+    def video_preview(self, video: RenderedVideo, width_px: int = PREVIEW_WIDTH_PX) -> str:
+        parts = self._preview_parts(video, width_px)
+
+        def build(path: Path) -> None:
+            preview_clip(files.local_path(video.file), path, width_px=width_px,
+                         duration_s=video.duration_s)  # fmt: skip
+
+        name = self.stored_file("video-preview", parts, build, suffix=".mp4")
+        # One preview per video and size: the one of an earlier render of it goes.
+        latest_key = self.key("video-preview-latest", video.pk, width_px)
+        earlier = self.cache.get(latest_key)
+        if earlier and earlier != name:
+            self.storage.delete(earlier)
+        self.cache.set(latest_key, name, None)
+        return name
+
+    def forget_video_preview(self, video: RenderedVideo, width_px: int = PREVIEW_WIDTH_PX) -> None:
+        """The video is gone: so is its preview (called once its row is deleted). Best effort:
+        a cache that fails leaves a stray preview, never a failed deletion."""
+        latest_key = self.key("video-preview-latest", video.pk, width_px)
+        try:
+            if name := self.cache.get(latest_key):
+                files.delete_after_commit(self.storage, name)
+            self.cache.delete_many(
+                [latest_key, self.key("video-preview", *self._preview_parts(video, width_px))]
+            )
+        except Exception:
+            logger.warning("Preview of video %s not forgotten", video.pk, exc_info=True)
+
+    @staticmethod
+    def _preview_parts(video: RenderedVideo, width_px: int) -> tuple:
+        return (video.file.name, video.input_hash, width_px)

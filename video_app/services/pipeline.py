@@ -36,6 +36,8 @@ from ..ai_services.styles import get_style
 from ..ai_services.text_generation import ScriptRequest, script_writers, write_script
 from ..ai_services.types import FrameSize, MediaItem, Speech, WordTiming
 from ..ai_services.video_editing import render_timeline
+from ..analytics.tracking import VideoAnalytics
+from ..builtin_templates import DEFAULT_RECIPE
 from ..models import (
     AudioAsset,
     MediaAsset,
@@ -45,9 +47,17 @@ from ..models import (
     VideoProject,
     content_hash,
 )
+from ..template_structure import Recipe
 from . import files, media_library, progress
+from .cache_service import VideoCacheService
 from .notifications import notify_user
-from .production import OVERSCAN, ProductionRequest, build_timeline, fit_scenes_to_platforms
+from .production import (
+    OVERSCAN,
+    ProductionRequest,
+    build_timeline,
+    fit_scene_count,
+    fit_scenes_to_platforms,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +81,11 @@ def work_dir(project: VideoProject) -> Path:
     return Path(settings.RENDER_CACHE_DIR) / "projects" / str(project.pk)
 
 
+def project_recipe(project: VideoProject) -> Recipe:
+    """What the project's template makes of its video; the explainer's recipe without one."""
+    return project.template.recipe if project.template else DEFAULT_RECIPE
+
+
 # --- script and scenes --------------------------------------------------------------------------
 
 
@@ -80,14 +95,16 @@ def write_project_script(project_id: int, run: int, *, force: bool = False) -> N
         return
     script = project.script
     if script.text.strip() and not force:
+        VideoAnalytics.note_step(provider=script.provider, reused=True)
         return progress.step_done(project_id, run, "script", "Using your script")
     progress.step_started(project_id, run, "script", "Writing the script")
     request = ScriptRequest(
         topic=project.title[:200],
         description=project.description[:5000],
         platform=project.platforms[0],
+        target_duration_s=project.target_duration_s,  # None: the platform's usual length
         language=project.language,
-        template=project.template.slug if project.template else "explainer",
+        template=project_recipe(project).writer,
     )
     note = ""
     with usage.attributed(project_id=project_id):
@@ -98,6 +115,7 @@ def write_project_script(project_id: int, run: int, *, force: bool = False) -> N
                 raise
             draft = write_script(request, provider=OFFLINE_WRITER)
             note = f"{error.message} A template-based script was written instead."
+    VideoAnalytics.note_step(provider=draft.provider)
     script.text = draft.as_text()
     script.provider = draft.provider
     script.template_based = draft.template_based
@@ -121,13 +139,16 @@ def split_project_script(project_id: int, run: int) -> None:
         return
     script = project.script
     if script.scenes_are_current and script.scenes.exists():
+        VideoAnalytics.note_step(reused=True)
         return progress.step_done(project_id, run, "scenes", "Storyboard ready")
     progress.step_started(project_id, run, "scenes", "Splitting the script into scenes")
     processed = process_script(
         script.text, language=project.language, platform=project.platforms[0]
     )
+    recipe = project_recipe(project)
+    processed = fit_scene_count(processed, recipe, language=project.language)
     processed = fit_scenes_to_platforms(
-        processed, project.platform_specs(), trim=False, title_card=True
+        processed, project.platform_specs(), trim=False, recipe=recipe
     )
     with transaction.atomic():
         script.scenes.all().delete()
@@ -176,13 +197,22 @@ def make_scene_media(project_id: int, run: int, scene_id: int, *, force: bool = 
     # A stand-in drawn because the provider failed is not "done": the next run asks again.
     made_as_wanted = current is not None and current.input_hash == wanted and not current.note
     if current is not None and not force and (chosen_by_user or made_as_wanted):
+        VideoAnalytics.note_step(provider=current.provider, reused=True)
         return _report_scenes_done(project, run, "media")
     variant = (current.variant + 1) if (force and current is not None) else 0
-    folder = work_dir(project) / "media"
-    with usage.attributed(project_id=project_id):
-        item = find_media(scene_media_request(scene, project, frame, variant), folder,
-                          provider=project.media_provider or None,
-                          fallback=project.allow_provider_fallback)  # fmt: skip
+    cache = VideoCacheService()
+    cache_key = content_hash(wanted, variant)  # "regenerate" asks for another picture
+    cached = cache.step_result(project.user_id, "media", cache_key)
+    if cached:
+        # Drawn already for a project of this user with the same words, style and frame (a
+        # duplicate, a variation): a copy of that picture instead of drawing it again.
+        fields = {name: value for name, value in cached.items() if name != "file"}
+        item = MediaItem(path=cache.local_copy(cached["file"]), **fields)
+    else:
+        with usage.attributed(project_id=project_id):
+            item = find_media(scene_media_request(scene, project, frame, variant),
+                              work_dir(project) / "media", provider=project.media_provider or None,
+                              fallback=project.allow_provider_fallback)  # fmt: skip
     asset = MediaAsset(
         user=project.user, scene=scene, kind=item.kind, source=_media_source(item),
         provider=item.source, title=f"Scene {scene.position + 1}", width=item.width,
@@ -200,7 +230,21 @@ def make_scene_media(project_id: int, run: int, scene_id: int, *, force: bool = 
         Scene.objects.filter(pk=scene.pk).update(media=asset)
         if current is not None and not chosen_by_user:
             current.delete()  # a generated picture nobody else uses; its file goes after commit
+    if not cached and item.source in CACHED_MEDIA_SOURCES and not asset.note:
+        cache.cache_step_result(project.user_id, "media", cache_key, {
+            "file": asset.file.name, "kind": item.kind, "width": item.width,
+            "height": item.height, "source": item.source, "query": item.query,
+            "licence": item.licence, "attribution": item.attribution,
+            "duration_s": item.duration_s, "extra": item.extra,
+        })  # fmt: skip
+    VideoAnalytics.note_step(provider=item.source, reused=bool(cached))
     _report_scenes_done(project, run, "media")
+
+
+# Pictures reused across a user's projects by their inputs: drawn ones only. Stock and image-model
+# results carry their own licence, attribution and provider details, and a search may find other
+# items tomorrow; library matches depend on the library at the time.
+CACHED_MEDIA_SOURCES = frozenset({"procedural"})
 
 
 def _media_source(item: MediaItem) -> str:
@@ -247,31 +291,45 @@ def make_scene_voice(project_id: int, run: int, scene_id: int, *, force: bool = 
     wanted = content_hash("voice", scene.text, voice_id, speed, project.language)
     existing = AudioAsset.objects.filter(scene=scene).first()
     if existing is not None and existing.input_hash == wanted and not force:
+        VideoAnalytics.note_step(provider=existing.provider, reused=True)
         return _report_scenes_done(project, run, "voice")
     if not scene.text.strip():
         # A scene with only a picture: silence, no voice row.
         if existing is not None:
             existing.delete()
         return _report_scenes_done(project, run, "voice")
-    out_path = work_dir(project) / "voice" / f"{wanted}.wav"
     note = ""
-    with usage.attributed(project_id=project_id):
-        try:
-            speech = tts.synthesize(scene.text, voice_id=voice_id, speed=speed,
-                                    out_path=out_path, language=project.language)  # fmt: skip
-        except ProviderFailed as error:
-            offline = tts.default_voice_for(project.language, offline=True)
-            if not project.allow_provider_fallback or voice_id == offline.id:
-                raise
-            speech = tts.synthesize(scene.text, voice_id=offline.id, speed=speed,
-                                    out_path=out_path, language=project.language)  # fmt: skip
-            note = f"{error.message} {offline.label} read this scene instead."
+    cache = VideoCacheService()
+    # "Record again" (force) means a new take; otherwise the same words in the same voice, read
+    # for another project of this user (a duplicate, a variation), are a copy of that file.
+    cached = None if force else cache.step_result(project.user_id, "voice", wanted)
+    if cached:
+        out_path = cache.local_copy(cached["file"])
+        spoken = cached
+    else:
+        out_path = work_dir(project) / "voice" / f"{wanted}.wav"
+        with usage.attributed(project_id=project_id):
+            try:
+                speech = tts.synthesize(scene.text, voice_id=voice_id, speed=speed,
+                                        out_path=out_path, language=project.language)  # fmt: skip
+            except ProviderFailed as error:
+                offline = tts.default_voice_for(project.language, offline=True)
+                if not project.allow_provider_fallback or voice_id == offline.id:
+                    raise
+                speech = tts.synthesize(scene.text, voice_id=offline.id, speed=speed,
+                                        out_path=out_path, language=project.language)  # fmt: skip
+                note = f"{error.message} {offline.label} read this scene instead."
+        spoken = {
+            "voice_id": speech.voice_id, "provider": speech.provider,
+            "duration_s": speech.duration_s, "timing_precision": speech.timing_precision,
+            "word_timings": [[word.text, word.start_s, word.end_s] for word in speech.words],
+        }  # fmt: skip
     audio = existing or AudioAsset(scene=scene)
     old_name = audio.file.name if existing else ""
-    audio.voice_id, audio.provider, audio.speed = speech.voice_id, speech.provider, speed
-    audio.duration_s = speech.duration_s
-    audio.word_timings = [[word.text, word.start_s, word.end_s] for word in speech.words]
-    audio.timing_precision = speech.timing_precision
+    audio.voice_id, audio.provider, audio.speed = spoken["voice_id"], spoken["provider"], speed
+    audio.duration_s = spoken["duration_s"]
+    audio.word_timings = spoken["word_timings"]
+    audio.timing_precision = spoken["timing_precision"]
     # A stand-in voice is not what was asked for: the next run tries the chosen voice again.
     audio.input_hash = "" if note else wanted
     audio.note = note[:300]
@@ -279,6 +337,11 @@ def make_scene_voice(project_id: int, run: int, scene_id: int, *, force: bool = 
     audio.save()
     if old_name and old_name != audio.file.name:
         files.delete_after_commit(default_storage, old_name)
+    if not cached and not note:
+        # Words, voice, speed and language decide a voice entirely, whichever provider read it.
+        cache.cache_step_result(project.user_id, "voice", wanted,
+                                {**spoken, "file": audio.file.name})  # fmt: skip
+    VideoAnalytics.note_step(provider=spoken["provider"], reused=bool(cached))
     _report_scenes_done(project, run, "voice")
 
 
@@ -333,6 +396,7 @@ def render_masters(project_id: int, run: int) -> None:
         wanted = content_hash("master", repr(timeline))
         stored = masters.get(aspect)
         if stored and stored["input_hash"] == wanted and default_storage.exists(stored["file"]):
+            VideoAnalytics.note_step(reused=True)
             continue
 
         def report(fraction, message, number=number):
@@ -340,6 +404,7 @@ def render_masters(project_id: int, run: int) -> None:
 
         local = work_dir(project) / "masters" / f"{aspect.replace(':', 'x')}-{wanted[:12]}.mp4"
         result = render_timeline(timeline, local, on_progress=report)
+        VideoAnalytics.note_step(reused=False)
         with local.open("rb") as master:
             name = default_storage.save(
                 f"projects/{project.user_id}/{project.pk}/masters/{local.name}", File(master)
@@ -371,9 +436,7 @@ def _timeline(project: VideoProject, scenes: list[Scene], spec, *, watermark: st
         media.append(_media_for_frame(scene, project, spec.frame))
     request = ProductionRequest(
         topic=project.title, platforms=tuple(project.platforms), style=project.style,
-        language=project.language,
-        template=project.template.slug if project.template else "explainer",
-        watermark=watermark,
+        language=project.language, recipe=project_recipe(project), watermark=watermark,
     )  # fmt: skip
     return build_timeline(processed, speeches, media, request, get_style(project.style), spec,
                           project.title, work_dir(project))  # fmt: skip
@@ -405,6 +468,7 @@ def export_platform(project_id: int, run: int, platform: str) -> None:
     master = project.masters[spec.aspect]
     existing = RenderedVideo.objects.filter(project=project, platform=platform).first()
     if existing is not None and existing.input_hash == master["input_hash"]:
+        VideoAnalytics.note_step(reused=True)
         return _report_exports_done(project, run)
     cues = [
         Cue(start_s=cue[-2], end_s=cue[-1], words=tuple(WordTiming(*word) for word in cue[:-2]))

@@ -3,7 +3,9 @@
 The `make_video` command calls `produce_video`; the Celery pipeline runs the same steps one task
 at a time. Steps: script -> scenes -> voice -> media -> render -> export. One master is rendered
 per aspect ratio among the target platforms (captions, composition and generated pictures depend
-on it); each platform's file is then conformed from the master of its aspect.
+on it); each platform's file is then conformed from the master of its aspect. The template's
+recipe (template_structure.py) shapes every step: the kind of script written, how many scenes,
+the pauses around each voice, captions, transitions, title and outro cards, and music.
 """
 
 import hashlib
@@ -12,15 +14,17 @@ import json
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.conf import settings
 from django.utils.text import slugify
 
-from video_app.ai_services import conversation, tts
+from video_app.ai_services import conversation, script_processing, tts
 from video_app.ai_services.errors import InvalidInput
+from video_app.ai_services.keywords import keywords_for_scenes
 from video_app.ai_services.media import MediaRequest, find_media, render_card
+from video_app.ai_services.music import music_bed
 from video_app.ai_services.platform_export import (
     ExportResult,
     PlatformSpec,
@@ -28,7 +32,12 @@ from video_app.ai_services.platform_export import (
     export_for_platforms,
     get_platform,
 )
-from video_app.ai_services.script_processing import ProcessedScene, process_script
+from video_app.ai_services.script_processing import (
+    ProcessedScene,
+    estimate_duration_s,
+    process_script,
+    split_sentences,
+)
 from video_app.ai_services.styles import Style, get_style
 from video_app.ai_services.text_generation import ScriptRequest, write_script
 from video_app.ai_services.types import FrameSize, MediaItem, Speech
@@ -38,29 +47,15 @@ from video_app.ai_services.video_editing import (
     TimelineScene,
     render_timeline,
 )
+from video_app.builtin_templates import DEFAULT_RECIPE
+from video_app.template_structure import Recipe
 
 STEPS = ("script", "scenes", "voice", "media", "render", "export")
 FPS = 30
-LEAD_S = 0.3  # silence before a scene's voice
-TAIL_S = 0.5  # and after it, before the next scene
-MIN_SCENE_S = 2.0
-TITLE_CARD_S = 2.5
-OUTRO_CARD_S = 3.0
 OVERSCAN = 1.2  # generated pictures leave room for the Ken Burns motion
 DIRECTION = re.compile(r"\[[^\]]*\]")  # a [visual direction] in a script
 ESTIMATE_MARGIN = 1.3  # how far a spoken-length estimate may be off the real voice
-
-# What a template changes in the render until templates become editable data.
-TEMPLATE_LOOKS = {
-    "explainer": {"transition": "fade", "outro": "Thanks for watching"},
-    "listicle": {"transition": "slideleft", "outro": "Which one surprised you?"},
-    "promo": {"transition": "circleopen", "outro": "Try it today"},
-    "tutorial": {"transition": "fade", "outro": "Now it's your turn"},
-    "story": {"transition": "dissolve", "outro": "The end"},
-    "news": {"transition": "slideup", "outro": "Stay informed"},
-    "quote": {"transition": "fadeblack", "outro": "Share if this spoke to you"},
-    "product": {"transition": "slideleft", "outro": "Get yours today"},
-}
+CJK_SENTENCE_ENDS = ("。", "！", "？")  # scenes written without spaces join without one
 
 Progress = Callable[[str, float, str], None]
 
@@ -76,10 +71,9 @@ class ProductionRequest:
     style: str = "modern"
     language: str = "en"
     tone: str = "friendly"
-    template: str = "explainer"
-    music: Path | None = None
+    recipe: Recipe = DEFAULT_RECIPE  # the template's
+    music: Path | None = None  # a file of the creator's own, instead of the recipe's music
     watermark: str | None = None
-    title_card: bool = True
     trim: bool = False
     engine: str | None = None
 
@@ -113,9 +107,8 @@ def produce_video(
 
     report("scenes", 0.0, "Splitting the script into scenes")
     scenes = process_script(script_text, language=request.language, platform=specs[0].name)
-    scenes = fit_scenes_to_platforms(
-        scenes, specs, trim=request.trim, title_card=request.title_card
-    )
+    scenes = fit_scene_count(scenes, request.recipe, language=request.language)
+    scenes = fit_scenes_to_platforms(scenes, specs, trim=request.trim, recipe=request.recipe)
     report("scenes", 1.0, f"{len(scenes)} scenes")
 
     speeches = voice_scenes(scenes, request, work_dir / "voice", report)
@@ -153,19 +146,86 @@ def produce_video(
     return result
 
 
+def fit_scene_count(
+    scenes: list[ProcessedScene], recipe: Recipe, *, language: str
+) -> list[ProcessedScene]:
+    """The scenes within the template's scene count, the script's words unchanged: too many, and
+    the two shortest neighbours are merged, again and again; too few, and the longest scene is
+    cut at the sentence nearest its middle. Turns of different speakers are never merged (each
+    keeps its voice), so a long dialogue may stay over the count."""
+    fitted = list(scenes)
+    while recipe.max_scenes and len(fitted) > recipe.max_scenes:
+        pairs = [i for i in range(len(fitted) - 1) if fitted[i].speaker == fitted[i + 1].speaker]
+        if not pairs:
+            break
+        i = min(pairs, key=lambda i: sum(s.estimated_duration_s for s in fitted[i : i + 2]))
+        fitted[i : i + 2] = [_merged(fitted[i], fitted[i + 1], language)]
+    while len(fitted) < recipe.min_scenes:
+        halves = max((_halves(scene, language) for scene in fitted), key=_longer_half, default=None)
+        if halves is None or not halves[1]:
+            break
+        i = fitted.index(halves[0])
+        fitted[i : i + 1] = halves[1]
+    if len(fitted) == len(scenes) and all(a is b for a, b in zip(fitted, scenes, strict=True)):
+        return fitted
+    found = keywords_for_scenes(
+        [(scene.visual_direction, scene.narration) for scene in fitted], language
+    )
+    return [replace(scene, index=index, keywords=keywords)
+            for index, (scene, keywords) in enumerate(zip(fitted, found, strict=True))]  # fmt: skip
+
+
+def _merged(first: ProcessedScene, second: ProcessedScene, language: str) -> ProcessedScene:
+    joint = "" if first.narration.endswith(CJK_SENTENCE_ENDS) else " "
+    narration = f"{first.narration}{joint}{second.narration}".strip()
+    directions = [d for d in (first.visual_direction, second.visual_direction) if d]
+    return replace(first, narration=narration, visual_direction="; ".join(directions),
+                   estimated_duration_s=_estimate(narration, language))  # fmt: skip
+
+
+def _halves(scene: ProcessedScene, language: str):
+    """(scene, [first half, second half]) cut at the sentence boundary nearest the middle of its
+    spoken length, or (scene, []) for a single sentence."""
+    sentences = split_sentences(scene.narration)
+    if len(sentences) < 2:
+        return scene, []
+    # Where each sentence starts in the narration, so both halves keep its exact text.
+    starts, cursor = [], 0
+    for sentence in sentences:
+        cursor = scene.narration.find(sentence, cursor)
+        starts.append(cursor)
+    half_s = scene.estimated_duration_s / 2
+    cut = min(starts[1:], key=lambda start: abs(
+        estimate_duration_s(scene.narration[:start], language) - half_s))  # fmt: skip
+    first, second = scene.narration[:cut].strip(), scene.narration[cut:].strip()
+    return scene, [
+        replace(scene, narration=first, estimated_duration_s=_estimate(first, language)),
+        replace(scene, narration=second, estimated_duration_s=_estimate(second, language)),
+    ]
+
+
+def _longer_half(halves) -> float:
+    scene, parts = halves
+    return scene.estimated_duration_s if parts else -1.0
+
+
+def _estimate(narration: str, language: str) -> float:
+    return max(script_processing.MIN_SCENE_S, estimate_duration_s(narration, language))
+
+
 def fit_scenes_to_platforms(
-    scenes: list[ProcessedScene], specs: list[PlatformSpec], *, trim: bool, title_card: bool
+    scenes: list[ProcessedScene], specs: list[PlatformSpec], *, trim: bool, recipe: Recipe
 ) -> list[ProcessedScene]:
     """Before any voice is made: refuse a script clearly too long for a platform, or, when
     trimming, drop the scenes that would fall past the cut anyway."""
     limit_s = min(spec.max_duration_s for spec in specs)
-    elapsed_s = (TITLE_CARD_S if title_card else 0.0) + OUTRO_CARD_S
+    elapsed_s = recipe.cards_s()
     kept = []
-    for scene in scenes:
+    for index, scene in enumerate(scenes):
         if trim and elapsed_s > limit_s * ESTIMATE_MARGIN:
             break
         kept.append(scene)
-        elapsed_s += max(MIN_SCENE_S, LEAD_S + scene.estimated_duration_s + TAIL_S)
+        elapsed_s += _scene_s(recipe, index, scene.estimated_duration_s)
     if not trim:
         # Spoken-length estimates can be generous; only refuse what is over even when shortened.
         check_length(elapsed_s / ESTIMATE_MARGIN, specs, approximate=True)
@@ -184,7 +244,7 @@ def _script(request: ProductionRequest) -> tuple[str, str]:
             platform=request.platforms[0],
             tone=request.tone,
             language=request.language,
-            template=request.template,
+            template=request.recipe.writer,
         )
     )
     return draft.title, draft.as_text()
@@ -268,40 +328,59 @@ def build_timeline(
     title: str,
     work_dir: Path,
 ) -> Timeline:
-    look = TEMPLATE_LOOKS.get(request.template, TEMPLATE_LOOKS["explainer"])
+    recipe = request.recipe
     card_frame = FrameSize(round(spec.width * OVERSCAN), round(spec.height * OVERSCAN))
     cards = work_dir / "cards" / f"{spec.width}x{spec.height}"
     timeline_scenes = []
-    if request.title_card:
-        card = render_card(title=title, subtitle="", style=style, frame=card_frame,
-                           out_path=cards / f"title-{_key(title, style.name)}.png")  # fmt: skip
-        timeline_scenes.append(TimelineScene(media=card, duration_s=TITLE_CARD_S, motion="zoom_in"))
-    for scene, speech, item in zip(scenes, speeches, media, strict=True):
+    if recipe.title_card.show:
+        text = recipe.title_card.text_for(title)
+        card = render_card(title=text, subtitle="", style=style, frame=card_frame,
+                           out_path=cards / f"title-{_key(text, style.name)}.png")  # fmt: skip
+        timeline_scenes.append(
+            TimelineScene(media=card, duration_s=recipe.title_card.seconds, motion="zoom_in")
+        )
+    for index, (scene, speech, item) in enumerate(zip(scenes, speeches, media, strict=True)):
         spoken_s = speech.duration_s if speech else scene.estimated_duration_s
         timeline_scenes.append(
             TimelineScene(
                 media=item,
-                duration_s=max(MIN_SCENE_S, LEAD_S + spoken_s + TAIL_S),
+                duration_s=_scene_s(recipe, index, spoken_s),
                 speech=speech,
-                speech_offset_s=LEAD_S,
+                speech_offset_s=recipe.lead_s,
+                motion=recipe.motion_of(index),
             )
         )
-    outro = look["outro"]
-    card = render_card(title=outro, subtitle=title, style=style, frame=card_frame,
-                       out_path=cards / f"outro-{_key(outro, title, style.name)}.png")  # fmt: skip
-    timeline_scenes.append(TimelineScene(media=card, duration_s=OUTRO_CARD_S, motion="zoom_out"))
+    if recipe.outro_card.show:
+        outro = recipe.outro_card.text_for(title)
+        subtitle = "" if outro == title else title
+        name = f"outro-{_key(outro, subtitle, style.name)}.png"
+        card = render_card(title=outro, subtitle=subtitle, style=style, frame=card_frame,
+                           out_path=cards / name)  # fmt: skip
+        timeline_scenes.append(
+            TimelineScene(media=card, duration_s=recipe.outro_card.seconds, motion="zoom_out")
+        )
+    music = request.music
+    if music is None and recipe.music_mood:
+        music = music_bed(recipe.music_mood, seed=recipe.music_seed)
     return Timeline(
         frame=spec.frame,
         fps=spec.fps,
         scenes=tuple(timeline_scenes),
         style=style,
-        caption_style=spec.caption_style,
-        transition=look["transition"],
-        music=request.music,
+        caption_style=recipe.caption_style(spec.caption_style),
+        transition=recipe.transition,
+        transition_s=recipe.transition_s,
+        music=music,
+        music_gain_db=recipe.music_level_db,
         watermark=request.watermark,
         loudness_lufs=spec.loudness_lufs,
         x264_preset=settings.RENDER_X264_PRESET,
     )
+
+
+def _scene_s(recipe: Recipe, index: int, spoken_s: float) -> float:
+    """A narrated scene's length: its voice with the template's pauses, never below its floor."""
+    return max(recipe.scene_floor_s(index), recipe.lead_s + spoken_s + recipe.tail_s)
 
 
 def _by_aspect(specs: list[PlatformSpec]) -> dict[str, list[PlatformSpec]]:

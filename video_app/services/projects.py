@@ -7,6 +7,8 @@ the transaction that records it commits, so a worker never looks for a row that 
 from django.db import transaction
 from django.utils import timezone
 
+from payments_app import services as quotas
+
 from ..models import PipelineStep, Scene, VideoProject, VideoScript
 from . import progress
 
@@ -18,6 +20,12 @@ RUN_STEPS = {
     "voice": ("voice",),
     "render": ("script", "scenes", "media", "voice", "render", "export"),
 }
+
+
+# What a creator is told when an edit or a settings change arrives while a run is busy: a run
+# re-reads the project at every step, so a change mid-run would mix two versions.
+EDIT_BUSY = "Wait until the current step finishes before editing."
+SETTINGS_BUSY = "Wait until the current step finishes before changing settings."
 
 
 class ProjectBusy(Exception):
@@ -38,6 +46,25 @@ def project_create(*, user, title: str, description: str = "", template=None,
         )  # fmt: skip
         VideoScript.objects.create(project=project, voice_id=voice_id)
     return project
+
+
+def busy_renders(user, *, exclude: VideoProject | None = None) -> int:
+    """How many of the user's renders are queued or running (a plan limits them)."""
+    renders = VideoProject.objects.filter(
+        user=user, run_kind="render",
+        run_state__in=[VideoProject.RunState.QUEUED, VideoProject.RunState.RUNNING],
+    )  # fmt: skip
+    return renders.exclude(pk=exclude.pk).count() if exclude else renders.count()
+
+
+def render_refusal(project: VideoProject):
+    """The plan's answer to "may this project be rendered now?"; None means yes. The length is
+    estimated from the storyboard (the render step checks the real one)."""
+    scenes = Scene.objects.filter(script__project=project).only("estimated_duration_s")
+    estimate_s = sum(max(2.0, scene.estimated_duration_s + 0.8) for scene in scenes) or None
+    return quotas.render_refusal(
+        project.user, busy_renders=busy_renders(project.user, exclude=project), video_s=estimate_s
+    )
 
 
 def project_update_settings(*, project: VideoProject, **fields) -> VideoProject:
@@ -140,6 +167,7 @@ def project_duplicate(*, project: VideoProject, title: str | None = None) -> Vid
             allow_provider_fallback=project.allow_provider_fallback,
         )  # fmt: skip
         copy.voice_speed = project.voice_speed
+        copy.target_duration_s = project.target_duration_s
         copy.duplicated_from = project
         source = project.script
         script = copy.script

@@ -1,11 +1,9 @@
-"""Files, served only to their owner: rendered videos, captions and thumbnails, scene pictures
-and voices, plus voice samples and template previews. Media is never served from a public URL;
-on S3 the answer is a short-lived presigned redirect."""
+"""Files, served only to their owner: rendered videos, captions, thumbnails and hover previews,
+scene pictures and voices, plus voice samples and template previews. Media is never served from
+a public URL; on S3 the answer is a short-lived presigned redirect."""
 
-import hashlib
 from pathlib import Path, PurePosixPath
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseRedirect
@@ -16,7 +14,9 @@ from django.views.decorators.http import require_GET
 
 from ..ai_services import tts
 from ..ai_services.errors import EngineError
+from ..analytics.tracking import VideoAnalytics
 from ..models import AudioAsset, MediaAsset, RenderedVideo, VideoProject, VideoTemplate
+from ..services.cache_service import VideoCacheService
 from ..services.files import stored
 from ..services.template_previews import ensure_preview
 
@@ -52,12 +52,27 @@ def serve(field_file, *, download: bool = False, filename: str | None = None):
 def rendered_file(request, project_id: int, video_id: int, kind: str):
     project = visible_project(request, project_id)
     video = get_object_or_404(RenderedVideo, pk=video_id, project=project)
+    if kind == "preview":
+        return serve(stored(_video_preview(video)))
     if kind not in RENDERED_FIELDS:
         raise Http404("No such file.")
-    stored = getattr(video, RENDERED_FIELDS[kind])
+    field_file = getattr(video, RENDERED_FIELDS[kind])
+    download = "download" in request.GET
+    if download and field_file:
+        VideoAnalytics.track_download(user=request.user, project=project, video=video, kind=kind)
     # Named after the project, whatever name storage gave the file to keep it unique.
-    name = f"{slugify(project.title)[:50] or 'video'}.{video.platform}{Path(stored.name).suffix}"
-    return serve(stored, download="download" in request.GET, filename=name)
+    suffix = Path(field_file.name).suffix
+    name = f"{slugify(project.title)[:50] or 'video'}.{video.platform}{suffix}"
+    return serve(field_file, download=download, filename=name)
+
+
+def _video_preview(video: RenderedVideo) -> str:
+    if not video.file:
+        raise Http404("No such file.")
+    try:
+        return VideoCacheService().video_preview(video)
+    except EngineError as error:  # e.g. the video's file is missing or unreadable
+        raise Http404(error.message) from error
 
 
 @login_required
@@ -100,20 +115,22 @@ def stored_file(request, name: str):
 @login_required
 @require_GET
 def voice_sample(request):
-    """A short sample of a voice, made once per voice and kept in the render cache."""
+    """A short sample of a voice, made once per voice for every process (kept in storage)."""
     voice_id = (
         request.GET.get("voice") or tts.default_voice_for(request.GET.get("language", "en")).id
     )
     if voice_id not in {voice.id for voice in tts.available_voices()}:
         raise Http404("No such voice.")
-    key = hashlib.sha256(voice_id.encode()).hexdigest()[:16]
-    path = Path(settings.RENDER_CACHE_DIR) / "voice-samples" / f"{key}.wav"
-    if not path.exists():
-        try:
-            tts.synthesize(VOICE_SAMPLE, voice_id=voice_id, out_path=path)
-        except EngineError as error:
-            raise Http404(error.message) from error
-    return FileResponse(open(path, "rb"), content_type="audio/wav")
+
+    def speak(path: Path) -> None:
+        tts.synthesize(VOICE_SAMPLE, voice_id=voice_id, out_path=path)
+
+    try:
+        name = VideoCacheService().stored_file("voice-sample", (voice_id, VOICE_SAMPLE), speak,
+                                               suffix=".wav")  # fmt: skip
+    except EngineError as error:
+        raise Http404(error.message) from error
+    return serve(stored(name))
 
 
 @login_required

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from payments_app import services as quotas
 
 from .. import selectors
+from ..analytics.tracking import VideoAnalytics
 from ..forms import ProjectForm, ProjectSearchForm
 from ..models import VideoProject, VideoTemplate
 from ..services import progress, projects, suggestions
@@ -22,18 +23,6 @@ PROJECTS_PER_PAGE = 24
 def owned_project(request, project_id: int) -> VideoProject:
     """The signed-in user's project; anyone else's is a 404, not a hint that it exists."""
     return get_object_or_404(selectors.project_for_user(request.user, project_id))
-
-
-def quota_refusal(request, project: VideoProject):
-    """The plan's answer to "may this user start a render now?"; None means yes."""
-    busy = (
-        request.user.video_projects.filter(run_kind="render", run_state__in=[
-            VideoProject.RunState.QUEUED, VideoProject.RunState.RUNNING])
-        .exclude(pk=project.pk).count()
-    )  # fmt: skip
-    scenes = selectors.scenes_of(project)
-    estimate_s = sum(max(2.0, scene.estimated_duration_s + 0.8) for scene in scenes) or None
-    return quotas.render_refusal(request.user, busy_renders=busy, video_s=estimate_s)
 
 
 def quota_page(request, refusal):
@@ -98,7 +87,7 @@ def project_settings(request, project_id: int):
                        initial={"platforms": project.platforms})  # fmt: skip
     if request.method == "POST" and project.is_busy:
         # A run re-reads these settings at every step: a change mid-run would mix them.
-        messages.error(request, "Wait until the current step finishes before changing settings.")
+        messages.error(request, projects.SETTINGS_BUSY)
         return redirect("video_app:project_detail", project.pk)
     if request.method == "POST" and form.is_valid():
         projects.project_update_settings(project=project, **form.cleaned_data)
@@ -140,6 +129,7 @@ def _templates():
 @login_required
 def project_detail(request, project_id: int):
     project = owned_project(request, project_id)
+    VideoAnalytics.track_wizard_step(user=request.user, project=project, step="result")
     # The main platform (listed first) plays in the page; the others follow in the same order.
     order = {name: index for index, name in enumerate(project.platforms)}
     videos = sorted(project.videos.all(), key=lambda video: order.get(video.platform, len(order)))
@@ -152,7 +142,7 @@ def project_detail(request, project_id: int):
 def project_render(request, project_id: int):
     project = owned_project(request, project_id)
     if request.method == "POST":
-        if refusal := quota_refusal(request, project):
+        if refusal := projects.render_refusal(project):
             return quota_page(request, refusal)
         start_run(
             request,
@@ -161,6 +151,7 @@ def project_render(request, project_id: int):
             "Rendering started. You can leave this page; we'll email you when it's done.",
         )
         return redirect("video_app:render", project.pk)
+    VideoAnalytics.track_wizard_step(user=request.user, project=project, step="render")
     return render(request, "video_app/render.html", {
         "project": project, "scenes": selectors.scenes_of(project),
         "state": progress.project_state(project),
@@ -175,7 +166,7 @@ def project_retry(request, project_id: int):
     if project.run_state != VideoProject.RunState.FAILED:
         messages.info(request, "Nothing to retry: the last run did not fail.")
         return redirect("video_app:project_detail", project.pk)
-    if project.run_kind == "render" and (refusal := quota_refusal(request, project)):
+    if project.run_kind == "render" and (refusal := projects.render_refusal(project)):
         return quota_page(request, refusal)
     try:
         projects.project_retry(project=project)

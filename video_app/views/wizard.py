@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from .. import selectors
+from ..analytics.tracking import VideoAnalytics
 from ..forms import (
     MediaUploadForm,
     PickMediaForm,
@@ -25,7 +26,7 @@ from ..services import progress, projects, storyboard
 from ..services.storyboard import StoryboardError
 from .projects import owned_project, start_run
 
-BUSY = "Wait until the current step finishes before editing."
+BUSY = projects.EDIT_BUSY
 
 
 def _page_context(project: VideoProject, **extra) -> dict:
@@ -65,6 +66,7 @@ def script(request, project_id: int):
                 return redirect("video_app:storyboard", project.pk)
             messages.success(request, "Script saved.")
         return redirect("video_app:script", project.pk)
+    VideoAnalytics.track_wizard_step(user=request.user, project=project, step="script")
     return render(request, "video_app/script.html", _page_context(project, form=form))
 
 
@@ -93,6 +95,7 @@ def scenes_make(request, project_id: int):
 @login_required
 def storyboard_page(request, project_id: int):
     project = owned_project(request, project_id)
+    VideoAnalytics.track_wizard_step(user=request.user, project=project, step="storyboard")
     return render(request, "video_app/storyboard.html", _page_context(
         project, scenes=selectors.scenes_of(project), add_form=SceneAddForm(),
     ))  # fmt: skip
@@ -206,6 +209,7 @@ def media_page(request, project_id: int):
     if request.method == "POST":
         start_run(request, project, "media", "Finding a picture for every scene…")
         return redirect("video_app:media", project.pk)
+    VideoAnalytics.track_wizard_step(user=request.user, project=project, step="media")
     library = list(selectors.library_of(request.user)[:60])
     return render(request, "video_app/media.html", _page_context(
         project, scenes=selectors.scenes_of(project), library=library,
@@ -262,6 +266,7 @@ def voice_page(request, project_id: int):
     if request.method == "POST":
         start_run(request, project, "voice", "Recording the voice of every scene…")
         return redirect("video_app:voice", project.pk)
+    VideoAnalytics.track_wizard_step(user=request.user, project=project, step="voice")
     scenes = selectors.scenes_of(project)
     forms = {
         scene.pk: SceneVoiceForm(

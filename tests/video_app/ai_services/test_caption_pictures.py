@@ -37,7 +37,7 @@ def ass_times(words, caption_style):
 def test_it_shows_captions_when_the_burned_ones_show():
     words = timed("Coffee is old. It came from Ethiopia long ago", pause_after=2)
 
-    for caption_style in ("lower_third", "word_highlight"):
+    for caption_style in ("lower_third", "word_highlight", "centred"):
         pictures = caption_pictures(words, caption_style=caption_style, style=STYLE, frame=FRAME)
         shown = [(round(p.start_s, 2), round(p.end_s, 2)) for p in pictures]
         assert shown == ass_times(words, caption_style), caption_style

@@ -6,6 +6,7 @@ from video_app.ai_services.errors import InvalidInput
 from video_app.ai_services.ffmpeg import probe
 from video_app.ai_services.platform_export import get_platform
 from video_app.ai_services.script_processing import process_script
+from video_app.builtin_templates import DEFAULT_RECIPE
 from video_app.services.production import (
     ProductionRequest,
     fit_scenes_to_platforms,
@@ -59,7 +60,7 @@ def test_it_refuses_a_script_far_too_long_for_the_platform_before_voicing_it():
 
     with pytest.raises(InvalidInput, match=r"would be about .* long; YouTube Shorts accepts at"):
         fit_scenes_to_platforms(
-            scenes, [get_platform("youtube_shorts")], trim=False, title_card=True
+            scenes, [get_platform("youtube_shorts")], trim=False, recipe=DEFAULT_RECIPE
         )
 
 
@@ -67,7 +68,7 @@ def test_it_drops_scenes_past_the_cut_when_trimming():
     scenes = process_script(LONG_SCRIPT, platform="youtube_shorts")
 
     kept = fit_scenes_to_platforms(
-        scenes, [get_platform("youtube_shorts")], trim=True, title_card=True
+        scenes, [get_platform("youtube_shorts")], trim=True, recipe=DEFAULT_RECIPE
     )
 
     estimated_s = sum(scene.estimated_duration_s for scene in kept)

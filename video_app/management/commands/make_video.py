@@ -6,18 +6,22 @@ scripts can read them. Any failure ends with a plain message and a non-zero exit
 
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from tqdm import tqdm
 
 from video_app.ai_services import tts
 from video_app.ai_services.errors import EngineError
 from video_app.ai_services.platform_export import PLATFORM_SPECS
 from video_app.ai_services.styles import STYLES
-from video_app.ai_services.text_generation import TEMPLATES
+from video_app.builtin_templates import BUILTIN, builtin_recipe
+from video_app.models import VideoTemplate
 from video_app.services.production import STEPS, ProductionRequest, produce_video
+from video_app.template_structure import Recipe
 
 
 class Command(BaseCommand):
@@ -34,7 +38,9 @@ class Command(BaseCommand):
         parser.add_argument("--voice", help="a voice id from --list-voices")
         parser.add_argument("--speed", type=float, default=1.0, help="speech speed, 0.5 to 2")
         parser.add_argument("--style", default="modern", choices=sorted(STYLES))
-        parser.add_argument("--template", default="explainer", choices=TEMPLATES)
+        parser.add_argument(
+            "--template", default="explainer", help="a template's slug, built in or from admin"
+        )
         parser.add_argument("--language", default="en", help="language of the script, e.g. en, es")
         parser.add_argument("--tone", default="friendly")
         parser.add_argument("--music", type=Path, help="background music, ducked under the voice")
@@ -51,6 +57,9 @@ class Command(BaseCommand):
             for voice in tts.available_voices():
                 self.stdout.write(f"{voice.id}\t{voice.label}")
             return
+        recipe = self._recipe(options["template"])
+        if options["no_title_card"]:
+            recipe = replace(recipe, title_card=replace(recipe.title_card, show=False))
         request = ProductionRequest(
             topic=options["topic"] or "",
             script_text=self._read_script(options["script_file"]),
@@ -61,10 +70,9 @@ class Command(BaseCommand):
             style=options["style"],
             language=options["language"],
             tone=options["tone"],
-            template=options["template"],
+            recipe=recipe,
             music=self._existing(options["music"], "music"),
             watermark=options["watermark"],
-            title_card=not options["no_title_card"],
             trim=options["trim"],
             engine=options["engine"],
         )
@@ -82,6 +90,23 @@ class Command(BaseCommand):
             bars.close()
         for export in result.exports.values():
             self.stdout.write(str(export.path.resolve()))
+
+    def _recipe(self, slug: str) -> Recipe:
+        """The template's recipe from the database (staff edits count), else the built-in data:
+        the command also runs where no database was ever migrated."""
+        try:
+            template = VideoTemplate.objects.filter(slug=slug).first()
+        except DatabaseError:
+            template = None
+        if template is not None:
+            try:
+                return template.recipe
+            except EngineError as error:
+                raise CommandError(error.message) from error
+        if slug in {data["slug"] for data in BUILTIN}:
+            return builtin_recipe(slug)
+        known = ", ".join(data["slug"] for data in BUILTIN)
+        raise CommandError(f"Unknown template {slug!r}. Built-in templates: {known}.")
 
     def _read_script(self, path: Path | None) -> str | None:
         if path is None:

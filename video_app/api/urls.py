@@ -1,0 +1,27 @@
+"""The API's URLs under /api/: version 1 of the resources, the OpenAPI schema and its Swagger UI
+(served from static/ by drf-spectacular-sidecar, no CDN), and the token page."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from . import pages, views
+
+app_name = "api"
+
+
+class Router(DefaultRouter):
+    include_format_suffixes = False  # JSON by content negotiation; one URL per resource
+
+
+router = Router()
+router.register("projects", views.ProjectViewSet, basename="project")
+router.register(r"projects/(?P<project_pk>[0-9]+)/scenes", views.SceneViewSet,
+                basename="project-scene")  # fmt: skip
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("token/", pages.token_page, name="token"),
+]
