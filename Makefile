@@ -66,9 +66,11 @@ system-deps:
 
 run: install
 	@$(MAKE) --no-print-directory system-deps STRICT=0
-	@for db in $$($(MANAGE) shell --verbosity 0 -c "from django.conf import settings; print(*settings.DATABASES)"); do \
-		$(MANAGE) migrate --noinput --verbosity 0 --database $$db || exit 1; \
-	done
+	@$(MANAGE) migrate --noinput --verbosity 0
+	@# The embedded channel layer's own database holds only its app (project_core/routers.py).
+	@if $(MANAGE) shell --verbosity 0 -c "from django.conf import settings; exit('channels' not in settings.DATABASES)"; then \
+		$(MANAGE) migrate channels_lite --noinput --verbosity 0 --database channels; \
+	fi
 	@$(MANAGE) ensure_demo_user
 	@echo "Serving http://127.0.0.1:$(PORT)  (Ctrl-C stops the web server and the worker)"
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port $(PORT)

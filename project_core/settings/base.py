@@ -119,12 +119,15 @@ if REDIS_URL:
     }
 else:
     # A database of its own keeps channel messages from contending with product writes.
-    DATABASES["channels"] = {
+    DATABASES["channels"] = {  # the name project_core.routers knows
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": Path(env.str("DJANGO_CHANNELS_DB", default=str(DATA_DIR / "channels.sqlite3"))),
         "OPTIONS": SQLITE_OPTIONS,
     }
-    DATABASE_ROUTERS = ["channels_lite.router.ChannelsRouter"]
+    DATABASE_ROUTERS = [
+        "channels_lite.router.ChannelsRouter",
+        "project_core.routers.ChannelsDatabaseOnlyRouter",
+    ]
     INSTALLED_APPS.append("channels_lite")
     CHANNEL_LAYERS = {
         "default": {

@@ -73,7 +73,12 @@ def test_it_takes_a_new_creator_from_sign_up_to_a_downloaded_video(page, live_se
     page.get_by_role("link", name="New video").click()
     page.get_by_label("Title").fill("Shells on the beach")
     page.get_by_label("Description").fill("Where the shells on a beach come from, for TikTok")
-    # Suggestions fill the form in, with their reasons, and keep what was typed.
+    # Suggestions fill the form in, with their reasons, and keep what was typed. (The previews
+    # are drawn on first view: leaving the page before they arrive would abort them.)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#template-choices img')]"
+        ".every(image => image.complete && image.naturalWidth > 0)"
+    )
     page.get_by_role("button", name="Suggest settings from my description").click()
     expect(page.locator("#suggestion")).to_contain_text("Explainers on TikTok do best at 30–60 s.")
     expect(page.get_by_label("TikTok")).to_be_checked()
