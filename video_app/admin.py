@@ -23,6 +23,7 @@ from .models import (
 )
 from .services import projects, provider_keys
 from .services.projects import ProjectBusy
+from .template_structure import in_schema_order
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} administration"
 admin.site.site_title = f"{settings.PRODUCT_NAME} admin"
@@ -128,7 +129,7 @@ class IndentedJSONField(forms.JSONField):
     def prepare_value(self, value):
         if isinstance(value, forms.fields.InvalidJSONInput):  # shown back as typed
             return value
-        return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
+        return json.dumps(in_schema_order(value), indent=2, ensure_ascii=False, cls=self.encoder)
 
 
 class VideoTemplateForm(forms.ModelForm):

@@ -171,6 +171,19 @@ Draft202012Validator.check_schema(STRUCTURE_SCHEMA)
 _validator = Draft202012Validator(STRUCTURE_SCHEMA)
 
 
+def in_schema_order(value, schema: dict = STRUCTURE_SCHEMA):
+    """The structure with its keys in the schema's order (version, scenes, transitions,
+    render, ...), for people to read: PostgreSQL's jsonb keeps keys in an order of its own."""
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        ordered = [key for key in properties if key in value]
+        ordered += [key for key in value if key not in properties]
+        return {key: in_schema_order(value[key], properties.get(key, {})) for key in ordered}
+    if isinstance(value, list):
+        return [in_schema_order(item, schema.get("items", {})) for item in value]
+    return value
+
+
 @dataclass(frozen=True)
 class Card:
     show: bool

@@ -39,7 +39,13 @@ from video_app.services.production import (
     media_for_scenes,
     voice_scenes,
 )
-from video_app.template_structure import Card, Recipe, recipe_from_structure, structure_errors
+from video_app.template_structure import (
+    Card,
+    Recipe,
+    in_schema_order,
+    recipe_from_structure,
+    structure_errors,
+)
 
 # The seeds' example of a json_structure, exactly as written there.
 SEEDS_EXAMPLE = {
@@ -240,8 +246,25 @@ def test_it_edits_the_structure_as_indented_json_in_a_monospace_box(staff_client
     page = staff_client.get(f"/admin/video_app/videotemplate/{promo.pk}/change/").content.decode()
 
     assert "font-family: ui-monospace, monospace" in page
-    assert "{\n  &quot;version&quot;: 2,\n  &quot;scenes&quot;: [" in page
+    assert "{\n  &quot;version&quot;: 2,\n  &quot;scenes&quot;: [" in page  # the schema's order
     assert '<img src="/templates/promo/preview/"' in page
+
+
+def test_it_lays_a_structure_out_in_the_schemas_order_whatever_order_it_was_stored_in():
+    # PostgreSQL's jsonb returns keys shortest first: "render" before "scenes" before "version".
+    stored = {
+        "render": {"music": {"mood": "calm"}, "writer": "quote"},
+        "scenes": [{"elements": [{"type": "text", "content": "Hi"}], "duration": 2.0}],
+        "version": 2,
+    }
+
+    ordered = in_schema_order(stored)
+
+    assert list(ordered) == ["version", "scenes", "render"]
+    assert list(ordered["render"]) == ["writer", "music"]
+    assert list(ordered["scenes"][0]) == ["duration", "elements"]
+    assert list(ordered["scenes"][0]["elements"][0]) == ["type", "content"]
+    assert ordered == stored
 
 
 @pytest.mark.django_db

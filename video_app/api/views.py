@@ -45,7 +45,7 @@ def refuse_while_busy(project: VideoProject, message: str = projects.EDIT_BUSY) 
         raise Conflict(message)
 
 
-def refuse_over_quota(request, project: VideoProject) -> None:
+def refuse_over_quota(project: VideoProject) -> None:
     if refusal := projects.render_refusal(project):
         raise QuotaExceeded(refusal)
 
@@ -116,7 +116,7 @@ class ProjectViewSet(viewsets.ModelViewSet):
         refuse_while_busy(project)
         if not project.script.text.strip() and not options.validated_data["write_script"]:
             raise Conflict(NO_SCRIPT)
-        refuse_over_quota(request, project)
+        refuse_over_quota(project)
         projects.run_start(project=project, kind="render")
         return Response(progress.project_state(project), status=202)
 
@@ -133,7 +133,7 @@ class ProjectViewSet(viewsets.ModelViewSet):
         if project.run_state != VideoProject.RunState.FAILED:
             raise Conflict(NOTHING_TO_RETRY)
         if project.run_kind == "render":
-            refuse_over_quota(request, project)
+            refuse_over_quota(project)
         projects.project_retry(project=project)
         return Response(progress.project_state(project), status=202)
 

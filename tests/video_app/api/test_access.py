@@ -237,6 +237,7 @@ def routes(patterns, prefix=""):
 
 def test_it_covers_every_route_of_the_api():
     found = dict(routes(api_urls.urlpatterns))
+    del found["not_found"]  # the catch-all, tested below
     called = {call.name: {c.method for c in CALLS if c.name == call.name} for call in CALLS}
 
     assert sorted(found) == sorted(called)
@@ -269,6 +270,16 @@ def test_it_refuses_anonymous_callers(world, enqueued, django_capture_on_commit_
 @pytest.mark.parametrize("call", each(c for c in CALLS if c.audience == ANYONE))
 def test_it_shows_anyone_the_api_s_documentation(world, call):
     assert send(APIClient(), call, world).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/videos/", "/api/v1/projects/abc/scenes/", "/api/v1/x/y/z"]
+)
+def test_it_answers_an_unknown_api_url_in_json(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
 
 
 def test_it_refuses_an_unknown_token(world):
