@@ -150,6 +150,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": DATA_DIR / "cache",
+            # Past this many files the backend deletes a third at random: the default (300)
+            # would drop the pipeline's step results (one per scene's voice and picture).
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     }
 

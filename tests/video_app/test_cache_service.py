@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.core.cache.backends.base import BaseCache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
@@ -56,6 +57,15 @@ def test_it_builds_a_remembered_value_once(namespace):
     assert build.calls == 1
     assert cache.remember(namespace, ("scene", 2), build) == {"duration_s": 2.5}
     assert build.calls == 2  # other inputs, other work
+
+
+def test_it_works_on_the_cache_backend_itself_not_on_djangos_proxy():
+    # Claiming a build is atomic only through the backend's own means (a lock file for the file
+    # cache, SET NX for Redis): the service must see which backend it has.
+    backend = VideoCacheService().cache
+
+    assert isinstance(backend, BaseCache)
+    assert type(backend).__name__ in {"FileBasedCache", "RedisCache", "LocMemCache"}
 
 
 def test_it_builds_once_when_two_threads_ask_at_once(namespace):

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from django.core.cache import cache as default_cache
+from django.core.cache import caches
 from django.core.cache.backends.filebased import FileBasedCache
 from django.core.files.storage import default_storage
 
@@ -38,7 +38,8 @@ PREVIEW_WIDTH_PX = 320
 
 class VideoCacheService:
     def __init__(self, cache=None, storage=None):
-        self.cache = cache or default_cache
+        # The backend itself, not django.core.cache.cache (a proxy): _claim tells backends apart.
+        self.cache = cache or caches["default"]
         self.storage = storage or default_storage
 
     @staticmethod
