@@ -146,7 +146,9 @@ def page(browser, live_server_stack):
             page.console_errors.append(f"{message.text} ({source})" if source else message.text)
 
     def on_request_failed(request):
-        if request.url.startswith(live_server_stack.url):
+        # ERR_ABORTED is the browser cancelling what the page no longer needs (a script or a
+        # preview still loading when the test clicks through to the next page): not a failure.
+        if request.url.startswith(live_server_stack.url) and request.failure != "net::ERR_ABORTED":
             page.console_errors.append(f"{request.method} {request.url}: {request.failure}")
 
     page.on("console", on_console)
