@@ -8,11 +8,15 @@ import os
 
 from celery import Celery
 
+from . import celery_steps
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project_core.settings.dev")
 
 app = Celery("project_core")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Lost work comes back or fails within minutes (celery_steps.py).
+app.steps["consumer"].update({celery_steps.KeepLeases, celery_steps.Watchdog})
 
 
 @app.task(bind=True, ignore_result=False)

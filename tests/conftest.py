@@ -14,6 +14,7 @@ import types
 import uuid
 from pathlib import Path
 
+import psutil
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -86,21 +87,41 @@ class WorkerProcess:
 
     def __init__(self, env):
         self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
+        self.env = env
         self.output: list[str] = []
+        self._start()
+
+    def _start(self):
         self._ready = threading.Event()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "project_core", "worker",
              "--queues", "light,render", "--concurrency", "1", "--loglevel", "INFO",
              "--hostname", self.name, "--without-gossip", "--without-mingle"],
-            cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=BASE_DIR, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True,
         )  # fmt: skip
-        threading.Thread(target=self._read_output, daemon=True).start()
+        threading.Thread(target=self._read_output, args=(self.process,), daemon=True).start()
 
-    def _read_output(self):
-        for line in self.process.stdout:
+    def _read_output(self, process):
+        for line in process.stdout:
             self.output.append(line)
             if " ready." in line:
                 self._ready.set()
+
+    def kill(self) -> None:
+        """Die at once with everything in hand, as a crash or the OOM killer would do it."""
+        main = psutil.Process(self.process.pid)
+        for process in (*main.children(recursive=True), main):
+            process.kill()
+        self.process.wait()
+
+    def restart(self, env: dict | None = None) -> None:
+        """A new worker process of the same name (a supervisor's restart), with `env`."""
+        if self.process.poll() is None:
+            self.stop()
+        self.env = env or self.env
+        self._start()
+        self.wait_until_ready()
 
     def wait_until_ready(self, timeout_s: float = 60) -> None:
         deadline = time.monotonic() + timeout_s

@@ -17,6 +17,7 @@ from .models import (
     ProviderKey,
     RenderedVideo,
     Scene,
+    TaskInHand,
     VideoProject,
     VideoScript,
     VideoTemplate,
@@ -35,8 +36,10 @@ def thumbnail_tag(field_file, view: str, *args):
     (media has no public URL; staff may see every file)."""
     if not field_file:
         return "—"
-    return format_html('<img src="{}" alt="" style="height:48px;border-radius:4px">',
-                       reverse(f"video_app:{view}", args=args))  # fmt: skip
+    return format_html(
+        '<img src="{}" alt="" style="height:48px;border-radius:4px">',
+        reverse(f"video_app:{view}", args=args),
+    )
 
 
 class SceneInline(admin.TabularInline):
@@ -243,6 +246,31 @@ class PipelineStepAdmin(admin.ModelAdmin):
     search_fields = ("project__title",)
     list_select_related = ("project__user",)
     raw_id_fields = ("project",)
+
+
+@admin.register(TaskInHand)
+class TaskInHandAdmin(admin.ModelAdmin):
+    """What workers hold now, and their last sign of life (written by workers only)."""
+
+    list_display = (
+        "task_name",
+        "project",
+        "run_number",
+        "step",
+        "worker",
+        "attempts",
+        "started_at",
+        "heartbeat_at",
+    )
+    list_filter = ("step",)
+    list_select_related = ("project__user",)
+    readonly_fields = [field.name for field in TaskInHand._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class ProviderKeyForm(forms.ModelForm):

@@ -254,6 +254,36 @@ class PipelineStep(models.Model):
         return None
 
 
+class TaskInHand(models.Model):
+    """A pipeline task a worker is running now, with the last sign of life from its process.
+
+    Written when the task starts, touched every `RUN_HEARTBEAT_S` while it runs, deleted when it
+    ends however it ends. A row left behind means the process died with the task in hand: the
+    broker hands the task out again (its start then counts another attempt), and the watchdog
+    (`services/watchdog.py`) fails the run if nobody picks it up within `RUN_LOST_AFTER_S`.
+    """
+
+    task_id = models.CharField(max_length=255)
+    task_name = models.CharField(max_length=200)
+    project = models.ForeignKey(VideoProject, on_delete=models.CASCADE, related_name="+")
+    run_number = models.PositiveIntegerField()
+    step = models.CharField(max_length=20)
+    worker = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=1)  # starts without an end, this one too
+    started_at = models.DateTimeField()
+    heartbeat_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name_plural = "tasks in hand"
+        constraints = [
+            # A replaced task's successor keeps its id, so the name is part of the identity.
+            models.UniqueConstraint(fields=["task_id", "task_name"], name="one_row_per_task")
+        ]
+
+    def __str__(self):
+        return f"{self.task_name} for project {self.project_id} run {self.run_number}"
+
+
 class VideoScript(models.Model):
     project = models.OneToOneField(VideoProject, on_delete=models.CASCADE, related_name="script")
     text = models.TextField(blank=True)

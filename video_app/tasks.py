@@ -24,7 +24,7 @@ from payments_app import services as quotas
 
 from .ai_services.errors import InvalidInput, ProviderFailed, ProviderRefused, RenderFailed
 from .analytics.tracking import VideoAnalytics
-from .services import pipeline
+from .services import pipeline, watchdog
 from .services.projects import RUN_STEPS
 
 # Worth another try: a provider or the machine had a bad moment. Bad input and a provider's
@@ -48,12 +48,35 @@ class PipelineTask(Task):
         # Every run of every task is measured and logged (analytics' StepPerformance), whatever
         # it ends in: done, reused, retried, failed, or skipped as part of a replaced run.
         arguments = inspect.signature(self.run).bind_partial(*args, **kwargs).arguments
+        project_id, run = arguments.get("project_id"), arguments.get("run", 0)
         with VideoAnalytics.track_step(
-            self.step, project_id=arguments.get("project_id"), run=arguments.get("run", 0),
+            self.step, project_id=project_id, run=run,
             scene_id=arguments.get("scene_id"), platform=arguments.get("platform", ""),
             edge=self.edge, worker=self.request.hostname or "",
         ):  # fmt: skip
-            return super().__call__(*args, **kwargs)
+            if not self.request.id:  # called as a plain function: no worker to lose
+                return super().__call__(*args, **kwargs)
+            return self._run_in_hand(project_id, run, *args, **kwargs)
+
+    def _run_in_hand(self, project_id: int, run: int, *args, **kwargs):
+        """Run with the watchdog's record of the task: its attempts and its signs of life."""
+        in_hand = {"task_id": self.request.id, "task_name": self.name}
+        attempts = watchdog.task_started(
+            **in_hand,
+            project_id=project_id,
+            run=run,
+            step=self.step,
+            worker=self.request.hostname or "",
+        )
+        try:
+            if attempts > settings.RUN_MAX_TASK_ATTEMPTS:
+                return watchdog.fail_crash_looping_run(
+                    project_id=project_id, run=run, step=self.step, attempts=attempts
+                )
+            with watchdog.keep_alive(**in_hand):
+                return super().__call__(*args, **kwargs)
+        finally:
+            watchdog.task_ended(**in_hand)
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         project_id, run = args[0], args[1]
@@ -79,11 +102,13 @@ def process_video_project(self, project_id: int, run: int, scene_ids: list[int],
     if kind not in RUN_STEPS:
         raise ValueError(f"Unknown run kind {kind!r}")  # a programming error, not a user's
     if kind == "script":
-        workflow = chain(generate_script_task.si(project_id, run, True),
-                         finish_run_task.si(project_id, run))  # fmt: skip
+        workflow = chain(
+            generate_script_task.si(project_id, run, True), finish_run_task.si(project_id, run)
+        )
     elif kind == "scenes":
-        workflow = chain(process_script_task.si(project_id, run),
-                         finish_run_task.si(project_id, run))  # fmt: skip
+        workflow = chain(
+            process_script_task.si(project_id, run), finish_run_task.si(project_id, run)
+        )
     elif kind in ("media", "voice"):
         step_task = find_media_task if kind == "media" else generate_voiceovers_task
         ids = scene_ids or pipeline.scene_ids(project)
@@ -173,3 +198,10 @@ def export_video_task(self, project_id: int, run: int, platform: str):
 def finish_run_task(self, project_id: int, run: int):
     """The run's end: project state, live news and the email."""
     pipeline.finish_run(project_id, run)
+
+
+@shared_task(ignore_result=True)
+def watch_runs_task():
+    """Fail the runs whose worker was lost (sent every minute by each worker's watchdog step,
+    `project_core/celery_steps.py`)."""
+    watchdog.fail_lost_runs()

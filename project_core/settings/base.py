@@ -106,8 +106,23 @@ SQLITE_OPTIONS = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A pool per process (psycopg's, through Django) instead of persistent connections: under
+    # ASGI every thread that touched the database kept its own connection open, and three web
+    # workers held 97 of PostgreSQL's 100. A pool bounds each process; the server must allow
+    #   web workers x DATABASE_POOL_MAX_SIZE + worker processes x DATABASE_POOL_MAX_SIZE + a few
+    # (docs/architecture.md, "Database connections"). 0 turns the pool off: a connection per
+    # request, closed after it.
+    DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=4)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # a pool requires it; without one, the safe choice
+    if DATABASE_POOL_MAX_SIZE:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(1, DATABASE_POOL_MAX_SIZE),
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            # A request waits this long for a free connection, then fails with an error page.
+            "timeout": env.float("DATABASE_POOL_TIMEOUT_S", default=10.0),
+            # Idle connections above min_size are closed after this long.
+            "max_idle": 60.0,
+        }
 
 # Channels: Redis when configured, otherwise a SQLite-backed layer shared by all local processes
 if REDIS_URL:
@@ -270,13 +285,28 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Lost work (project_core/celery_steps.py, video_app/services/watchdog.py). With Redis, a task a
+# worker holds is a lease of BROKER_LEASE_S that the living worker renews every quarter of it:
+# when the worker dies the lease runs out and the task is handed out again within minutes, on
+# any queue, however long the task may legitimately run (a render: hours). A running pipeline
+# task also shows a sign of life in the database every RUN_HEARTBEAT_S; a run whose task went
+# RUN_LOST_AFTER_S without one, and was not picked up again, is failed so it can be retried.
+BROKER_LEASE_S = env.int("BROKER_LEASE_S", default=120)
+RUN_HEARTBEAT_S = env.int("RUN_HEARTBEAT_S", default=30)
+RUN_LOST_AFTER_S = env.int("RUN_LOST_AFTER_S", default=600)
+# A task whose process died this many times (the same task, never finished) fails its run: it
+# would otherwise be handed out, and kill a worker, forever.
+RUN_MAX_TASK_ATTEMPTS = env.int("RUN_MAX_TASK_ATTEMPTS", default=3)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    # Longer than the longest render: an unacknowledged render is not handed to a second worker.
     # Priorities (a plan's queue priority): Redis keeps one list per step and serves 0 first.
+    # Expired leases are looked for every 10 s, or more often for shorter leases (kombu's
+    # default scans every 100 s).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": CELERY_RENDER_TIME_LIMIT + 3600,
+        "visibility_timeout": BROKER_LEASE_S,
+        "unacked_restore_interval": max(1, min(10, BROKER_LEASE_S // 4)),
+        "unacked_restore_throttle": 1,
         "priority_steps": list(range(10)),
         "sep": ":",
         "queue_order_strategy": "priority",

@@ -12,6 +12,10 @@ from pathlib import Path
 # development server that may be running, and ignore a developer's .env.
 os.environ.setdefault("DJANGO_DATA_DIR", str(Path(__file__).resolve().parents[2] / "var" / "test"))
 os.environ.setdefault("DJANGO_READ_DOT_ENV_FILE", "False")
+# Short broker leases and frequent heartbeats: every test with a real worker then shows that a
+# living worker keeps what it holds (a render outlasts its lease many times over).
+os.environ.setdefault("BROKER_LEASE_S", "8")
+os.environ.setdefault("RUN_HEARTBEAT_S", "2")
 
 from .base import *  # noqa: F403
 from .base import DATA_DIR, DATABASES, LOGGING, env

@@ -30,6 +30,8 @@ print(json.dumps({
     "INSTALLED_APPS": settings.INSTALLED_APPS,
     "MIDDLEWARE": settings.MIDDLEWARE,
     "DATABASES": {alias: db["ENGINE"] for alias, db in settings.DATABASES.items()},
+    "DATABASE_OPTIONS": settings.DATABASES["default"].get("OPTIONS", {}),
+    "CONN_MAX_AGE": settings.DATABASES["default"].get("CONN_MAX_AGE"),
     "CHANNEL_LAYER": settings.CHANNEL_LAYERS["default"]["BACKEND"],
     "CACHE": settings.CACHES["default"]["BACKEND"],
     "BROKER": settings.CELERY_BROKER_URL,
@@ -104,9 +106,25 @@ def test_it_uses_postgres_and_redis_when_configured(tmp_path):
     assert settings["CHANNEL_LAYER"] == "channels_redis.core.RedisChannelLayer"
     assert settings["CACHE"] == "django.core.cache.backends.redis.RedisCache"
     assert settings["BROKER"] == settings["RESULTS"] == PROD_ENV["REDIS_URL"]
-    # A render still running is never handed to a second worker.
-    assert settings["BROKER_OPTIONS"]["visibility_timeout"] > settings["RENDER_TIME_LIMIT"]
+    # A dead worker's task comes back within minutes, not after the longest render; a living
+    # worker renews its leases (project_core/celery_steps.py), so a render is never handed out
+    # twice.
+    assert settings["BROKER_OPTIONS"]["visibility_timeout"] <= 300
+    assert settings["BROKER_OPTIONS"]["unacked_restore_throttle"] == 1
     assert "channels_lite" not in settings["INSTALLED_APPS"]
+    # A small pool per process, never persistent connections per thread (ASGI).
+    assert settings["DATABASE_OPTIONS"]["pool"]["max_size"] == 4
+    assert settings["CONN_MAX_AGE"] == 0
+
+
+def test_it_can_turn_the_database_pool_off(tmp_path):
+    settings = load_settings(
+        "project_core.settings.prod",
+        {**PROD_ENV, "DJANGO_DATA_DIR": str(tmp_path), "DATABASE_POOL_MAX_SIZE": "0"},
+    )
+
+    assert "pool" not in settings["DATABASE_OPTIONS"]
+    assert settings["CONN_MAX_AGE"] == 0
 
 
 def test_it_serialises_tasks_as_json_only():

@@ -15,10 +15,11 @@ from video_app.models import (
     PipelineStep,
     RenderedVideo,
     Scene,
+    TaskInHand,
     VideoProject,
     VideoTemplate,
 )
-from video_app.services import projects, storyboard
+from video_app.services import projects, storyboard, watchdog
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "no_progress_news")]
 
@@ -50,6 +51,10 @@ def project(alice):
     video.thumbnail.save("shells.jpg", ContentFile(jpeg()), save=False)
     video.save()
     projects.run_start(project=project, kind="render")
+    project.refresh_from_db()
+    watchdog.task_started(task_id="task-1", task_name="video_app.tasks.render_video_task",
+                          project_id=project.pk, run=project.run_number, step="render",
+                          worker="w1@host")  # fmt: skip
     projects.project_mark_failed(project=project, reason="Stopped by our staff.")
     project.refresh_from_db()
     return project
@@ -62,11 +67,21 @@ def rows(project) -> dict:
         "videoscript": project.script, "scene": scene, "mediaasset": scene.media,
         "audioasset": scene.audio, "renderedvideo": project.videos.get(),
         "pipelinestep": PipelineStep.objects.filter(project=project).first(),
+        "taskinhand": TaskInHand.objects.get(project=project),
     }  # fmt: skip
 
 
 MODELS = ["videoproject", "videotemplate", "videoscript", "scene", "mediaasset", "audioasset",
-          "renderedvideo", "pipelinestep"]  # fmt: skip
+          "renderedvideo", "pipelinestep", "taskinhand"]  # fmt: skip
+
+
+def test_it_shows_tasks_in_hand_but_never_lets_staff_write_them(admin_client, project):
+    row = TaskInHand.objects.get(project=project)
+
+    assert admin_client.get("/admin/video_app/taskinhand/add/").status_code == 403
+    page = page_of(admin_client.get(f"/admin/video_app/taskinhand/{row.pk}/change/"))
+    assert "w1@host" in page
+    assert 'name="_save"' not in page
 
 
 def page_of(response) -> str:

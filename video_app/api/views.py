@@ -7,7 +7,12 @@ from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
 from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -25,6 +30,7 @@ from .serializers import (
     SceneSerializer,
     VariationsRequestSerializer,
 )
+from .throttling import STATUS_CALLS_PER_WINDOW, StatusPollThrottle
 
 BUSY_SETTINGS = projects.SETTINGS_BUSY
 NO_SCRIPT = (
@@ -32,6 +38,10 @@ NO_SCRIPT = (
     "write_script: true to have one written from the title and description."
 )
 NOTHING_TO_RETRY = "Nothing to retry: the last run did not fail."
+STATUS_LIMIT = (
+    f"Calls to status have their own limit, {STATUS_CALLS_PER_WINDOW} a minute per user, and do "
+    "not count against the plan's hourly limit; past it the answer is 429 with Retry-After."
+)
 
 # Every answer may be one of these, whatever the endpoint.
 ERRORS = {401: ErrorSerializer, 404: ErrorSerializer, 429: ErrorSerializer}
@@ -138,11 +148,19 @@ class ProjectViewSet(viewsets.ModelViewSet):
         return Response(progress.project_state(project), status=202)
 
     @extend_schema(
-        responses={200: ProjectStateSerializer, **ERRORS},
+        responses={
+            200: ProjectStateSerializer,
+            **ERRORS,
+            429: OpenApiResponse(ErrorSerializer, description=STATUS_LIMIT),
+        },
         summary="The current run's progress",
-        description="The same state as the page's progress bar and GET /projects/<id>/status/.",
+        description="The same state as the page's progress bar and GET /projects/<id>/status/. "
+        f"{STATUS_LIMIT} For live progress, open the WebSocket /ws/projects/<id>/ instead: it "
+        'sends this state as JSON (with "type": "progress") once on connecting and again at '
+        "every change. It accepts the project's owner or staff, signed in by the session cookie "
+        "(not an API token), from an allowed Origin; others get the handshake refused (403).",
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], throttle_classes=[StatusPollThrottle])
     def status(self, request, pk=None):
         response = Response(progress.project_state(self.get_object()))
         add_never_cache_headers(response)

@@ -73,8 +73,13 @@ STEP_ERRORS = {
 
 
 def current_project(project_id: int, run: int) -> VideoProject | None:
-    """The project if `run` is still its current run, else None (superseded or deleted)."""
-    return VideoProject.objects.filter(pk=project_id, run_number=run).first()
+    """The project if `run` is still its current run and has not failed, else None (superseded,
+    deleted, or failed: the other tasks of a failed run stop, and a retry starts a new run)."""
+    return (
+        VideoProject.objects.filter(pk=project_id, run_number=run)
+        .exclude(run_state=VideoProject.RunState.FAILED)
+        .first()
+    )
 
 
 def work_dir(project: VideoProject) -> Path:
@@ -548,7 +553,7 @@ def _later(status: str, kind: str) -> str:
 def fail_run(project_id: int, run: int, step: str, error: BaseException) -> None:
     """A step failed for good: record a readable cause, tell the user once; retry resumes."""
     project = current_project(project_id, run)
-    if project is None or project.run_state == VideoProject.RunState.FAILED:
+    if project is None:
         return
     if isinstance(error, EngineError):
         message, detail = error.message, error.detail or repr(error)

@@ -1,0 +1,82 @@
+"""Worker steps that keep work from being stranded by a dead worker (added in `celery.py`).
+
+- `KeepLeases`: with Redis, a task a worker has taken stays in the broker, unacknowledged, until
+  the task ends, and is handed out again once it has been held longer than the visibility
+  timeout (`BROKER_LEASE_S`). A living worker renews the lease of every task it holds, four
+  times per lease, so the timeout can be short (a dead worker's tasks come back within minutes)
+  whatever the task's length (a render may take hours). The filesystem broker has no leases.
+- `Watchdog`: every worker asks, once a minute, for the runs whose worker was lost to be
+  failed (`video_app.tasks.watch_runs_task`; the database work runs in a pool process, never in
+  this one, whose database connections its forked children would inherit).
+"""
+
+import logging
+import time
+
+from celery import bootsteps
+from celery.worker import state
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+WATCH_RUNS_TASK = "video_app.tasks.watch_runs_task"
+
+
+def renew_leases(consumer) -> None:
+    channel = consumer.task_consumer.channel
+    index_key = getattr(channel, "unacked_index_key", None)
+    if index_key is None:  # a transport without leases
+        return
+    # Tasks waiting for a pool process, running, or waiting for their retry's countdown.
+    held = (*state.reserved_requests, *state.scheduled_requests)
+    tags = {request.message.delivery_tag for request in held}
+    if not tags:
+        return
+    try:
+        with channel.conn_or_acquire() as client:
+            # XX: only renew; a lease that ended meanwhile (the task was acknowledged) stays gone.
+            client.zadd(index_key, dict.fromkeys(tags, time.time()), xx=True)
+    except Exception:  # the next renewal tries again; the worker itself must not stop
+        logger.warning("Broker leases not renewed", exc_info=True)
+
+
+class KeepLeases(bootsteps.StartStopStep):
+    requires = {"celery.worker.consumer.tasks:Tasks"}
+
+    def __init__(self, parent, **kwargs):
+        super().__init__(parent, **kwargs)
+        self.entry = None
+
+    def start(self, c):
+        interval_s = settings.BROKER_LEASE_S / 4
+        self.entry = c.timer.call_repeatedly(interval_s, renew_leases, (c,), priority=10)
+
+    def stop(self, c):
+        if self.entry is not None:
+            self.entry.cancel()
+            self.entry = None
+
+
+def ask_for_watch(consumer, interval_s: float) -> None:
+    try:
+        # A request still queued a minute later is superseded by the next one.
+        consumer.app.send_task(WATCH_RUNS_TASK, queue="light", expires=interval_s)
+    except Exception:
+        logger.warning("Watchdog pass not queued", exc_info=True)
+
+
+class Watchdog(bootsteps.StartStopStep):
+    requires = {"celery.worker.consumer.tasks:Tasks"}
+
+    def __init__(self, parent, **kwargs):
+        super().__init__(parent, **kwargs)
+        self.entry = None
+
+    def start(self, c):
+        interval_s = max(1.0, min(60.0, settings.RUN_LOST_AFTER_S / 4))
+        self.entry = c.timer.call_repeatedly(interval_s, ask_for_watch, (c, interval_s))
+
+    def stop(self, c):
+        if self.entry is not None:
+            self.entry.cancel()
+            self.entry = None
