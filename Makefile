@@ -12,6 +12,9 @@ INSTALLED := $(VENV)/.installed
 # The production stack the tests also run against, when these servers answer.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/videocreator
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# The production stack under load (`make bench-stack`): a database and a Redis db of its own.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/videocreator_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 
 # System packages the engine uses: fonts for every script in captions and pictures, and
 # espeak-ng as the last-resort voice. Installed with apt where possible (as root).
@@ -27,12 +30,13 @@ PROD_CHECK_ENV := DJANGO_SETTINGS_MODULE=project_core.settings.prod DJANGO_READ_
 	REDIS_URL=$(TEST_REDIS_URL)
 TEST_ENV := DJANGO_SETTINGS_MODULE=project_core.settings.test
 
-.PHONY: help install system-deps run test bench lint format check-deploy pytest pytest-stack clean
+.PHONY: help install system-deps run test bench bench-stack lint format check-deploy pytest pytest-stack clean
 
 help:
 	@echo "make run    set up and start the product on http://127.0.0.1:$(PORT) (web + worker)"
 	@echo "make test   set up and run every check: ruff, check --deploy, migrations, pytest"
 	@echo "make bench  measure render and speech speed (results in var/bench/, see BENCHMARKS.md)"
+	@echo "make bench-stack  the production stack under 50 users (PostgreSQL and Redis needed)"
 	@echo "make system-deps | lint | format | clean"
 
 $(BIN)/python:
@@ -89,7 +93,8 @@ check-deploy: install
 pytest: install
 	$(TEST_ENV) $(MANAGE) makemigrations --check --dry-run
 	@echo "== pytest: embedded default (SQLite, filesystem broker, SQLite channel layer)"
-	$(TEST_ENV) $(BIN)/pytest
+	@# Tests marked `stack` need PostgreSQL and Redis: the second pass runs them.
+	$(TEST_ENV) $(BIN)/pytest -m "not stack"
 
 # The same suite against PostgreSQL and Redis (less the engine's tests, which use neither). Skipped with a notice where they do not answer,
 # except in CI (CI=true), where their absence is a failure.
@@ -109,6 +114,11 @@ test: system-deps lint check-deploy pytest pytest-stack
 
 bench: install system-deps
 	$(MANAGE) bench_engine
+
+# MODES=pool,no-pool,persistent adds the former persistent connections (up to ~100 of them).
+bench-stack: install
+	$(BIN)/python -m tests.bench_stack --database-url $(BENCH_DATABASE_URL) \
+		--redis-url $(BENCH_REDIS_URL) $(if $(MODES),--modes $(MODES))
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -40,23 +40,6 @@ def renew_leases(consumer) -> None:
         logger.warning("Broker leases not renewed", exc_info=True)
 
 
-class KeepLeases(bootsteps.StartStopStep):
-    requires = {"celery.worker.consumer.tasks:Tasks"}
-
-    def __init__(self, parent, **kwargs):
-        super().__init__(parent, **kwargs)
-        self.entry = None
-
-    def start(self, c):
-        interval_s = settings.BROKER_LEASE_S / 4
-        self.entry = c.timer.call_repeatedly(interval_s, renew_leases, (c,), priority=10)
-
-    def stop(self, c):
-        if self.entry is not None:
-            self.entry.cancel()
-            self.entry = None
-
-
 def ask_for_watch(consumer, interval_s: float) -> None:
     try:
         # A request still queued a minute later is superseded by the next one.
@@ -65,7 +48,9 @@ def ask_for_watch(consumer, interval_s: float) -> None:
         logger.warning("Watchdog pass not queued", exc_info=True)
 
 
-class Watchdog(bootsteps.StartStopStep):
+class RepeatingStep(bootsteps.StartStopStep):
+    """Calls `action(consumer)` every `interval_s()` on the worker's timer, in this process."""
+
     requires = {"celery.worker.consumer.tasks:Tasks"}
 
     def __init__(self, parent, **kwargs):
@@ -73,10 +58,27 @@ class Watchdog(bootsteps.StartStopStep):
         self.entry = None
 
     def start(self, c):
-        interval_s = max(1.0, min(60.0, settings.RUN_LOST_AFTER_S / 4))
-        self.entry = c.timer.call_repeatedly(interval_s, ask_for_watch, (c, interval_s))
+        self.entry = c.timer.call_repeatedly(self.interval_s(), self.action, (c,), priority=10)
 
     def stop(self, c):
         if self.entry is not None:
             self.entry.cancel()
             self.entry = None
+
+
+class KeepLeases(RepeatingStep):
+    @staticmethod
+    def interval_s() -> float:
+        return settings.BROKER_LEASE_S / 4
+
+    action = staticmethod(renew_leases)
+
+
+class Watchdog(RepeatingStep):
+    @staticmethod
+    def interval_s() -> float:
+        return max(1.0, min(60.0, settings.RUN_LOST_AFTER_S / 4))
+
+    @classmethod
+    def action(cls, consumer) -> None:
+        ask_for_watch(consumer, cls.interval_s())
