@@ -23,11 +23,12 @@ SYSTEM_PACKAGES := fonts-dejavu-core fonts-noto-core fonts-noto-cjk fonts-symbol
 # downloaded one). `make run` does not: `test` adds it for the system-deps it runs (below).
 TEST_SYSTEM_PACKAGES := chromium
 
-# Production settings with dummy secrets: what `check --deploy` inspects.
+# Production settings with dummy secrets: what `check --deploy` inspects. dj-stripe's check
+# queries the database, which need not exist yet (it then skips): the pool gives up at once.
 PROD_CHECK_ENV := DJANGO_SETTINGS_MODULE=project_core.settings.prod DJANGO_READ_DOT_ENV_FILE=False \
 	DJANGO_SECRET_KEY=check-deploy-dummy-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
 	DJANGO_ALLOWED_HOSTS=videos.example.com DATABASE_URL=$(TEST_DATABASE_URL) \
-	REDIS_URL=$(TEST_REDIS_URL)
+	DATABASE_POOL_TIMEOUT_S=1 REDIS_URL=$(TEST_REDIS_URL)
 TEST_ENV := DJANGO_SETTINGS_MODULE=project_core.settings.test
 
 .PHONY: help install system-deps run test bench bench-stack lint format check-deploy pytest pytest-stack clean
