@@ -244,7 +244,16 @@ class StackClient:
     def __init__(self, base_url: str, *, timeout_s: float = 60):
         self.base_url = base_url
         self.origin = "https://" + urllib.parse.urlsplit(base_url).netloc
-        self.http = httpx.Client(base_url=base_url, timeout=timeout_s, follow_redirects=False)
+        # The server closes a connection idle for gunicorn's `keepalive` (2 s; uvicorn workers
+        # use it): a client that reuses one for longer (httpx keeps them 5 s) races that close and
+        # now and then reads a reset. Browsers retry such a request; this client lets idle
+        # connections go first.
+        self.http = httpx.Client(
+            base_url=base_url,
+            timeout=timeout_s,
+            follow_redirects=False,
+            limits=httpx.Limits(keepalive_expiry=1.0),
+        )
         self.cookies: dict[str, str] = {}
         self.set_cookies: list[tuple[str, bool]] = []  # (name, Secure?) of each cookie set
         self.exchanges: list[Exchange] = []
