@@ -52,9 +52,14 @@ def project(alice):
     video.save()
     projects.run_start(project=project, kind="render")
     project.refresh_from_db()
-    watchdog.task_started(task_id="task-1", task_name="video_app.tasks.render_video_task",
-                          project_id=project.pk, run=project.run_number, step="render",
-                          worker="w1@host")  # fmt: skip
+    watchdog.task_started(
+        task_id="task-1",
+        task_name="video_app.tasks.render_video_task",
+        project_id=project.pk,
+        run=project.run_number,
+        step="render",
+        worker="w1@host",
+    )
     projects.project_mark_failed(project=project, reason="Stopped by our staff.")
     project.refresh_from_db()
     return project
@@ -71,8 +76,17 @@ def rows(project) -> dict:
     }  # fmt: skip
 
 
-MODELS = ["videoproject", "videotemplate", "videoscript", "scene", "mediaasset", "audioasset",
-          "renderedvideo", "pipelinestep", "taskinhand"]  # fmt: skip
+MODELS = [
+    "videoproject",
+    "videotemplate",
+    "videoscript",
+    "scene",
+    "mediaasset",
+    "audioasset",
+    "renderedvideo",
+    "pipelinestep",
+    "taskinhand",
+]
 
 
 def test_it_shows_tasks_in_hand_but_never_lets_staff_write_them(admin_client, project):

@@ -32,6 +32,11 @@ class WorkerLost(EngineError):
     """The process running a step died, or kept dying, before the step finished."""
 
 
+def step_label(step: str) -> str:
+    """How a message to the creator names a step ("pictures", "render")."""
+    return PIPELINE_STEPS.get(step, step).lower()
+
+
 def task_started(
     *, task_id: str, task_name: str, project_id: int, run: int, step: str, worker: str
 ) -> int:
@@ -60,7 +65,7 @@ def task_ended(*, task_id: str, task_name: str) -> None:
 
 
 def fail_crash_looping_run(*, project_id: int, run: int, step: str, attempts: int) -> None:
-    action = PIPELINE_STEPS.get(step, step).lower()
+    action = step_label(step)
     pipeline.fail_run(
         project_id,
         run,
@@ -107,7 +112,7 @@ def fail_lost_runs() -> list[int]:
     for lost in TaskInHand.objects.filter(heartbeat_at__lt=cutoff).order_by("heartbeat_at"):
         project = pipeline.current_project(lost.project_id, lost.run_number)
         if project is not None and project.is_busy:
-            action = PIPELINE_STEPS.get(lost.step, lost.step).lower()
+            action = step_label(lost.step)
             pipeline.fail_run(
                 lost.project_id,
                 lost.run_number,
