@@ -342,6 +342,10 @@ PROVIDER_TIMEOUT_S = env.float("PROVIDER_TIMEOUT_S", default=30.0)
 # Writing a script takes a model far longer than a search or a voice (thinking models, a local
 # model on a CPU): its own, longer limit.
 SCRIPT_PROVIDER_TIMEOUT_S = env.float("SCRIPT_PROVIDER_TIMEOUT_S", default=120.0)
+# The packaged script model ("local"): the seconds a script may take to write, and the CPU
+# threads it runs on (one measured fastest on a busy two-core machine: tests/bench_local_writer).
+SCRIPT_MODEL_TIMEOUT_S = env.float("SCRIPT_MODEL_TIMEOUT_S", default=90.0)
+SCRIPT_MODEL_THREADS = env.int("SCRIPT_MODEL_THREADS", default=1)
 GEMINI_API_KEY = env("GEMINI_API_KEY", default="")
 GEMINI_MODEL = env("GEMINI_MODEL", default="gemini-2.5-flash")
 GEMINI_BASE_URL = env("GEMINI_BASE_URL", default="")
@@ -358,10 +362,19 @@ STABILITY_BASE_URL = env("STABILITY_BASE_URL", default="https://api.stability.ai
 POLLY_REGION = env("POLLY_REGION", default="us-east-1")
 POLLY_ENDPOINT_URL = env("POLLY_ENDPOINT_URL", default="")
 COQUI_MODEL_PATH = env("COQUI_MODEL_PATH", default="")
+# Models, voices and art from registry packages (ai_services/packaged_models.py), installed by
+# `make install` outside the repo so that every checkout and the tests share one copy (1.5 GB).
+PACKAGED_MODELS_DIR = Path(
+    env.str("PACKAGED_MODELS_DIR", default="") or "~/.cache/ai-video-creator/models"
+).expanduser()
 # Extra Piper voices: a folder of <voice>.onnx + <voice>.onnx.json pairs (packaged voices are
 # found without it). Threads per sentence being spoken (sentences are spoken in parallel).
 PIPER_VOICES_DIR = env("PIPER_VOICES_DIR", default="")
 PIPER_THREADS = env.int("PIPER_THREADS", default=1)
+# Kokoro voices (English, Spanish; installed with the packaged models): threads per sentence.
+KOKORO_THREADS = env.int("KOKORO_THREADS", default=1)
+# Whisper base, for checking what a voice said (tests/bench_voices.py): threads per recognition.
+WHISPER_THREADS = env.int("WHISPER_THREADS", default=1)
 # Pieces of a video rendered at once. Each FFmpeg encode of 1080p takes about 300 MB; one at a
 # time keeps a render under 400 MB and already uses every core (x264 is multi-threaded).
 RENDER_WORKERS = env.int("RENDER_WORKERS", default=1)
