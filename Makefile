@@ -118,8 +118,18 @@ pytest-stack: install
 test: SYSTEM_PACKAGES += $(TEST_SYSTEM_PACKAGES)
 test: system-deps lint check-deploy pytest pytest-stack
 
+# The offline defaults, each by its own script (Markdown tables, copied into BENCHMARKS.md): the
+# local script writer, the voices (speed and Whisper word error rate), illustrations (matching
+# and composing), music and mixing, then make_video end to end in English and Spanish.
+BENCH_ENV := DJANGO_SETTINGS_MODULE=project_core.settings.dev DJANGO_READ_DOT_ENV_FILE=False
 bench: install system-deps
 	$(MANAGE) bench_engine
+	$(BENCH_ENV) $(BIN)/python -m tests.bench_local_writer
+	$(BENCH_ENV) $(BIN)/python -m tests.bench_voices
+	$(BENCH_ENV) $(BIN)/python -m tests.bench_illustrations
+	$(BENCH_ENV) $(BIN)/python -m tests.bench_illustrated
+	$(BENCH_ENV) $(BIN)/python -m tests.bench_music
+	$(BENCH_ENV) $(BIN)/python -m tests.bench_make_video
 
 # MODES=pool,no-pool,persistent adds the former persistent connections (up to ~100 of them).
 bench-stack: install

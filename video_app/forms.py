@@ -31,9 +31,9 @@ class SignupForm(UserCreationForm):
 
 
 def voice_choices() -> list[tuple[str, str]]:
-    return [("", "Default voice for the language")] + [
-        (voice.id, voice.label) for voice in tts.available_voices()
-    ]
+    # Neural voices first: espeak-ng's hundred basic ones would bury them.
+    voices = sorted(tts.available_voices(), key=lambda voice: voice.quality != "neural")
+    return [("", "Default voice for the language")] + [(voice.id, voice.label) for voice in voices]
 
 
 # The lengths the script writer can aim at (ScriptRequest.target_duration_s); a plan's limit is

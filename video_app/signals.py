@@ -34,6 +34,10 @@ def delete_media_files(sender, instance, **kwargs):
         still_used = MediaAsset.objects.filter(**{field.field.name: field.name}).exists()
         if field.name and not still_used:
             delete_after_commit(field.storage, field.name)
+    # An illustrated picture's moving parts (services/pipeline.py stores them per row).
+    details = instance.details or {}
+    layers = [details.get("plate"), *(layer.get("path") for layer in details.get("layers", ()))]
+    delete_after_commit(instance.file.storage, *(name for name in layers if name))
 
 
 @receiver(post_delete, sender=AudioAsset)

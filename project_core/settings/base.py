@@ -331,7 +331,7 @@ else:
 # Video engine: a provider per capability (the offline defaults need no key and no network)
 AI_PROVIDERS = {
     "script": env("SCRIPT_PROVIDER", default="structured"),
-    "media": env("MEDIA_PROVIDER", default="procedural"),
+    "media": env("MEDIA_PROVIDER", default="illustrated"),
     "voice": env("VOICE_PROVIDER", default="piper"),
     "render": env("RENDER_ENGINE", default="ffmpeg"),
 }
@@ -342,10 +342,6 @@ PROVIDER_TIMEOUT_S = env.float("PROVIDER_TIMEOUT_S", default=30.0)
 # Writing a script takes a model far longer than a search or a voice (thinking models, a local
 # model on a CPU): its own, longer limit.
 SCRIPT_PROVIDER_TIMEOUT_S = env.float("SCRIPT_PROVIDER_TIMEOUT_S", default=120.0)
-# The packaged script model ("local"): the seconds a script may take to write, and the CPU
-# threads it runs on (one measured fastest on a busy two-core machine: tests/bench_local_writer).
-SCRIPT_MODEL_TIMEOUT_S = env.float("SCRIPT_MODEL_TIMEOUT_S", default=90.0)
-SCRIPT_MODEL_THREADS = env.int("SCRIPT_MODEL_THREADS", default=1)
 GEMINI_API_KEY = env("GEMINI_API_KEY", default="")
 GEMINI_MODEL = env("GEMINI_MODEL", default="gemini-2.5-flash")
 GEMINI_BASE_URL = env("GEMINI_BASE_URL", default="")
@@ -367,6 +363,13 @@ COQUI_MODEL_PATH = env("COQUI_MODEL_PATH", default="")
 PACKAGED_MODELS_DIR = Path(
     env.str("PACKAGED_MODELS_DIR", default="") or "~/.cache/ai-video-creator/models"
 ).expanduser()
+# The packaged script model writes scripts ("local") wherever it is installed; the template writer
+# ("structured") elsewhere. Seconds a whole script may take, repair included, and CPU threads
+# (one measured fastest on a busy two-core machine: tests/bench_local_writer.py).
+if (PACKAGED_MODELS_DIR / "script-model" / "model.gguf").is_file():
+    AI_PROVIDERS["script"] = env("SCRIPT_PROVIDER", default="local")
+SCRIPT_MODEL_TIMEOUT_S = env.float("SCRIPT_MODEL_TIMEOUT_S", default=120.0)
+SCRIPT_MODEL_THREADS = env.int("SCRIPT_MODEL_THREADS", default=1)
 # Extra Piper voices: a folder of <voice>.onnx + <voice>.onnx.json pairs (packaged voices are
 # found without it). Threads per sentence being spoken (sentences are spoken in parallel).
 PIPER_VOICES_DIR = env("PIPER_VOICES_DIR", default="")

@@ -16,6 +16,10 @@ os.environ.setdefault("DJANGO_READ_DOT_ENV_FILE", "False")
 # living worker keeps what it holds (a render outlasts its lease many times over).
 os.environ.setdefault("BROKER_LEASE_S", "8")
 os.environ.setdefault("RUN_HEARTBEAT_S", "2")
+# Scripts come from the template writer unless a test names the local model: a real model writes
+# for 20-60 s, which the tests that only need some script would pay hundreds of times. Its own
+# tests, make_video's end-to-end tests and the wizard in a browser run it.
+os.environ.setdefault("SCRIPT_PROVIDER", "structured")
 
 from .base import *  # noqa: F403
 from .base import DATA_DIR, DATABASES, LOGGING, env

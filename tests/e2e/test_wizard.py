@@ -34,6 +34,12 @@ def sign_up(page):
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
 
 
+def first_cue_s(srt: str) -> float:
+    """When the first caption shows: the first spoken word."""
+    hours, minutes, seconds, millis = re.search(r"(\d+):(\d+):(\d+),(\d+) -->", srt).groups()
+    return int(hours) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
+
+
 def wait_for_run_to_end(page):
     """A run was just started: its panel shows, then the page reloads with the result."""
     expect(page.locator("#progress-panel")).to_be_visible()
@@ -91,14 +97,24 @@ def test_it_takes_a_new_creator_from_sign_up_to_a_downloaded_video(page, live_se
     )
     page.get_by_label("YouTube", exact=True).uncheck()
     page.get_by_label("Instagram (1:1)").check()
+    # The packaged language model writes the script (the tests' default is the template writer).
+    page.locator("details").filter(has=page.get_by_label("Script writer")).locator(
+        "summary"
+    ).click()
+    page.get_by_label("Script writer").select_option(
+        label="Packaged language model (offline, English)"
+    )
     page.get_by_role("button", name="Create project").click()
     expect(page.get_by_text("Project created.")).to_be_visible()
 
-    # 2. Script: generated, then replaced by the creator's own
+    # 2. Script: written by the model, then replaced by the creator's own
     page.get_by_role("button", name="Generate script").click()
     wait_for_run_to_end(page)
-    expect(page.locator("#id_text")).not_to_have_value("")
-    expect(page.locator("#template-based-note")).to_be_visible()
+    written = page.locator("#id_text").input_value()
+    assert written.startswith("["), written  # a paragraph per scene, each with what to show
+    assert "welcome" not in written.casefold() and "subscribe" not in written.casefold()
+    expect(page.locator("#template-based-note")).to_have_count(0)
+    expect(page.locator("#script-writer")).to_contain_text("Packaged language model")
     page.locator("#id_text").fill(SCRIPT)
     page.get_by_role("button", name="Save and make the storyboard →").click()
     expect(page).to_have_url(re.compile(r"/storyboard/$"))
@@ -165,4 +181,7 @@ def test_it_takes_a_new_creator_from_sign_up_to_a_downloaded_video(page, live_se
     assert (info.width, info.height, info.video_codec, info.audio_codec) == (
         720, 720, "h264", "aac")  # fmt: skip
     assert 8 < info.duration_s < 40
+    # Short form starts on the hook: the first word within half a second, no title card first.
+    srt_link = page.locator("#downloads a", has_text="SRT").first.get_attribute("href")
+    assert first_cue_s(page.request.get(srt_link).text()) <= 0.5
     assert page.console_errors == []

@@ -164,9 +164,9 @@ def test_each_pipeline_task_logs_its_step_subject_and_outcome(rendering):
     assert rows == [
         ("script", "", "reused", ""),  # written by the creator, not a provider
         ("scenes", "", "ok", ""),
-        ("media", "scene 1", "ok", "procedural"), ("voice", "scene 1", "ok", voice),
-        ("media", "scene 2", "ok", "procedural"), ("voice", "scene 2", "ok", voice),
-        ("media", "scene 3", "ok", "procedural"), ("voice", "scene 3", "ok", voice),
+        ("media", "scene 1", "ok", "illustrated"), ("voice", "scene 1", "ok", voice),
+        ("media", "scene 2", "ok", "illustrated"), ("voice", "scene 2", "ok", voice),
+        ("media", "scene 3", "ok", "illustrated"), ("voice", "scene 3", "ok", voice),
         ("voice", "scene 1", "reused", voice),
     ]  # fmt: skip
     assert StepPerformance.objects.filter(run=run, cpu_s__gt=0, wall_s__gt=0).count() >= 7

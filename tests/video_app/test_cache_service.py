@@ -199,7 +199,10 @@ def test_a_duplicate_reuses_the_voices_and_remakes_them_once_the_files_are_gone(
 
 
 def test_a_duplicate_reuses_drawn_pictures(alice, monkeypatch, django_capture_on_commit_callbacks):
+    # Typographic cards: illustrated pictures are drawn again (their layers are files per row).
     original = make_project(alice, title=f"Tides {uuid.uuid4().hex[:6]}")
+    original.media_provider = "procedural"
+    original.save(update_fields=["media_provider"])
     run_steps(original, "scenes", django_capture_on_commit_callbacks)
     run_steps(original, "media", django_capture_on_commit_callbacks)
     drawn = []

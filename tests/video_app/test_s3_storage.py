@@ -204,6 +204,9 @@ def test_it_runs_the_pipeline_through_the_bucket_and_deletes_its_objects_after_c
     assert media.count() == voices.count() == len(scene_ids) > 0
     stored_names = {
         *(name for asset in media for name in (asset.file.name, asset.thumbnail.name)),
+        # An illustrated picture's background and moving layers, deleted with it.
+        *(asset.details["plate"] for asset in media),
+        *(layer["path"] for asset in media for layer in asset.details["layers"]),
         *(voice.file.name for voice in voices),
         *(master["file"] for master in project.masters.values()),
         video.file.name, video.thumbnail.name, video.srt_file.name, video.vtt_file.name,

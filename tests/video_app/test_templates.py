@@ -22,7 +22,13 @@ from video_app.ai_services.ffmpeg import probe
 from video_app.ai_services.platform_export import capped, get_platform
 from video_app.ai_services.script_processing import ProcessedScene, process_script
 from video_app.ai_services.styles import get_style
-from video_app.ai_services.video_editing import RenderResult, Timeline, render_timeline
+from video_app.ai_services.video_editing import (
+    LONG_FORM,
+    RenderResult,
+    Timeline,
+    render_timeline,
+    shortest_scene_s,
+)
 from video_app.builtin_templates import (
     BUILTIN,
     DEFAULT_RECIPE,
@@ -37,6 +43,7 @@ from video_app.services.production import (
     build_timeline,
     fit_scene_count,
     media_for_scenes,
+    timeline_music,
     voice_scenes,
 )
 from video_app.template_structure import (
@@ -446,8 +453,10 @@ def videos(tmp_path_factory) -> dict[str, Video]:
             speeches = voice_scenes(scenes, request, work / "voice", lambda *args: None)
             style = get_style("modern")
             media = media_for_scenes(scenes, request, style, SMALL.frame, work, lambda *a: None)
-            timeline = build_timeline(scenes, speeches, media, request, style, SMALL, "Bees",
-                                      work)  # fmt: skip
+            music = timeline_music(request, "Bees")
+            timeline = build_timeline(
+                scenes, speeches, media, request, style, SMALL, "Bees", work, music=music
+            )
             result = render_timeline(timeline, work / f"{slug}.mp4")
             plain = render_timeline(replace(timeline, caption_style="none"),
                                     work / f"{slug}-plain.mp4")  # fmt: skip
@@ -460,14 +469,30 @@ def rms_db(samples, rate, start_s, end_s) -> float:
     return 20 * np.log10(np.sqrt(np.mean(np.square(window))) + 1e-12)
 
 
+def title_card_s(recipe) -> float:
+    """A landscape video's title card: the template's, a second at most (LONG_FORM pacing)."""
+    if not recipe.title_card.show:
+        return 0.0
+    shortest_s = shortest_scene_s(recipe.transition_s)
+    return max(shortest_s, min(recipe.title_card.seconds, LONG_FORM.title_s))
+
+
+def outro_card_s(recipe) -> float:
+    return recipe.outro_card.seconds if recipe.outro_card.show else 0.0
+
+
 @pytest.mark.engine
 def test_templates_pace_the_same_script_to_different_lengths(videos):
     lengths = {}
     for slug, video in videos.items():
         recipe = builtin_recipe(slug)
-        expected_s = recipe.cards_s() + sum(
-            max(recipe.scene_floor_s(index), recipe.lead_s + speech.duration_s + recipe.tail_s)
-            for index, speech in enumerate(video.speeches)
+        expected_s = (
+            title_card_s(recipe)
+            + outro_card_s(recipe)
+            + sum(
+                max(recipe.scene_floor_s(index), recipe.lead_s + speech.duration_s + recipe.tail_s)
+                for index, speech in enumerate(video.speeches)
+            )
         )
         lengths[slug] = probe(video.result.path).duration_s
         assert lengths[slug] == pytest.approx(expected_s, abs=0.1), slug
@@ -526,8 +551,9 @@ def test_a_title_card_opens_the_video_only_when_the_template_has_one(videos):
     assert not opens_on_its_first_scene(videos["promo"])
     assert not opens_on_its_first_scene(videos["news"])
     assert opens_on_its_first_scene(videos["quote"])
-    # Promo and news open on the same card ("Bees" in the project's style), for their own time.
+    # Promo and news open on the same card ("Bees" in the project's style), for a second at most
+    # (their templates ask for 1.5 s and 2 s; long-form pacing caps it).
     promo_start = frame_at(videos["promo"].result.path, 0.0).astype(int)
     news_start = frame_at(videos["news"].result.path, 0.0).astype(int)
     assert np.abs(promo_start - news_start).mean() < 3
-    assert [videos[slug].timeline.scenes[0].duration_s for slug in ("promo", "news")] == [1.5, 2]
+    assert [videos[slug].timeline.scenes[0].duration_s for slug in ("promo", "news")] == [1, 1]

@@ -24,6 +24,7 @@ from .errors import InvalidInput, RenderFailed
 from .ffmpeg import atomic_output, filter_path, probe, run_ffmpeg
 from .types import FrameSize
 from .video_editing import (
+    Layer,
     Piece,
     ProgressCallback,
     RenderResult,
@@ -33,7 +34,7 @@ from .video_editing import (
 )
 
 # Bump when the same inputs would now render different frames: old cached pieces stop matching.
-ENGINE_VERSION = 1
+ENGINE_VERSION = 2
 # Stills are prepared this much larger than the frame so zooming and panning never upscale.
 OVERSCAN = 1.2
 ZOOM = 0.15
@@ -42,6 +43,10 @@ CRF = 20
 # Larger pictures are refused rather than scaled: decoding one costs seconds and gigabytes.
 MAX_PICTURE_PIXELS = 50_000_000
 COLOUR = "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p"
+# Layers (illustrations over a background) enter over this long, then float.
+ENTRANCE_S = 0.6
+SLIDE = 0.08  # how far a sliding layer travels, x the frame's width (or height, dropping)
+POP_FROM = 0.6  # a popping layer grows from this share of its size
 
 
 def video_bitrate_kbps(frame: FrameSize, fps: int) -> int:
@@ -230,7 +235,7 @@ def _piece_graph(timeline: Timeline, piece: Piece) -> tuple[list[str], str]:
         return _scene_frames(timeline, piece.scene, piece.start_frame, piece.frames, 0)
     first_inputs, first = _scene_frames(timeline, piece.scene, piece.start_frame, piece.frames, 0)
     second_inputs, second = _scene_frames(
-        timeline, piece.scene + 1, piece.start_frame, piece.frames, 1
+        timeline, piece.scene + 1, piece.start_frame, piece.frames, first_inputs.count("-i")
     )
     duration = piece.frames / timeline.fps
     transition = "fade" if timeline.transition == "none" else timeline.transition
@@ -244,7 +249,7 @@ def _piece_graph(timeline: Timeline, piece: Piece) -> tuple[list[str], str]:
 def _scene_frames(timeline: Timeline, index: int, start_frame: int, frames: int, input_index: int):
     """Frames [start_frame, start_frame + frames) of scene `index`'s picture, on the video's
     clock, as BT.709 4:2:0; outside its own time the scene continues (stills keep moving, clips
-    keep playing)."""
+    keep playing). A picture with layers is its plate, moving, with each layer overlaid."""
     scene = timeline.scenes[index]
     scene_start = sum(timeline.scene_frames()[:index])
     offset = start_frame - scene_start  # frames into the scene; negative during a fade-in
@@ -262,7 +267,59 @@ def _scene_frames(timeline: Timeline, index: int, start_frame: int, frames: int,
         f"zoompan=z='{zoom}':x='{x}':y='{y}':d={frames}:s={width}x{height}:fps={fps},"
         f"setsar=1,setpts=PTS-STARTPTS"
     )
-    return ["-i", str(media.path)], chain
+    if scene.plate is None:
+        return ["-i", str(media.path)], chain
+    inputs = ["-i", str(scene.plate)]
+    for number, layer in enumerate(scene.layers, start=1):
+        label = f"s{input_index}l{number}"
+        chain += f"[{label}b];" + _layer_chain(layer, input_index + number, offset, timeline)
+        chain += f"[{label}];[{label}b][{label}]" + _layer_overlay(layer, offset, timeline)
+        inputs += ["-i", str(layer.path)]
+    return inputs, chain
+
+
+def _layer_chain(layer: Layer, input_index: int, offset: int, timeline: Timeline) -> str:
+    """A layer as a stream of frames on the scene's clock: scaled once to its size in the frame,
+    repeated, faded in by its alpha (and grown, for "pop") as it enters."""
+    width, height, fps = timeline.frame.width, timeline.frame.height, timeline.fps
+    layer_w, layer_h = _even(layer.box[2] * width), _even(layer.box[3] * height)
+    chain = (
+        f"[{input_index}:v]scale={layer_w}:{layer_h}:flags=lanczos,format=rgba,"
+        "scale=out_color_matrix=bt709:out_range=tv,format=yuva420p,"
+        # Timestamps in scene time while the entrance is computed, from 0 for the overlay.
+        f"loop=loop=-1:size=1,setpts=(N+{offset})/{fps}/TB,"
+        f"fade=t=in:st={layer.delay_s:.3f}:d={ENTRANCE_S * 0.8:.3f}:alpha=1"
+    )
+    if layer.entrance == "pop":
+        grow = f"({POP_FROM}+{1 - POP_FROM}*{_eased('t', layer.delay_s)})"
+        chain += f",scale=w='max(2,trunc({layer_w}*{grow}/2)*2)':h=-2:eval=frame"
+    return chain + ",setpts=PTS-STARTPTS"
+
+
+def _layer_overlay(layer: Layer, offset: int, timeline: Timeline) -> str:
+    """Overlay x and y over the piece's time `t`: the resting place, the way in, the float."""
+    width, height = timeline.frame.width, timeline.frame.height
+    scene_t = f"(t+{offset / timeline.fps:.6f})"
+    still = f"(1-{_eased(scene_t, layer.delay_s)})"  # 1 before the entrance, 0 after it
+    left, top, layer_w, layer_h = layer.box
+    # Centred on its resting box, so a popping layer grows from its middle.
+    x = f"{(left + layer_w / 2) * width:.2f}-w/2"
+    y = f"{(top + layer_h / 2) * height:.2f}-h/2"
+    if layer.entrance in ("slide_left", "slide_right"):
+        x += f"{'-' if layer.entrance == 'slide_left' else '+'}{SLIDE * width:.1f}*{still}"
+    elif layer.entrance == "drop":
+        y += f"-{SLIDE * height:.1f}*{still}"
+    if layer.float_amplitude:
+        y += (
+            f"+{layer.float_amplitude * height:.2f}"
+            f"*sin(2*PI*{scene_t}/{layer.float_period_s:.3f}+{layer.phase:.3f})"
+        )
+    return f"overlay=x='{x}':y='{y}':format=yuv420:shortest=1"
+
+
+def _eased(t: str, delay_s: float) -> str:
+    """Entrance progress at time `t`: 0 until `delay_s`, easing out to 1 after ENTRANCE_S."""
+    return f"(1-pow(1-clip(({t}-{delay_s:.3f})/{ENTRANCE_S},0,1),3))"
 
 
 def _clip_frames(timeline: Timeline, index: int, offset: int, frames: int, input_index: int):

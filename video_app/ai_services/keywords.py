@@ -43,6 +43,75 @@ FILMING_WORDS = frozenset(
     for word in words.split()
 )
 
+# Numbers written as words, in the languages of FILMING_WORDS: no picture shows "Hundred" or
+# "DOZENS". Digits are left out by the same rule.
+NUMBER_WORDS = frozenset(
+    word
+    for words in (
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
+        "eighty ninety hundred hundreds thousand thousands million millions billion billions "
+        "trillion dozen dozens half first second third fourth fifth once twice",
+        "cero uno una dos tres cuatro cinco seis siete ocho nueve diez once doce trece catorce "
+        "quince veinte treinta cuarenta cincuenta sesenta setenta ochenta noventa cien ciento "
+        "cientos mil miles millón millones docena docenas decenas mitad primero primera segundo "
+        "segunda tercero tercera",
+        "zéro un une deux trois quatre cinq six sept huit neuf dix onze douze vingt trente "
+        "quarante cinquante soixante cent cents mille million millions milliard douzaine "
+        "douzaines dizaines moitié premier première",
+        "null eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf zwanzig dreißig "
+        "hundert tausend million millionen milliarde dutzend dutzende hälfte",
+        "zero um uma dois duas três quatro cinco seis sete oito nove dez vinte trinta cem "
+        "cento mil milhão milhões dúzia dúzias dezenas metade",
+    )
+    for word in words.split()
+)
+
+# After these a word is a verb, not a noun: "they STEAL", "was BUILT", "se construyó". English
+# and Spanish pronouns, auxiliaries and modals.
+_VERB_CUES = frozenset(
+    word
+    for words in (
+        "i you he she it we they i'm you're he's she's it's we're they're i've we've they've "
+        "can could will would shall should may might must do does did don't didn't doesn't "
+        "won't can't cannot never also just was were is are am be been being that's there's",
+        "yo tú él ella ellos ellas nosotros nosotras vosotros usted ustedes se me te nos os le "
+        "les ya también nunca ha han he has hemos había habían fue fueron es son era eran está "
+        "están estaba estaban puede pueden podía debe deben va van voy vamos",
+    )
+    for word in words.split()
+)
+# Common irregular past forms, which no suffix gives away: "BUILT".
+_IRREGULAR_PAST = frozenset(
+    word
+    for words in (
+        "built made found taken known done given seen told brought bought thought sold held kept "
+        "lost won grew grown became begun began ran came went gone said got gotten gave took wrote "
+        "written felt knew saw stole stolen broke broken chose chosen drove driven ate eaten fell "
+        "fallen fought hid hidden led meant met paid sent spent stood taught understood wore worn "
+        "rose risen flew flown threw thrown",
+    )
+    for word in words.split()
+)
+# Words after a pair that show its second word is a verb: "movement RAISES the money".
+_OBJECT_CUES = frozenset(
+    word
+    for words in (
+        "the a an this that these those its their his her our my your some",
+        "el la los las un una unos unas su sus este esta estos estas",
+    )
+    for word in words.split()
+)
+# Adverbs and participles, told by their ending; and the few nouns that end the same way.
+_ADVERB_OR_PARTICIPLE = regex.compile(r"(?:..[a-z]ly|...[^e]ed|....mente)$")
+_NOT_ADVERBS = frozenset(
+    word
+    for words in (
+        "family assembly monopoly anomaly butterfly dragonfly firefly jelly belly supply",
+    )
+    for word in words.split()
+)
+
 # \u3002\uff01\uff1f are the CJK full stop, exclamation and question marks; \u061f is Arabic's.
 _SENTENCE_GAP = regex.compile(r"[.!?;:\u061f\u3002\uff01\uff1f]")
 # After these a new phrase starts ("In Boston, coffee ..."): sentence ends and commas.
@@ -52,6 +121,7 @@ WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{M}\p{N}'\u2019\-]*")
 SYMBOLS = regex.compile(
     r"[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{So}\p{Sk}\p{Co}\p{Cn}\ufe0f\u200d]"
 )
+_SHOUTED = regex.compile(r"\b\p{Lu}{5,}\b")
 _URL = regex.compile(r"https?://\S+|www\.\S+")
 _DIRECTION = regex.compile(r"\[[^\[\]]*\]")
 _UNSPACED_CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\u30fc]")
@@ -84,6 +154,8 @@ class _Phrase:
     position: int
     noun_like: bool
     count: int = 1
+    # Not a number, verb or adverb anywhere the text uses it ("Hundred", "they STEAL").
+    content: bool = True
 
 
 def extract_keywords(text: str, language: str, *, limit: int = MAX_KEYWORDS) -> tuple[str, ...]:
@@ -115,7 +187,11 @@ def keywords_for_scenes(
         said_keys = _phrases(_cleaned(said), stopwords).keys()
         ranked = sorted(
             # A pair of words not where a noun goes is mostly a noun and its verb, "panels turn".
-            (p for p in phrases.values() if p.key in scores and (p.noun_like or " " not in p.key)),
+            (
+                p
+                for p in phrases.values()
+                if p.key in scores and p.content and (p.noun_like or " " not in p.key)
+            ),
             key=lambda p: (p.key not in shown_keys, _rank(p, scores, shared), p.position),
         )
         spaced_keywords = [
@@ -148,6 +224,18 @@ def looks_like_noun(phrase: str, text: str, language: str) -> bool:
     stopwords = _stopwords_for_text(base_language(language), text)
     found = _phrases(_cleaned(text), stopwords).get(" ".join(phrase.lower().split()))
     return bool(found and found.noun_like)
+
+
+def content_words(text: str, language: str) -> set[str]:
+    """The words of `text` that may name something to show, lower case: no stopwords,
+    numbers, verbs or adverbs as far as the cues above tell ("bees fly" -> {"bees"})."""
+    stopwords = _stopwords_for_text(base_language(language), text)
+    phrases = _phrases(_cleaned(text), stopwords)
+    return {
+        key
+        for key, phrase in phrases.items()
+        if " " not in key and phrase.content and key not in stopwords
+    }
 
 
 def base_language(language: str) -> str:
@@ -188,6 +276,8 @@ def _arabic_spellings(words: set[str]) -> set[str]:
 
 def _cleaned(text: str) -> str:
     text = _URL.sub(" ", SYMBOLS.sub(" ", _DIRECTION.sub(" ", text)))
+    # A shouted word ("They STEAL your data") is an ordinary word; YAKE would rank it as a name.
+    text = _SHOUTED.sub(lambda word: word[0].lower(), text)
     return " ".join(text.replace("#", " ").replace("@", " ").split())
 
 
@@ -206,26 +296,70 @@ def _phrases(text: str, stopwords: frozenset[str]) -> dict[str, _Phrase]:
     """The words and pairs of adjacent words of `text`, first appearance first."""
     tokens = list(WORD.finditer(text))
     phrases: dict[str, _Phrase] = {}
+    previous_noun_like = False
     for index, token in enumerate(tokens):
         previous = tokens[index - 1] if index else None
         gap = text[previous.end() : token.start()] if previous else ""
+        starts_phrase = previous is None or bool(_PHRASE_GAP.search(gap))
+        verb_cued = not starts_phrase and _is_verb_cue(previous[0])
         noun_like = (
-            previous is None
-            or bool(_PHRASE_GAP.search(gap))
-            or previous[0].casefold() in stopwords
+            starts_phrase
+            or (previous[0].casefold() in stopwords and not verb_cued)
             or previous[0].isdigit()
+            or previous[0].casefold() in NUMBER_WORDS
         )
-        surfaces = [token[0]]
+        # Alone, a word right after a noun is its verb ("bees LEFT") or the second half of a
+        # pair that stands on its own ("solar panels"): either way not a keyword by itself.
+        after_noun = not starts_phrase and previous_noun_like
+        content = _is_content_word(token[0]) and not (
+            (verb_cued or after_noun) and token[0][0].islower()
+        )
+        previous_noun_like = (
+            noun_like and token[0].casefold() not in stopwords and _is_content_word(token[0])
+        )
+        phrases_here = [(token[0], content)]
         following = tokens[index + 1] if index + 1 < len(tokens) else None
         if following and text[token.end() : following.start()].isspace():
-            surfaces.append(f"{token[0]} {following[0]}")
-        for surface in surfaces:
+            after = tokens[index + 2][0].casefold() if index + 2 < len(tokens) else ""
+            # "movement raises the", "scammers steal your": a noun, a verb that agrees with it
+            # (one of the two ends in -s), then the verb's object.
+            second_is_verb = (after in _OBJECT_CUES or after in NUMBER_WORDS) and following[
+                0
+            ].casefold().endswith("s") != token[0].casefold().endswith("s")
+            phrases_here.append(
+                (
+                    f"{token[0]} {following[0]}",
+                    content and _is_content_word(following[0]) and not second_is_verb,
+                )
+            )
+        for surface, content in phrases_here:
             key = surface.lower()
             if key in phrases:
-                phrases[key] = replace(phrases[key], count=phrases[key].count + 1)
+                phrase = phrases[key]
+                phrases[key] = replace(
+                    phrase, count=phrase.count + 1, content=phrase.content or content
+                )
             else:
-                phrases[key] = _Phrase(key, surface, len(phrases), noun_like)
+                phrases[key] = _Phrase(key, surface, len(phrases), noun_like, content=content)
     return phrases
+
+
+def _is_verb_cue(word: str) -> bool:
+    return word.casefold().replace("\u2019", "'") in _VERB_CUES
+
+
+def _is_content_word(word: str) -> bool:
+    """Whether a word could name something to show: not a number, and unless it is written
+    with a capital (a name: "Italy"), not an adverb or a past form ("quickly", "built")."""
+    folded = word.casefold()
+    if folded in NUMBER_WORDS or folded.isdigit():
+        return False
+    if word[0].isupper():
+        return True
+    return not (
+        folded in _IRREGULAR_PAST
+        or (_ADVERB_OR_PARTICIPLE.search(folded) and folded not in _NOT_ADVERBS)
+    )
 
 
 def _whole_phrases(ranked: list[_Phrase], phrases: dict[str, _Phrase]) -> list[_Phrase]:

@@ -2,8 +2,9 @@
 designed picture drawn on the spot; plus title and outro cards. (Uploads are checked before the
 library keeps them, by `video_app/security/content_validator.py`.)
 
-Providers sit behind `media_providers` (settings AI_PROVIDERS["media"]). "procedural" needs
-nothing and never comes back empty, so a video never waits on a missing picture.
+Providers sit behind `media_providers` (settings AI_PROVIDERS["media"]). "illustrated" (the
+default, illustrated_media.py) and "procedural" need nothing, and a drawn card stands in whenever
+a provider comes back empty, so a video never waits on a missing picture.
 """
 
 import hashlib
@@ -39,6 +40,8 @@ class MediaRequest:
     frame: FrameSize  # pixels wanted; the renderer asks ~1.2x the video frame for Ken Burns room
     language: str = "en"
     variant: int = 0  # "regenerate": another picture for the same scene
+    exclude_art: tuple[str, ...] = ()  # illustrations earlier scenes of the video show
+    topic: str = ""  # what the whole video is about: a scene that names nothing shows it
 
 
 class MediaProvider(Protocol):
@@ -48,7 +51,7 @@ class MediaProvider(Protocol):
         """A picture or clip for the scene, or None when nothing suitable is available."""
 
 
-media_providers = ProviderRegistry[MediaProvider]("media", default="procedural")
+media_providers = ProviderRegistry[MediaProvider]("media", default="illustrated")
 
 
 # --- The user's library -------------------------------------------------------------------------
@@ -300,6 +303,6 @@ def find_media(request: MediaRequest, out_dir: Path, *, library: Sequence[Librar
     return replace(drawn, extra={**drawn.extra, "fallback_reason": reason}) if reason else drawn
 
 
-# The cloud providers register themselves in `media_providers` when imported; they build on the
-# definitions above, so they are imported last.
-from . import stability, stock_media  # noqa: E402, F401
+# The illustrated and cloud providers register themselves in `media_providers` when imported;
+# they build on the definitions above, so they are imported last.
+from . import illustrated_media, stability, stock_media  # noqa: E402, F401

@@ -1,22 +1,35 @@
-"""Background music without music files: a procedural bed per mood, synthesised with numpy.
+"""Background music: a real track per mood, with a procedural bed as the fallback.
 
-A bed is a loop of whole bars, 30 s or more, of soft pads, plucked arpeggios, a bass line and, in
-some moods, light drums. Notes that ring past the end wrap round to the start, so the soundtrack
-(audio_mix) can loop it seamlessly under a video of any length, ducked under the voice. The same
-mood and seed always give the same samples, so a bed is made once and kept in RENDER_CACHE_DIR.
+Tracks come from the immich-memories-music package (MIT, generated with ACE-Step; its
+LICENSE-MUSIC says no attribution is required, we credit it anyway): each product mood is played
+by one of the package's moods, the track picked by a seed (the project's), so a re-render plays
+the same track and other projects vary. A track is decoded once with the bundled FFmpeg and its
+end cross-faded into its start, so the soundtrack (audio_mix) can loop it seamlessly under a video
+of any length, then fade and set it under the voice.
+
+The procedural bed (numpy: a loop of whole bars of soft pads, plucked arpeggios, a bass line and,
+in some moods, light drums; notes that ring past the end wrap round to the start) plays when the
+package is missing or a track will not decode. Beds and prepared tracks are kept in
+RENDER_CACHE_DIR.
 """
 
+import hashlib
+import logging
 import math
 import wave
 from dataclasses import dataclass
 from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from django.conf import settings
 
-from .errors import InvalidInput
-from .ffmpeg import atomic_output
+from .errors import EngineError, InvalidInput
+from .ffmpeg import atomic_output, run_ffmpeg
+
+logger = logging.getLogger(__name__)
 
 # A bed under a voice needs no more bandwidth than this; the mix resamples it to 48 kHz.
 SAMPLE_RATE = 24_000
@@ -26,6 +39,36 @@ MAX_PEAK = 0.9
 # Bump when the same mood and seed would now sound different: cached beds stop matching.
 BED_VERSION = 1
 PAD_RELEASE_S = 1.5
+
+TRACKS_PACKAGE = "immich-memories-music"
+# The package's mood folder whose tracks play each product mood: the nearest in tempo, key and
+# feel to the procedural bed of the same name (upbeat's bed is 120 bpm in A major, the happy
+# electronic tracks 123 bpm in A major; corporate's 104 bpm in C, tender's 99 in C; cinematic's
+# slow D minor, nostalgic's slow minor keys; pulse's E minor drive, energetic's minor 132-150 bpm).
+TRACK_MOODS = {
+    "upbeat": "happy",
+    "calm": "calm",
+    "corporate": "tender",
+    "cinematic": "nostalgic",
+    "pulse": "energetic",
+}
+TRACK_SAMPLE_RATE = 48_000  # the tracks' own rate and the mix's: no resampling
+LOOP_CROSSFADE_S = 2.0  # a track's last seconds fade into its first where it loops
+# Bump when a prepared track would now sound different: cached ones stop matching.
+TRACK_VERSION = 1
+TRACK_LICENCE = "MIT"
+
+
+@dataclass(frozen=True)
+class Music:
+    """What plays under the voice, with what the credits say about it."""
+
+    path: Path
+    kind: Literal["track", "procedural", "own"]
+    title: str  # "happy_electronic_1", "upbeat (procedural)", the creator's file name
+    licence: str = ""
+    credit: str = ""  # a line for the video's credits
+    note: str = ""  # why the procedural bed plays instead of a track, for logs and pages
 
 
 @dataclass(frozen=True)
@@ -80,6 +123,91 @@ MOODS: dict[str, Mood] = {
              kick_every_beats=1, hat=0.0),
     )
 }  # fmt: skip
+
+
+def music_for(mood: str, *, seed: int = 0, cache_dir: Path | None = None) -> Music:
+    """The mood's music: a track picked by `seed`, else (no package, a track that won't decode)
+    the procedural bed, with the reason in `note`."""
+    _mood(mood)
+    folder = Path(cache_dir or settings.RENDER_CACHE_DIR) / "music"
+    try:
+        track = pick_track(mood, seed=seed)
+        path = looped_track(track, folder / "tracks")
+    except (TrackUnavailable, EngineError) as error:
+        note = f"The {mood} music track could not be played ({error}); procedural music played."
+        logger.warning("%s %s", note, getattr(error, "detail", ""))
+        bed = music_bed(mood, seed=seed, cache_dir=cache_dir)
+        return Music(bed, "procedural", f"{mood} (procedural)", licence="generated", note=note)
+    credit = f"Music: “{track.stem}” from {TRACKS_PACKAGE} {_package_version()} (MIT)"
+    return Music(path, "track", track.stem, licence=TRACK_LICENCE, credit=credit)
+
+
+class TrackUnavailable(Exception):
+    """No track can play this mood (the package is missing, or has none for it)."""
+
+
+def tracks_dir() -> Path:
+    """The package's tracks, one folder per mood."""
+    try:
+        from immich_memories_music import tracks_dir as packaged_tracks_dir
+    except ImportError:
+        raise TrackUnavailable(f"the {TRACKS_PACKAGE} package is not installed") from None
+    return packaged_tracks_dir()
+
+
+def pick_track(mood: str, *, seed: int) -> Path:
+    """One of the mood's tracks, the same for the same seed."""
+    folder = tracks_dir() / TRACK_MOODS[_mood(mood).name]
+    tracks = sorted(folder.glob("*.opus"))
+    if not tracks:
+        raise TrackUnavailable(f"{TRACKS_PACKAGE} has no tracks in {folder.name}/")
+    # A hash, not seed % n: neighbouring project ids should not walk the list in order.
+    digest = hashlib.sha256(f"{mood}:{seed}".encode()).digest()
+    return tracks[int.from_bytes(digest[:8], "big") % len(tracks)]
+
+
+def looped_track(track: Path, folder: Path) -> Path:
+    """A WAV of the track whose end cross-fades into its start, so it loops without a seam
+    (made once per track, then taken from the cache)."""
+    path = folder / f"{track.parent.name}-{track.stem}-v{TRACK_VERSION}.wav"
+    if path.exists():
+        return path
+    raw = folder / f"{path.stem}.f32"
+    decode = ["-map", "0:a:0", "-ac", "2", "-ar", str(TRACK_SAMPLE_RATE), "-f", "f32le"]
+    with atomic_output(raw) as partial:
+        run_ffmpeg(
+            ["-i", str(track), *decode, str(partial)],
+            description=f"Decoding the music track {track.name}",
+            timeout_s=60,
+        )
+    try:
+        samples = np.fromfile(raw, dtype="<f4").reshape(-1, 2).T
+    finally:
+        raw.unlink(missing_ok=True)
+    crossfade = round(LOOP_CROSSFADE_S * TRACK_SAMPLE_RATE)
+    _write_wav(seamless_loop(samples, crossfade), path, rate=TRACK_SAMPLE_RATE)
+    return path
+
+
+def seamless_loop(samples: np.ndarray, crossfade: int) -> np.ndarray:
+    """The samples (2, n) as a loop: their last `crossfade` fade (equal power) into their first,
+    and the loop starts where that fade ends (a video opens `crossfade` into the track). Each
+    join, inside and at the wrap, continues the track from the very next sample: no seam."""
+    length = samples.shape[1]
+    crossfade = min(crossfade, length // 4)
+    if crossfade < 1:
+        return samples
+    angle = np.linspace(0, np.pi / 2, crossfade, dtype=np.float32)
+    tail, head = samples[:, length - crossfade :], samples[:, :crossfade]
+    joined = tail * np.cos(angle) + head * np.sin(angle)
+    return np.concatenate([samples[:, crossfade : length - crossfade], joined], axis=1)
+
+
+def _package_version() -> str:
+    try:
+        return version(TRACKS_PACKAGE)
+    except PackageNotFoundError:
+        return ""
 
 
 def music_bed(mood: str, *, seed: int = 0, cache_dir: Path | None = None) -> Path:
@@ -215,12 +343,12 @@ def _levelled(samples: np.ndarray) -> np.ndarray:
     return samples.astype(np.float32)
 
 
-def _write_wav(samples: np.ndarray, path: Path) -> None:
+def _write_wav(samples: np.ndarray, path: Path, *, rate: int = SAMPLE_RATE) -> None:
     pcm = (np.clip(samples, -1, 1) * 32767).round().astype("<i2")
     with atomic_output(path) as partial, wave.open(str(partial), "wb") as out:
         out.setnchannels(2)
         out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
+        out.setframerate(rate)
         out.writeframes(pcm.T.tobytes())
 
 

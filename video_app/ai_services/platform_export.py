@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from django.conf import settings
-from PIL import Image
+from PIL import Image, ImageOps
 
 from .audio_mix import SAMPLE_RATE, TRUE_PEAK_DB, measure_loudness
 from .captions import CaptionStyle, Cue, write_sidecars
@@ -140,8 +140,11 @@ def export_for_platforms(
     trim: bool = False,
     on_progress: ProgressCallback | None = None,
     max_workers: int = 2,
+    thumbnail: Path | None = None,
 ) -> dict[str, ExportResult]:
-    """Export `master` for each platform, `max_workers` at a time; results by platform name."""
+    """Export `master` for each platform, `max_workers` at a time; results by platform name.
+    `thumbnail`: a designed cover (illustrated_media.design_thumbnail), fitted to each export;
+    without one, the sharpest of a few frames."""
     specs = list({spec.name: spec for spec in map(get_platform, platforms)}.values())
     if not specs:
         raise InvalidInput("Choose at least one platform to export for.")
@@ -150,7 +153,10 @@ def export_for_platforms(
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(specs)))) as pool:
         # list(): re-raises the first failure here, after the other exports finish.
         results = list(
-            pool.map(lambda spec: _export(source, spec, Path(out_dir), cues, progress), specs)
+            pool.map(
+                lambda spec: _export(source, spec, Path(out_dir), cues, progress, thumbnail),
+                specs,
+            )
         )
     return {result.platform: result for result in results}
 
@@ -175,10 +181,12 @@ def export_for_platform(
     trim: bool = False,
     on_progress: ProgressCallback | None = None,
     max_height_px: int | None = None,
+    thumbnail: Path | None = None,
 ) -> ExportResult:
     spec = capped(get_platform(platform), max_height_px)
     source = _Source.analyse(Path(master), [spec], trim=trim)
-    return _export(source, spec, Path(out_dir), cues, _Progress(on_progress, [spec]))
+    progress = _Progress(on_progress, [spec])
+    return _export(source, spec, Path(out_dir), cues, progress, thumbnail)
 
 
 @dataclass(frozen=True)
@@ -220,7 +228,12 @@ def check_length(
 
 
 def _export(
-    source: _Source, spec: PlatformSpec, out_dir: Path, cues: Sequence[Cue], progress: "_Progress"
+    source: _Source,
+    spec: PlatformSpec,
+    out_dir: Path,
+    cues: Sequence[Cue],
+    progress: "_Progress",
+    thumbnail: Path | None = None,
 ) -> ExportResult:
     info = source.info
     trimmed = _is_too_long(info.duration_s, spec)
@@ -246,7 +259,10 @@ def _export(
         )  # fmt: skip
         write_sidecars(_clip_cues(cues, duration_s), partial["srt"], partial["vtt"])
         exported = probe(partial["mp4"])
-        _write_thumbnail(partial["mp4"], exported.duration_s, partial["jpg"])
+        if thumbnail is not None:
+            _fit_thumbnail(thumbnail, FrameSize(exported.width, exported.height), partial["jpg"])
+        else:
+            _write_thumbnail(partial["mp4"], exported.duration_s, partial["jpg"])
     progress.update(spec, 1.0, f"{spec.label} ready")
     return ExportResult(
         platform=spec.name,
@@ -332,6 +348,16 @@ def _clip_cues(cues: Sequence[Cue], end_s: float) -> list[Cue]:
         if cue.start_s < end_s and words:
             clipped.append(Cue(cue.start_s, min(cue.end_s, end_s), words))
     return clipped
+
+
+def _fit_thumbnail(picture: Path, frame: FrameSize, out_path: Path) -> None:
+    """A designed cover as a JPEG the size of the export, cropped from the middle if its shape
+    differs a little."""
+    with Image.open(picture) as image:
+        cover = ImageOps.fit(
+            image.convert("RGB"), (frame.width, frame.height), Image.Resampling.LANCZOS
+        )
+    cover.save(out_path, format="JPEG", quality=THUMBNAIL_QUALITY)
 
 
 def _write_thumbnail(video: Path, duration_s: float, out_path: Path) -> None:

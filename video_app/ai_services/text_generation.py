@@ -310,4 +310,4 @@ def _capitalised(text: str) -> str:
 
 # The model writers register themselves in `script_writers` when imported; they use the
 # definitions above, so they are imported last.
-from . import script_writers_cloud, transformers_writer  # noqa: E402, F401
+from . import local_writer, script_writers_cloud, transformers_writer  # noqa: E402, F401

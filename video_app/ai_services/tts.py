@@ -29,8 +29,11 @@ logger = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 5_000
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
 # Pauses we insert, at normal speed: the synthesisers stop abruptly at the end of what they got.
-SENTENCE_PAUSE_S = 0.3
-PHRASE_PAUSE_S = 0.12
+# A voice is made once for every platform of a project, so its pause is short form's: with
+# Piper's own ~0.2 s of breath, about a quarter of a second between sentences (short-form
+# pacing; video_editing.Pacing sets the pauses between scenes per platform family).
+SENTENCE_PAUSE_S = 0.08
+PHRASE_PAUSE_S = 0.05
 # Sentences longer than this are cut at a comma (or, failing that, at the maximum): captions and
 # the voice's phrasing both need breath.
 LONG_SENTENCE_WORDS = 25
@@ -91,21 +94,37 @@ def available_voices() -> list[Voice]:
 
 
 # Voices that need no key and no network: what a scene falls back to when a cloud voice fails.
-OFFLINE_PROVIDERS = frozenset({"piper", "espeak"})
+OFFLINE_PROVIDERS = frozenset({"piper", "kokoro", "espeak"})
+
+
+# Voices measured clearest for a language (tests/bench_voices.py: the words Whisper mishears),
+# preferred among the other providers' voices. English keeps Piper's Joe: Kokoro's Kumo measured
+# no clearer beyond noise (0% against Joe's 0-1.5% over three runs, 0-2 words of 134) and speaks
+# with a Japanese accent, 8-17 times slower. In Spanish Kumo mishears 1.5-2.3% against
+# espeak-ng's 32%.
+PREFERRED_VOICES = {"en": "piper:en_US-joe-medium", "es": "kokoro:jm_kumo:es"}
 
 
 def default_voice_for(language: str, *, offline: bool = False) -> Voice:
-    """The best installed voice for `language`: the configured provider, then neural, then basic
-    (with `offline`, only voices that need no key and no network)."""
+    """The best installed voice for `language`: the configured provider, then neural before
+    basic, then the closest language, then among equals the voice measured best for it
+    (PREFERRED_VOICES). With `offline`, only voices that need no key and no network."""
     wanted = _language_key(language)
     configured = voice_providers.configured_name()
+    preferred = PREFERRED_VOICES.get(wanted.split("-")[0])
     ranked = []
     for order, voice in enumerate(available_voices()):
         if offline and voice.provider not in OFFLINE_PROVIDERS:
             continue
         closeness = _language_closeness(voice, wanted)
         if closeness is not None:
-            rank = (voice.provider != configured, voice.quality != "neural", closeness, order)
+            rank = (
+                voice.provider != configured,
+                voice.quality != "neural",
+                closeness,
+                voice.id != preferred,
+                order,
+            )
             ranked.append((rank, voice))
     if not ranked:
         raise InvalidInput(f"No installed voice speaks the language '{language}'.")
@@ -416,4 +435,4 @@ def bcp47(code: str) -> str:
 
 # The providers register themselves in `voice_providers` when imported; they use the helpers
 # above, so they are imported last.
-from . import coqui_voices, espeak_voices, piper_voices, polly_voices  # noqa: E402, F401
+from . import coqui_voices, espeak_voices, kokoro_voices, piper_voices, polly_voices  # noqa: E402, F401

@@ -10,7 +10,7 @@ without re-encoding. Engines: "ffmpeg" (ffmpeg_engine, the default) and "moviepy
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -22,10 +22,38 @@ from .styles import Style
 from .types import FrameSize, MediaItem, Speech, WordTiming
 
 Motion = Literal["zoom_in", "zoom_out", "pan_left", "pan_right", "none"]
+Entrance = Literal["pop", "slide_left", "slide_right", "drop", "fade"]
 MOTION_CYCLE: tuple[Motion, ...] = ("zoom_in", "pan_right", "zoom_out", "pan_left")
 TRANSITIONS = ("fade", "fadeblack", "slideleft", "slideup", "circleopen", "dissolve", "none")
 
 ProgressCallback = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A transparent picture moving over a scene's background (an illustration, a headline): it
+    enters after `delay_s`, then floats up and down. Made by illustrated_media, read from the
+    picture's `extra["layers"]`."""
+
+    path: Path
+    box: tuple[float, float, float, float]  # left, top, width, height at rest: x the frame
+    entrance: Entrance = "fade"
+    delay_s: float = 0.0
+    float_amplitude: float = 0.0  # x the frame's height
+    float_period_s: float = 4.0
+    phase: float = 0.0  # radians
+
+    @classmethod
+    def from_spec(cls, spec: dict) -> "Layer":
+        return cls(
+            path=Path(spec["path"]),
+            box=tuple(spec["box"]),
+            entrance=spec.get("entrance", "fade"),
+            delay_s=spec.get("delay_s", 0.0),
+            float_amplitude=spec.get("float_amplitude", 0.0),
+            float_period_s=spec.get("float_period_s", 4.0),
+            phase=spec.get("phase", 0.0),
+        )
 
 
 @dataclass(frozen=True)
@@ -36,6 +64,23 @@ class TimelineScene:
     speech_offset_s: float = 0.3  # the voice starts a breath after the picture
     motion: Motion | None = None  # None: chosen by position, so neighbours move differently
     focus: tuple[float, float] = (0.5, 0.5)  # where to keep the frame when cropping (0..1)
+
+    @property
+    def plate(self) -> Path | None:
+        """The background the layers move over; None when the picture is shown as a whole
+        (no layers, or a file of them is missing: the finished still is then shown instead)."""
+        plate = self.media.extra.get("plate")
+        if self.media.kind != "image" or not plate or not self.media.extra.get("layers"):
+            return None
+        files = [Path(plate), *(layer.path for layer in self._layers())]
+        return Path(plate) if all(path.is_file() for path in files) else None
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        return self._layers() if self.plate else ()
+
+    def _layers(self) -> tuple[Layer, ...]:
+        return tuple(Layer.from_spec(spec) for spec in self.media.extra.get("layers", ()))
 
 
 @dataclass(frozen=True)
@@ -48,7 +93,7 @@ class Timeline:
     transition: str = "fade"
     transition_s: float = 0.5
     music: Path | None = None
-    music_gain_db: float = -16.0  # music level under the voice, before ducking
+    music_gain_db: float = -18.0  # the template's music level (audio_mix.music_under_voice_lu)
     watermark: str | None = None
     loudness_lufs: (
         float | None
@@ -69,7 +114,7 @@ class Timeline:
 
     @property
     def min_scene_s(self) -> float:
-        return max(1.0, self.transition_s * 2)
+        return shortest_scene_s(self.transition_s)
 
     @property
     def transition_frames(self) -> int:
@@ -118,13 +163,20 @@ class Timeline:
     def voice_placements(self) -> list[VoicePlacement]:
         """Each voiceover and when, on the video's clock, it starts."""
         return [
-            VoicePlacement(scene.speech.path, start_s + scene.speech_offset_s)
+            VoicePlacement(
+                scene.speech.path, start_s + scene.speech_offset_s, scene.speech.duration_s
+            )
             for start_s, scene in zip(self.scene_starts_s(), self.scenes, strict=True)
             if scene.speech is not None and scene.speech.duration_s > 0
         ]
 
     def caption_cues(self) -> list[Cue]:
         return build_cues(self.caption_words())
+
+
+def shortest_scene_s(transition_s: float) -> float:
+    """A scene must hold its two half cross-fades, and a second at the least."""
+    return max(1.0, transition_s * 2)
 
 
 @dataclass(frozen=True)
@@ -188,3 +240,74 @@ def render_timeline(
     # Engines register themselves when imported; import only the one used (MoviePy is slow to load).
     importlib.import_module(f"{__package__}.{ENGINE_MODULES.get(name, 'ffmpeg_engine')}")
     return render_engines.get(name).render(timeline, out_path, on_progress=on_progress)
+
+
+# --- Pacing: how soon the words start, how long the pauses last, per platform family ------------
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """The one rule for a platform family's pace; templates set the pace within it.
+
+    Short-form feeds (Shorts, Reels, TikTok, Instagram's feed) are swiped past in a second or
+    two: the hook must be spoken at once, so the title goes over the first scene instead of a
+    silent card before it, and the pauses the template adds between scenes are capped (with a
+    synthetic voice's own lead-in and tail, about a quarter of a second between sentences).
+    """
+
+    title: Literal["card", "headline"]  # a card before the first scene, or over its start
+    title_s: float  # the card's length at most, or how long the headline stays
+    max_lead_s: float | None  # silence before a scene's voice, at most (None: the template's)
+    max_tail_s: float | None  # and after it
+    scene_floors: bool  # whether the template's least scene lengths hold (they add silence)
+
+    def lead_s(self, template_lead_s: float) -> float:
+        return _capped(template_lead_s, self.max_lead_s)
+
+    def tail_s(self, template_tail_s: float) -> float:
+        return _capped(template_tail_s, self.max_tail_s)
+
+    def scene_s(
+        self, *, spoken_s: float, lead_s: float, tail_s: float, floor_s: float, shortest_s: float
+    ) -> float:
+        """A narrated scene's length: its voice with the pauses, never below its floor (the
+        template's when it holds, else the shortest a scene can be)."""
+        paced = self.lead_s(lead_s) + spoken_s + self.tail_s(tail_s)
+        return max(floor_s if self.scene_floors else shortest_s, paced)
+
+
+def _capped(value: float, cap: float | None) -> float:
+    return value if cap is None else min(value, cap)
+
+
+# Short form: the first word 0.05 s in. The headline stays 1.8 s, long enough to read a short
+# title, and goes before the hook's first sentence usually ends.
+SHORT_FORM = Pacing(
+    title="headline", title_s=1.8, max_lead_s=0.05, max_tail_s=0.05, scene_floors=False
+)
+# Long form (16:9, YouTube): viewers arrive from a title they chose to click, often on a larger
+# screen, so a card may name the video, but for a second at most: every second before the first
+# word loses viewers there too. The template's own pauses hold.
+LONG_FORM = Pacing(title="card", title_s=1.0, max_lead_s=None, max_tail_s=None, scene_floors=True)
+
+
+def pacing_for(frame: FrameSize) -> Pacing:
+    """Landscape is long form; vertical, 4:5 and square videos play in short-form feeds."""
+    return LONG_FORM if frame.width > frame.height else SHORT_FORM
+
+
+def headline_opening(
+    first: TimelineScene, headline: MediaItem, *, pacing: Pacing, min_scene_s: float
+) -> list[TimelineScene]:
+    """The first scene with the title over its start: the headline picture for `title_s`,
+    already speaking, then the scene's own picture for the rest of its voice. A scene too short
+    to cut keeps the headline throughout."""
+    rest_s = first.duration_s - pacing.title_s
+    if rest_s < min_scene_s:
+        return [replace(first, media=headline)]
+    # The voice belongs to the headline's piece and runs on into the picture: audio and
+    # captions are placed on the video's clock, not cut at scene boundaries.
+    return [
+        replace(first, media=headline, duration_s=pacing.title_s, motion="none"),
+        replace(first, duration_s=rest_s, speech=None),
+    ]

@@ -24,7 +24,9 @@ from payments_app import services as quotas
 from ..ai_services import tts, usage
 from ..ai_services.captions import Cue
 from ..ai_services.errors import EngineError, InvalidInput, ProviderFailed
+from ..ai_services.illustrated_media import design_thumbnail, hero_illustration
 from ..ai_services.media import MediaRequest, find_media
+from ..ai_services.music import Music
 from ..ai_services.platform_export import (
     capped,
     check_length,
@@ -35,7 +37,7 @@ from ..ai_services.script_processing import ProcessedScene, process_script
 from ..ai_services.styles import get_style
 from ..ai_services.text_generation import ScriptRequest, script_writers, write_script
 from ..ai_services.types import FrameSize, MediaItem, Speech, WordTiming
-from ..ai_services.video_editing import render_timeline
+from ..ai_services.video_editing import Timeline, render_timeline
 from ..analytics.tracking import VideoAnalytics
 from ..builtin_templates import DEFAULT_RECIPE
 from ..models import (
@@ -57,6 +59,7 @@ from .production import (
     build_timeline,
     fit_scene_count,
     fit_scenes_to_platforms,
+    timeline_music,
 )
 
 logger = logging.getLogger(__name__)
@@ -174,15 +177,29 @@ def split_project_script(project_id: int, run: int) -> None:
 # --- pictures -----------------------------------------------------------------------------------
 
 
-def scene_media_request(scene: Scene, project: VideoProject, frame: FrameSize,
-                        variant: int = 0) -> MediaRequest:  # fmt: skip
+def scene_media_request(
+    scene: Scene,
+    project: VideoProject,
+    frame: FrameSize,
+    variant: int = 0,
+    exclude_art: tuple[str, ...] = (),
+) -> MediaRequest:
     prepared = FrameSize(round(frame.width * OVERSCAN), round(frame.height * OVERSCAN))
     return MediaRequest(
         scene_index=scene.position, keywords=tuple(scene.keywords),
         visual_description=scene.visual_direction, narration=scene.text,
         style=get_style(project.style), frame=prepared, language=project.language,
-        variant=variant,
+        variant=variant, exclude_art=exclude_art, topic=project.title,
     )  # fmt: skip
+
+
+def _art_used_before(scene: Scene) -> tuple[str, ...]:
+    """Illustrations the scenes before this one show, so the video does not repeat one. (Scenes
+    are drawn in parallel: a scene still being drawn does not count yet.)"""
+    earlier = Scene.objects.filter(
+        script_id=scene.script_id, position__lt=scene.position, media__isnull=False
+    ).select_related("media")
+    return tuple(art["id"] for other in earlier for art in other.media.details.get("art", ()))
 
 
 def make_scene_media(project_id: int, run: int, scene_id: int, *, force: bool = False) -> None:
@@ -214,8 +231,9 @@ def make_scene_media(project_id: int, run: int, scene_id: int, *, force: bool = 
         fields = {name: value for name, value in cached.items() if name != "file"}
         item = MediaItem(path=cache.local_copy(cached["file"]), **fields)
     else:
+        request = scene_media_request(scene, project, frame, variant, _art_used_before(scene))
         with usage.attributed(project_id=project_id):
-            item = find_media(scene_media_request(scene, project, frame, variant),
+            item = find_media(request,
                               work_dir(project) / "media", provider=project.media_provider or None,
                               fallback=project.allow_provider_fallback)  # fmt: skip
     asset = MediaAsset(
@@ -229,6 +247,7 @@ def make_scene_media(project_id: int, run: int, scene_id: int, *, force: bool = 
         details={key: value for key, value in item.extra.items() if key != "fallback_reason"},
     )  # fmt: skip
     files.store(asset.file, item.path, item.path.name)
+    _store_layers(asset)
     media_library.add_thumbnail(asset, item.path)
     with transaction.atomic():
         asset.save()
@@ -252,9 +271,38 @@ def make_scene_media(project_id: int, run: int, scene_id: int, *, force: bool = 
 CACHED_MEDIA_SOURCES = frozenset({"procedural"})
 
 
+def _store_layers(asset: MediaAsset) -> None:
+    """An illustrated picture's plate and layers go to storage beside it; `details` keeps their
+    stored names in place of the worker's local paths."""
+    details = asset.details
+    if not details.get("layers"):
+        return
+    folder = f"media/{asset.user_id}"
+
+    def store(path: str) -> str:
+        with open(path, "rb") as source:
+            return default_storage.save(f"{folder}/{Path(path).name}", File(source))
+
+    details["plate"] = store(details["plate"])
+    details["layers"] = [{**layer, "path": store(layer["path"])} for layer in details["layers"]]
+
+
+def _local_layers(asset: MediaAsset) -> dict:
+    """`details` with the plate and layers as paths the engine can read."""
+    details = dict(asset.details or {})
+    if details.get("layers"):
+        details["plate"] = str(files.local_path(files.stored(details["plate"])))
+        details["layers"] = [
+            {**layer, "path": str(files.local_path(files.stored(layer["path"])))}
+            for layer in details["layers"]
+        ]
+    return details
+
+
 def _media_source(item: MediaItem) -> str:
     return {
         "procedural": MediaAsset.Source.PROCEDURAL,
+        "illustrated": MediaAsset.Source.PROCEDURAL,
         "library": MediaAsset.Source.LIBRARY,
         "stability": MediaAsset.Source.GENERATED,
     }.get(item.source, MediaAsset.Source.STOCK)
@@ -390,7 +438,7 @@ def render_masters(project_id: int, run: int) -> None:
     for number, (aspect, aspect_specs) in enumerate(groups.items()):
         master_spec = capped(max(aspect_specs, key=lambda spec: spec.width * spec.height),
                              plan.max_height_px)  # fmt: skip
-        timeline = _timeline(project, scenes, master_spec, watermark=watermark)
+        timeline, music = _timeline(project, scenes, master_spec, watermark=watermark)
         check_length(timeline.duration_s, aspect_specs)
         if timeline.duration_s > plan.max_video_s:
             raise InvalidInput(
@@ -422,12 +470,15 @@ def render_masters(project_id: int, run: int) -> None:
             "cues": [[[w.text, w.start_s, w.end_s] for w in cue.words] + [cue.start_s, cue.end_s]
                      for cue in result.cues],
         }  # fmt: skip
+        masters[aspect]["music"] = _music_credits(music)
         local.unlink(missing_ok=True)
     VideoProject.objects.filter(pk=project_id, run_number=run).update(masters=masters)
     progress.step_done(project_id, run, "render", "Video rendered")
 
 
-def _timeline(project: VideoProject, scenes: list[Scene], spec, *, watermark: str | None = None):
+def _timeline(
+    project: VideoProject, scenes: list[Scene], spec, *, watermark: str | None = None
+) -> tuple[Timeline, Music | None]:
     processed, speeches, media = [], [], []
     for scene in scenes:
         processed.append(
@@ -442,9 +493,23 @@ def _timeline(project: VideoProject, scenes: list[Scene], spec, *, watermark: st
     request = ProductionRequest(
         topic=project.title, platforms=tuple(project.platforms), style=project.style,
         language=project.language, recipe=project_recipe(project), watermark=watermark,
+        music_seed=project.pk,
     )  # fmt: skip
-    return build_timeline(processed, speeches, media, request, get_style(project.style), spec,
-                          project.title, work_dir(project))  # fmt: skip
+    music = timeline_music(request, project.title)
+    style, folder = get_style(project.style), work_dir(project)
+    timeline = build_timeline(
+        processed, speeches, media, request, style, spec, project.title, folder, music=music
+    )
+    return timeline, music
+
+
+def _music_credits(music: Music | None) -> dict | None:
+    """What the master says about its music: the track and its credit, or why the procedural
+    bed played instead (music_for logged it too)."""
+    if music is None:
+        return None
+    fields = ("title", "kind", "licence", "credit", "note")
+    return {name: getattr(music, name) for name in fields}
 
 
 def _media_for_frame(scene: Scene, project: VideoProject, frame: FrameSize) -> MediaItem:
@@ -454,13 +519,15 @@ def _media_for_frame(scene: Scene, project: VideoProject, frame: FrameSize) -> M
     item = MediaItem(
         path=files.local_path(asset.file), kind=asset.kind, width=asset.width,
         height=asset.height, source=asset.provider or asset.source, query=asset.query,
-        attribution=asset.attribution, duration_s=asset.duration_s,
+        attribution=asset.attribution, duration_s=asset.duration_s, extra=_local_layers(asset),
     )  # fmt: skip
     main = project.platform_specs()[0].frame
     if asset.source == MediaAsset.Source.PROCEDURAL and frame.aspect != main.aspect:
-        # Designed pictures are composed for a frame: redraw for this aspect, don't crop.
-        request = scene_media_request(scene, project, frame, asset.variant)
-        return find_media(request, work_dir(project) / "media")
+        # Designed pictures are composed for a frame: redraw for this aspect, don't crop, with
+        # the same provider and the same illustrations left out as when it was first drawn.
+        exclude = tuple(asset.details.get("exclude_art", ()))
+        request = scene_media_request(scene, project, frame, asset.variant, exclude)
+        return find_media(request, work_dir(project) / "media", provider=asset.provider or None)
     return item
 
 
@@ -487,6 +554,7 @@ def export_platform(project_id: int, run: int, platform: str) -> None:
         out_dir,
         cues=cues,
         max_height_px=master.get("max_height_px"),
+        thumbnail=_designed_thumbnail(project, spec, out_dir),
     )
     video = existing or RenderedVideo(project=project, platform=platform)
     old = [video.file.name, video.thumbnail.name, video.srt_file.name, video.vtt_file.name]
@@ -502,6 +570,25 @@ def export_platform(project_id: int, run: int, platform: str) -> None:
     files.delete_after_commit(default_storage, *(name for name in old if name))
     shutil.rmtree(out_dir, ignore_errors=True)
     _report_exports_done(project, run)
+
+
+def _designed_thumbnail(project: VideoProject, spec, out_dir: Path) -> Path | None:
+    """The cover: the title with the video's strongest illustration; None when no scene has one
+    (the export then takes a frame)."""
+    scenes = Scene.objects.filter(script__project=project, media__isnull=False)
+    extras = (
+        _local_layers(scene.media)
+        for scene in scenes.select_related("media").order_by("position")
+        if scene.media.details.get("layers")
+    )
+    return design_thumbnail(
+        title=project.title,
+        hero=hero_illustration(extras),
+        style=get_style(project.style),
+        frame=spec.frame,
+        language=project.language,
+        out_path=out_dir / "cover.png",
+    )
 
 
 def _report_exports_done(project: VideoProject, run: int) -> None:

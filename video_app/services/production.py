@@ -11,6 +11,7 @@ the pauses around each voice, captions, transitions, title and outro cards, and 
 import hashlib
 import itertools
 import json
+import random
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,12 +20,26 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils.text import slugify
+from PIL import Image, ImageOps
 
-from video_app.ai_services import conversation, script_processing, tts
-from video_app.ai_services.errors import InvalidInput
+from video_app.ai_services import (
+    conversation,
+    illustrated_media,
+    procedural_art,
+    script_processing,
+    tts,
+)
+from video_app.ai_services.errors import InvalidInput, ProviderFailed
+from video_app.ai_services.ffmpeg import atomic_output
+from video_app.ai_services.illustrated_media import design_thumbnail, hero_illustration
 from video_app.ai_services.keywords import keywords_for_scenes
-from video_app.ai_services.media import MediaRequest, find_media, render_card
-from video_app.ai_services.music import music_bed
+from video_app.ai_services.media import (
+    MediaRequest,
+    ProceduralMediaProvider,
+    find_media,
+    render_card,
+)
+from video_app.ai_services.music import Music, music_for
 from video_app.ai_services.platform_export import (
     ExportResult,
     PlatformSpec,
@@ -39,13 +54,18 @@ from video_app.ai_services.script_processing import (
     split_sentences,
 )
 from video_app.ai_services.styles import Style, get_style
-from video_app.ai_services.text_generation import ScriptRequest, write_script
+from video_app.ai_services.text_generation import ScriptRequest, script_writers, write_script
 from video_app.ai_services.types import FrameSize, MediaItem, Speech
 from video_app.ai_services.video_editing import (
+    LONG_FORM,
+    Pacing,
     RenderResult,
     Timeline,
     TimelineScene,
+    headline_opening,
+    pacing_for,
     render_timeline,
+    shortest_scene_s,
 )
 from video_app.builtin_templates import DEFAULT_RECIPE
 from video_app.template_structure import Recipe
@@ -73,6 +93,9 @@ class ProductionRequest:
     tone: str = "friendly"
     recipe: Recipe = DEFAULT_RECIPE  # the template's
     music: Path | None = None  # a file of the creator's own, instead of the recipe's music
+    # Picks the recipe's track: the project's id, so a re-render plays the same one and other
+    # projects another. None: taken from the title.
+    music_seed: int | None = None
     watermark: str | None = None
     trim: bool = False
     engine: str | None = None
@@ -86,6 +109,10 @@ class ProductionResult:
     speeches: list[Speech | None]
     masters: dict[str, RenderResult] = field(default_factory=dict)
     exports: dict[str, ExportResult] = field(default_factory=dict)
+    music: Music | None = None  # what played under the voice, with its credit
+    # Every fallback taken, in a sentence for the creator: the template writer, a card instead
+    # of an illustration, the basic voice, the procedural music bed.
+    notes: list[str] = field(default_factory=list)
 
 
 def produce_video(
@@ -102,8 +129,8 @@ def produce_video(
     style = get_style(request.style)
 
     report("script", 0.0, "Writing the script")
-    title, script_text = _script(request)
-    report("script", 1.0, "Script ready")
+    title, script_text, note = _script(request)
+    report("script", 1.0, note or "Script ready")
 
     report("scenes", 0.0, "Splitting the script into scenes")
     scenes = process_script(script_text, language=request.language, platform=specs[0].name)
@@ -112,14 +139,32 @@ def produce_video(
     report("scenes", 1.0, f"{len(scenes)} scenes")
 
     speeches = voice_scenes(scenes, request, work_dir / "voice", report)
-    result = ProductionResult(title, script_text, scenes, speeches)
+    result = ProductionResult(
+        title, script_text, scenes, speeches, music=timeline_music(request, title)
+    )
+    result.notes += [note] if note else []
+    result.notes += _voice_notes(speeches, request.language)
+    result.notes += [result.music.note] if result.music and result.music.note else []
     slug = slugify(title)[:60] or "video"
 
     for aspect, aspect_specs in _by_aspect(specs).items():
         master_spec = max(aspect_specs, key=lambda spec: spec.width * spec.height)
         media = media_for_scenes(scenes, request, style, master_spec.frame, work_dir, report)
+        result.notes += [
+            f"Scene {index + 1} ({aspect}): {item.extra['fallback_reason']}"
+            for index, item in enumerate(media)
+            if item.extra.get("fallback_reason")
+        ]
         timeline = build_timeline(
-            scenes, speeches, media, request, style, master_spec, title, work_dir
+            scenes,
+            speeches,
+            media,
+            request,
+            style,
+            master_spec,
+            title,
+            work_dir,
+            music=result.music,
         )
         if not request.trim:
             # Exact now that every voice is known: refuse before spending time on the render.
@@ -132,6 +177,14 @@ def produce_video(
             engine=request.engine,
             on_progress=lambda fraction, message: report("render", fraction, message),
         )
+        cover = design_thumbnail(
+            title=title,
+            hero=hero_illustration(item.extra for item in media),
+            style=style,
+            frame=master_spec.frame,
+            language=request.language,
+            out_path=work_dir / "thumbnails" / f"{aspect.replace(':', 'x')}.png",
+        )
         # The platforms sharing this master are exported in parallel.
         result.exports.update(
             export_for_platforms(
@@ -140,10 +193,21 @@ def produce_video(
                 out_dir,
                 cues=result.masters[aspect].cues,
                 trim=request.trim,
+                thumbnail=cover,
                 on_progress=lambda fraction, message: report("export", fraction, message),
             )
         )
     return result
+
+
+def _voice_notes(speeches: list[Speech | None], language: str) -> list[str]:
+    basic = sorted({s.voice_id for s in speeches if s is not None and s.provider == "espeak"})
+    if not basic:
+        return []
+    return [
+        f"No natural voice speaks '{language}' here: the basic voice "
+        f"({', '.join(basic)}) reads this video."
+    ]
 
 
 def fit_scene_count(
@@ -225,29 +289,38 @@ def fit_scenes_to_platforms(
         if trim and elapsed_s > limit_s * ESTIMATE_MARGIN:
             break
         kept.append(scene)
-        elapsed_s += _scene_s(recipe, index, scene.estimated_duration_s)
+        # The template's own pacing: the slowest a platform gets, so the estimate errs long.
+        elapsed_s += _scene_s(recipe, LONG_FORM, index, scene.estimated_duration_s)
     if not trim:
         # Spoken-length estimates can be generous; only refuse what is over even when shortened.
         check_length(elapsed_s / ESTIMATE_MARGIN, specs, approximate=True)
     return kept
 
 
-def _script(request: ProductionRequest) -> tuple[str, str]:
+def _script(request: ProductionRequest) -> tuple[str, str, str]:
+    """The title, the script and a note for the creator ("" or why the template wrote it)."""
     if request.script_text is not None:
         # Blank scripts are refused, with the reason, when they are split into scenes.
         lines = DIRECTION.sub("", request.script_text).strip().splitlines()
-        return (request.topic.strip() or (lines[0][:80] if lines else "")), request.script_text
-    draft = write_script(
-        ScriptRequest(
-            topic=request.topic,
-            description=request.description,
-            platform=request.platforms[0],
-            tone=request.tone,
-            language=request.language,
-            template=request.recipe.writer,
-        )
+        return (request.topic.strip() or (lines[0][:80] if lines else "")), request.script_text, ""
+    script_request = ScriptRequest(
+        topic=request.topic,
+        description=request.description,
+        platform=request.platforms[0],
+        tone=request.tone,
+        language=request.language,
+        template=request.recipe.writer,
     )
-    return draft.title, draft.as_text()
+    note = ""
+    try:
+        draft = write_script(script_request)
+    except ProviderFailed as error:
+        # As on the script page: a failing model writer gives way to the template writer, said.
+        if script_writers.configured_name() == script_writers.default:
+            raise
+        draft = write_script(script_request, provider=script_writers.default)
+        note = f"{error.message} A template-based script was written instead."
+    return draft.title, draft.as_text(), note
 
 
 def voice_scenes(
@@ -298,22 +371,25 @@ def media_for_scenes(
     prepared = FrameSize(round(frame.width * OVERSCAN), round(frame.height * OVERSCAN))
     folder = work_dir / "media" / f"{frame.width}x{frame.height}"
     items = []
+    used_art: list[str] = []  # each illustration once per video
     for index, scene in enumerate(scenes):
         report("media", index / len(scenes), f"Finding a picture for scene {index + 1}")
-        items.append(
-            find_media(
-                MediaRequest(
-                    scene_index=index,
-                    keywords=scene.keywords,
-                    visual_description=scene.visual_direction,
-                    narration=scene.narration,
-                    style=style,
-                    frame=prepared,
-                    language=request.language,
-                ),
-                folder,
-            )
+        item = find_media(
+            MediaRequest(
+                scene_index=index,
+                keywords=scene.keywords,
+                visual_description=scene.visual_direction,
+                narration=scene.narration,
+                style=style,
+                frame=prepared,
+                language=request.language,
+                exclude_art=tuple(used_art),
+                topic=request.topic,
+            ),
+            folder,
         )
+        used_art += [art["id"] for art in item.extra.get("art", ())]
+        items.append(item)
     report("media", 1.0, "Pictures ready")
     return items
 
@@ -327,41 +403,75 @@ def build_timeline(
     spec: PlatformSpec,
     title: str,
     work_dir: Path,
+    *,
+    music: Music | None,
 ) -> Timeline:
+    """The video as scenes on a clock: the template's recipe, paced for the platform's family
+    (video_editing.pacing_for): a title card or a headline over the first scene, the pauses
+    around each voice, the outro card, and the music (`timeline_music`)."""
     recipe = request.recipe
+    pacing = pacing_for(spec.frame)
+    shortest_s = shortest_scene_s(recipe.transition_s)
     card_frame = FrameSize(round(spec.width * OVERSCAN), round(spec.height * OVERSCAN))
     cards = work_dir / "cards" / f"{spec.width}x{spec.height}"
     timeline_scenes = []
-    if recipe.title_card.show:
-        text = recipe.title_card.text_for(title)
-        card = render_card(title=text, subtitle="", style=style, frame=card_frame,
-                           out_path=cards / f"title-{_key(text, style.name)}.png")  # fmt: skip
-        timeline_scenes.append(
-            TimelineScene(media=card, duration_s=recipe.title_card.seconds, motion="zoom_in")
-        )
     for index, (scene, speech, item) in enumerate(zip(scenes, speeches, media, strict=True)):
         spoken_s = speech.duration_s if speech else scene.estimated_duration_s
         timeline_scenes.append(
             TimelineScene(
                 media=item,
-                duration_s=_scene_s(recipe, index, spoken_s),
+                duration_s=_scene_s(recipe, pacing, index, spoken_s),
                 speech=speech,
-                speech_offset_s=recipe.lead_s,
+                speech_offset_s=pacing.lead_s(recipe.lead_s),
                 motion=recipe.motion_of(index),
             )
         )
+    if recipe.title_card.show and timeline_scenes:
+        text = recipe.title_card.text_for(title)
+        if pacing.title == "headline":
+            picture = timeline_scenes[0].media.path
+            # A stored picture is never overwritten (a new one is a new name): its name is enough.
+            name = f"headline-{_key(text, style.name, str(picture))}.png"
+            headline = headline_picture(
+                timeline_scenes[0].media,
+                text,
+                style,
+                card_frame,
+                cards / name,
+                language=request.language,
+            )
+            if headline.extra.get("layers"):
+                # Illustrations keep moving under the title for the whole first scene: cutting
+                # to the same illustrations after it would replay their entrance.
+                timeline_scenes[0] = replace(timeline_scenes[0], media=headline)
+            else:
+                timeline_scenes[:1] = headline_opening(
+                    timeline_scenes[0], headline, pacing=pacing, min_scene_s=shortest_s
+                )
+        else:
+            name = f"title-{_key(text, style.name)}.png"
+            card = render_card(
+                title=text,
+                subtitle="",
+                style=style,
+                frame=card_frame,
+                out_path=cards / name,
+                language=request.language,
+            )
+            seconds = max(shortest_s, min(recipe.title_card.seconds, pacing.title_s))
+            timeline_scenes.insert(
+                0, TimelineScene(media=card, duration_s=seconds, motion="zoom_in")
+            )
     if recipe.outro_card.show:
         outro = recipe.outro_card.text_for(title)
         subtitle = "" if outro == title else title
         name = f"outro-{_key(outro, subtitle, style.name)}.png"
-        card = render_card(title=outro, subtitle=subtitle, style=style, frame=card_frame,
-                           out_path=cards / name)  # fmt: skip
+        card = render_card(
+            title=outro, subtitle=subtitle, style=style, frame=card_frame, out_path=cards / name
+        )
         timeline_scenes.append(
             TimelineScene(media=card, duration_s=recipe.outro_card.seconds, motion="zoom_out")
         )
-    music = request.music
-    if music is None and recipe.music_mood:
-        music = music_bed(recipe.music_mood, seed=recipe.music_seed)
     return Timeline(
         frame=spec.frame,
         fps=spec.fps,
@@ -370,7 +480,7 @@ def build_timeline(
         caption_style=recipe.caption_style(spec.caption_style),
         transition=recipe.transition,
         transition_s=recipe.transition_s,
-        music=music,
+        music=music.path if music else None,
         music_gain_db=recipe.music_level_db,
         watermark=request.watermark,
         loudness_lufs=spec.loudness_lufs,
@@ -378,9 +488,66 @@ def build_timeline(
     )
 
 
-def _scene_s(recipe: Recipe, index: int, spoken_s: float) -> float:
-    """A narrated scene's length: its voice with the template's pauses, never below its floor."""
-    return max(recipe.scene_floor_s(index), recipe.lead_s + spoken_s + recipe.tail_s)
+def timeline_music(request: ProductionRequest, title: str) -> Music | None:
+    """What plays under the voice: the creator's own file, else the template's mood as a track
+    picked by the project (a procedural bed when no track can play), else nothing."""
+    if request.music is not None:
+        return Music(request.music, "own", request.music.name)
+    if not request.recipe.music_mood:
+        return None
+    seed = request.music_seed if request.music_seed is not None else int(_key(title)[:8], 16)
+    return music_for(request.recipe.music_mood, seed=seed + request.recipe.music_seed)
+
+
+def headline_picture(
+    item: MediaItem,
+    text: str,
+    style: Style,
+    frame: FrameSize,
+    out_path: Path,
+    *,
+    language: str = "en",
+) -> MediaItem:
+    """The scene's picture with the title set over it (shaded where the picture is too busy or
+    too light for the type). A drawn picture carries its own headline and a clip has no single
+    picture, so those get the title card's design instead."""
+    if item.extra.get("layers"):
+        titled = illustrated_media.retitle(item, text, style, out_path, language=language)
+        if titled is not None:
+            return titled
+    if item.kind != "image" or item.source == ProceduralMediaProvider.name:
+        return render_card(
+            title=text, subtitle="", style=style, frame=frame, out_path=out_path, language=language
+        )
+    if not out_path.exists():
+        block = procedural_art.layout_block(
+            frame, headline=procedural_art.prepare_text(text, language), card=True
+        )
+        palette = procedural_art.Palette.of(style)
+        unused = random.Random(0)  # noqa: S311 - the painter draws no shapes here, only type
+        painter = procedural_art.Painter(frame, palette, unused, block)
+        with Image.open(item.path) as picture:
+            fitted = ImageOps.fit(
+                picture.convert("RGB"), (frame.width, frame.height), centering=(0.5, 0.5)
+            )
+        painter.image = fitted.convert("RGBA")
+        painter.ensure_contrast()
+        painter.set_type()
+        with atomic_output(out_path) as partial:
+            painter.image.save(partial, format="PNG")
+    return replace(item, path=out_path, width=frame.width, height=frame.height)
+
+
+def _scene_s(recipe: Recipe, pacing: Pacing, index: int, spoken_s: float) -> float:
+    """A narrated scene's length: its voice with the template's pauses, as the platform's
+    family paces them."""
+    return pacing.scene_s(
+        spoken_s=spoken_s,
+        lead_s=recipe.lead_s,
+        tail_s=recipe.tail_s,
+        floor_s=recipe.scene_floor_s(index),
+        shortest_s=shortest_scene_s(recipe.transition_s),
+    )
 
 
 def _by_aspect(specs: list[PlatformSpec]) -> dict[str, list[PlatformSpec]]:

@@ -28,7 +28,11 @@ def visible_project(request, project_id: int) -> VideoProject:
 
 
 RENDERED_FIELDS = {"video": "file", "thumbnail": "thumbnail", "srt": "srt_file", "vtt": "vtt_file"}
-VOICE_SAMPLE = "Hello! This is how I will read your script."
+# A voice reads its sample in its own language (a Spanish voice reading English says little).
+VOICE_SAMPLES = {
+    "en": "Hello! This is how I will read your script.",
+    "es": "¡Hola! Así es como leeré tu guion.",
+}
 
 
 def serve(field_file, *, download: bool = False, filename: str | None = None):
@@ -119,15 +123,18 @@ def voice_sample(request):
     voice_id = (
         request.GET.get("voice") or tts.default_voice_for(request.GET.get("language", "en")).id
     )
-    if voice_id not in {voice.id for voice in tts.available_voices()}:
+    voice = next((voice for voice in tts.available_voices() if voice.id == voice_id), None)
+    if voice is None:
         raise Http404("No such voice.")
+    sample = VOICE_SAMPLES.get(voice.language.split("-")[0].lower(), VOICE_SAMPLES["en"])
 
     def speak(path: Path) -> None:
-        tts.synthesize(VOICE_SAMPLE, voice_id=voice_id, out_path=path)
+        tts.synthesize(sample, voice_id=voice_id, out_path=path)
 
     try:
-        name = VideoCacheService().stored_file("voice-sample", (voice_id, VOICE_SAMPLE), speak,
-                                               suffix=".wav")  # fmt: skip
+        name = VideoCacheService().stored_file(
+            "voice-sample", (voice_id, sample), speak, suffix=".wav"
+        )
     except EngineError as error:
         raise Http404(error.message) from error
     return serve(stored(name))

@@ -22,7 +22,7 @@ from ..forms import (
     ScriptForm,
 )
 from ..models import Scene, VideoProject
-from ..services import progress, projects, storyboard
+from ..services import progress, projects, providers, storyboard
 from ..services.storyboard import StoryboardError
 from .projects import owned_project, start_run
 
@@ -67,7 +67,10 @@ def script(request, project_id: int):
             messages.success(request, "Script saved.")
         return redirect("video_app:script", project.pk)
     VideoAnalytics.track_wizard_step(user=request.user, project=project, step="script")
-    return render(request, "video_app/script.html", _page_context(project, form=form))
+    writer = providers.label(providers.SCRIPT_PROVIDERS, project.script.provider)
+    return render(
+        request, "video_app/script.html", _page_context(project, form=form, writer=writer)
+    )
 
 
 @login_required

@@ -2,6 +2,7 @@
 own language."""
 
 from video_app.ai_services.keywords import (
+    content_words,
     extract_keywords,
     keywords_for_scenes,
     looks_like_noun,
@@ -113,3 +114,37 @@ def test_it_reads_the_stopword_lists_yake_ships():
     assert "إلى" in stopwords_for("ar")
     assert stopwords_for("lt")  # one of the lists written in Latin-1
     assert stopwords_for("xx") == frozenset()
+
+
+def test_it_leaves_out_numbers_written_as_words():
+    keywords = extract_keywords(
+        "A hundred bees left the hive. DOZENS of them never came back. Cien abejas.", "en"
+    )
+    words = {word.casefold() for keyword in keywords for word in keyword.split()}
+
+    assert "bees" in keywords
+    assert not words & {"hundred", "dozens", "cien"}
+
+
+def test_it_leaves_out_shouted_verbs_and_past_forms():
+    stolen = extract_keywords("Scammers STEAL your passwords. They STEAL money from banks.", "en")
+    built = extract_keywords("The bridge was BUILT in 1890 by the city.", "en")
+    raised = extract_keywords("The MOVEMENT RAISES the money for new schools.", "en")
+
+    assert "passwords" in stolen and "banks" in stolen
+    assert not [keyword for keyword in stolen if "steal" in keyword.casefold()]
+    assert set(built) == {"bridge", "city"}
+    assert "schools" in raised
+    assert not [keyword for keyword in raised if "raises" in keyword.casefold()]
+
+
+def test_it_leaves_out_adverbs_but_keeps_names_that_end_like_them():
+    keywords = extract_keywords("The coffee was quickly roasted and shipped to Italy.", "en")
+
+    assert "coffee" in keywords and "Italy" in keywords
+    assert not {"quickly", "roasted", "shipped"} & set(keywords)
+
+
+def test_it_names_the_words_of_a_text_that_may_be_shown():
+    assert content_words("Bees fly from flower to flower.", "en") == {"bees", "flower"}
+    assert content_words("Cien abejas salen de la colmena.", "es") >= {"abejas", "colmena"}

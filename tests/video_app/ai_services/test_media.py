@@ -333,13 +333,13 @@ def test_it_skips_uploads_whose_file_is_gone(uploads, tmp_path):
 def test_it_draws_a_picture_when_the_library_has_no_match(uploads, tmp_path):
     beach = uploads("beach.jpg", "Holiday", ["beach"])
 
-    item = find_media(scene(), tmp_path / "out", library=[beach])
+    item = find_media(scene(), tmp_path / "out", library=[beach], provider="procedural")
 
     assert item.source == "procedural"
     assert item.path.parent == tmp_path / "out"
 
 
-def test_it_offers_the_drawn_pictures_by_default():
-    assert media_providers.get().name == "procedural"
-    assert {"library", "procedural"} <= set(media_providers.names())
+def test_it_offers_the_illustrated_pictures_by_default():
+    assert media_providers.get().name == "illustrated"
+    assert {"library", "procedural", "illustrated"} <= set(media_providers.names())
     assert media_providers.get("library").find(scene(), Path("/nonexistent")) is None

@@ -1,10 +1,13 @@
-"""Procedural music beds, measured as a listener would: long enough to loop, at a sane level,
-never silent, seamless where the loop joins, and each mood its own."""
+"""Music under the voice: real tracks per mood, picked by the project and looped without a seam,
+and the procedural beds they fall back to, measured as a listener would: long enough to loop, at
+a sane level, never silent, seamless where the loop joins, and each mood its own."""
 
 import itertools
+import sys
 import time
 import wave
 
+import av
 import numpy as np
 import pytest
 
@@ -93,3 +96,67 @@ def test_it_makes_a_bed_once_and_then_reuses_the_file(tmp_path, monkeypatch):
 def test_it_names_the_moods_there_are_for_an_unknown_one(tmp_path):
     with pytest.raises(InvalidInput, match=r"Unknown music mood 'jazz'\. Choose one of: upbeat"):
         music.music_bed("jazz", cache_dir=tmp_path)
+
+
+# --- Tracks from immich-memories-music ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("mood", list(music.MOODS))
+def test_it_plays_a_real_track_of_the_matching_mood(tmp_path, mood):
+    chosen = music.music_for(mood, seed=11, cache_dir=tmp_path)
+
+    assert chosen.kind == "track"
+    assert chosen.title.startswith(music.TRACK_MOODS[mood])
+    assert "MIT" in chosen.credit and "immich-memories-music" in chosen.credit
+    assert not chosen.note
+
+
+def test_it_picks_the_same_track_for_a_project_and_varies_between_projects(tmp_path):
+    again = [music.music_for("upbeat", seed=42, cache_dir=tmp_path).title for _ in range(3)]
+    projects = {
+        music.music_for("upbeat", seed=seed, cache_dir=tmp_path).title for seed in range(12)
+    }
+
+    assert len(set(again)) == 1
+    assert len(projects) >= 3
+
+
+def test_it_loops_a_track_without_a_seam(tmp_path):
+    track = music.pick_track("calm", seed=1)
+    looped, rate = read_wav(music.looped_track(track, tmp_path))
+    source_s = av_duration_s(track)
+
+    # The end fades into the start: the loop is the track less the cross-fade.
+    assert looped.shape[1] / rate == pytest.approx(source_s - music.LOOP_CROSSFADE_S, abs=0.1)
+    seam = np.abs(looped[:, 0] - looped[:, -1]).max()
+    steps = np.abs(np.diff(looped, axis=1)).max(axis=0)
+    assert seam <= np.percentile(steps, 99.9)
+    assert decibels(looped) > -30  # music, not silence
+
+
+def test_it_plays_the_procedural_bed_when_the_package_is_missing(tmp_path, monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "immich_memories_music", None)  # import fails
+
+    chosen = music.music_for("calm", seed=1, cache_dir=tmp_path)
+
+    assert chosen.kind == "procedural"
+    assert chosen.path == music.music_bed("calm", seed=1, cache_dir=tmp_path)
+    assert "not installed" in chosen.note
+    assert "procedural music played" in caplog.text
+
+
+def test_it_plays_the_procedural_bed_when_a_track_will_not_decode(tmp_path, monkeypatch):
+    broken = tmp_path / "tracks" / "happy"
+    broken.mkdir(parents=True)
+    (broken / "happy_1.opus").write_bytes(b"OggS not really")
+    monkeypatch.setattr(music, "tracks_dir", lambda: tmp_path / "tracks")
+
+    chosen = music.music_for("upbeat", seed=1, cache_dir=tmp_path / "cache")
+
+    assert chosen.kind == "procedural"
+    assert "could not be played" in chosen.note
+
+
+def av_duration_s(path) -> float:
+    with av.open(str(path)) as container:
+        return container.duration / 1_000_000

