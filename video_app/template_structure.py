@@ -55,6 +55,16 @@ CAPTION_CHOICES = ("platform", *get_args(CaptionStyle))
 MOOD_CHOICES = ("none", *MOODS)
 MOTIONS = frozenset(get_args(Motion))
 TITLE = "{title}"
+# The built-in outro line, said in the video's language where we have it; a line staff wrote in
+# a template is shown as written.
+THANKS_FOR_WATCHING = "Thanks for watching"
+THANKS_IN = {
+    "es": "Gracias por ver",
+    "fr": "Merci d'avoir regardé",
+    "de": "Danke fürs Zuschauen",
+    "pt": "Obrigado por assistir",
+    "it": "Grazie per la visione",
+}
 MAX_ERRORS = 20
 
 _unit = {"type": "number", "minimum": 0, "maximum": 1}
@@ -190,8 +200,11 @@ class Card:
     text: str  # TITLE stands for the video's title
     seconds: float
 
-    def text_for(self, title: str) -> str:
-        return self.text.replace(TITLE, title).strip() or title
+    def text_for(self, title: str, language: str = "en") -> str:
+        text = self.text
+        if text == THANKS_FOR_WATCHING:  # the built-in line speaks the video's language
+            text = THANKS_IN.get(language.replace("_", "-").split("-")[0].lower(), text)
+        return text.replace(TITLE, title).strip() or title
 
 
 @dataclass(frozen=True)
@@ -212,7 +225,7 @@ class Recipe:
     transition: str = "fade"
     transition_s: float = 0.5
     title_card: Card = Card(True, TITLE, 2.5)
-    outro_card: Card = Card(True, "Thanks for watching", 3.0)
+    outro_card: Card = Card(True, THANKS_FOR_WATCHING, 3.0)
     music_mood: str | None = None
     music_level_db: float = -18.0
     music_seed: int = 0

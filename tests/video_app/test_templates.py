@@ -47,6 +47,7 @@ from video_app.services.production import (
     voice_scenes,
 )
 from video_app.template_structure import (
+    THANKS_FOR_WATCHING,
     Card,
     Recipe,
     in_schema_order,
@@ -557,3 +558,9 @@ def test_a_title_card_opens_the_video_only_when_the_template_has_one(videos):
     news_start = frame_at(videos["news"].result.path, 0.0).astype(int)
     assert np.abs(promo_start - news_start).mean() < 3
     assert [videos[slug].timeline.scenes[0].duration_s for slug in ("promo", "news")] == [1, 1]
+
+
+def test_the_built_in_outro_speaks_the_videos_language_and_a_written_one_is_kept():
+    assert Card(True, THANKS_FOR_WATCHING, 3.0).text_for("Abejas", "es-MX") == "Gracias por ver"
+    assert Card(True, THANKS_FOR_WATCHING, 3.0).text_for("Bees", "en") == "Thanks for watching"
+    assert Card(True, "¡Hasta pronto!", 3.0).text_for("Abejas", "es") == "¡Hasta pronto!"

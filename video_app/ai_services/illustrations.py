@@ -36,7 +36,7 @@ from .keywords import NUMBER_WORDS, WORD, base_language, content_words, stopword
 logger = logging.getLogger(__name__)
 
 # Bump when the choice of art or the text embedded for it changes: the index is rebuilt.
-CATALOGUE_VERSION = 4
+CATALOGUE_VERSION = 5
 
 # Iconify prefix -> (file, licence, attribution). Order is preference: an emoji is taken from
 # the first set that has it.
@@ -119,7 +119,7 @@ VARIANT_MARGIN = 0.04
 # A piece already in the video counts this much less; a second or third piece in one scene must
 # score within COMPANION_MARGIN of the best one.
 REUSE_PENALTY = 0.02
-COMPANION_MARGIN = 0.035
+COMPANION_MARGIN = 0.03
 # The direction (what to show) weighs most, then the narration, then the keywords.
 _TEXT_WEIGHTS = (0.5, 0.3, 0.2)
 
@@ -129,6 +129,8 @@ _GENDERED = re.compile(r"^(man|woman|men|women|boy|girl)\b|: ")
 # Words that say what kind of sign a named-only piece is, not what it names.
 _KIND_WORDS = {"flag", "bandera", "sign", "symbol", "signo", "simbolo", "senal", "button", "boton"}
 _CLOCK_FACE = re.compile(r"o['’]clock$|thirty$")
+# Emoji whose picture carries writing ("white flower" is a Japanese "well done" stamp).
+_WRITTEN_ON = {"white flower"}
 
 
 @dataclass(frozen=True)
@@ -161,10 +163,11 @@ def choose_art(
     `variant` > 0 leads with another of the nearly-as-good pieces, the same one each time.
     """
     index = _index()
+    raw = dict((i, score) for score, i in index.rank(texts, language))
     ranked = sorted(
         (
             (score - (REUSE_PENALTY if index.arts[i].id in exclude else 0.0), i)
-            for score, i in index.rank(texts, language)
+            for i, score in raw.items()
         ),
         key=lambda pair: -pair[0],
     )
@@ -176,7 +179,8 @@ def choose_art(
     if len(pool) < 2:  # "Regenerate" must still find another piece
         pool = [i for _, i in ranked[:2]]
     lead = pool[variant % len(pool)]
-    companions = [i for score, i in ranked if i != lead and score >= best - COMPANION_MARGIN]
+    # Measured against the lead's own score: a lead marked down for reuse takes no filler.
+    companions = [i for _, i in ranked if i != lead and raw[i] >= raw[lead] - COMPANION_MARGIN]
     return [index.arts[i] for i in [lead, *companions[: count - 1]]]
 
 
@@ -439,6 +443,7 @@ def _catalogue(art_dir: Path) -> tuple[list[dict], list[str], list[str]]:
                 or subgroup in _LEFT_OUT
                 or (subgroup in _FIGURES and _GENDERED.search(emoji["label"]))
                 or _CLOCK_FACE.search(emoji["label"])
+                or emoji["label"] in _WRITTEN_ON
             ):
                 continue
             taken_emoji.add(emoji["hexcode"])

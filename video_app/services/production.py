@@ -463,7 +463,7 @@ def build_timeline(
                 0, TimelineScene(media=card, duration_s=seconds, motion="zoom_in")
             )
     if recipe.outro_card.show:
-        outro = recipe.outro_card.text_for(title)
+        outro = recipe.outro_card.text_for(title, request.language)
         subtitle = "" if outro == title else title
         name = f"outro-{_key(outro, subtitle, style.name)}.png"
         card = render_card(

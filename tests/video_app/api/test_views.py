@@ -169,7 +169,7 @@ def test_it_names_each_invalid_field(alice_api):
                                     "script_provider"}  # fmt: skip
     # Gemini has no key here: the creator is told which writers there are.
     assert response.json()["script_provider"] == [
-        "“gemini” is not a script writer available here: structured."
+        "“gemini” is not a script writer available here: local, structured."
     ]
     assert not VideoProject.objects.exists()
 
