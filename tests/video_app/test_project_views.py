@@ -437,6 +437,24 @@ def test_it_plays_the_main_platforms_video(alice_client, alice):
     assert f'<source src="/projects/{project.pk}/videos/{youtube.pk}/video/"' in page
 
 
+def test_it_credits_the_music_and_says_when_the_procedural_bed_played(alice_client, alice):
+    project = make_project(alice)
+    add_video(project)
+    credit = 'Music: "calm_acoustic_1" from immich-memories-music 0.1.0 (MIT)'
+    project.masters = {"1:1": {"file": "m.mp4", "music": {"credit": credit, "note": ""}}}
+    project.save(update_fields=["masters"])
+
+    page = page_of(alice_client.get(f"/projects/{project.pk}/"))
+    assert credit.replace('"', "&quot;") in page
+    assert 'id="music-note"' not in page
+
+    note = "The calm music track could not be played; procedural music played."
+    project.masters["1:1"]["music"] = {"credit": "", "note": note}
+    project.save(update_fields=["masters"])
+    page = page_of(alice_client.get(f"/projects/{project.pk}/"))
+    assert note in page
+
+
 def test_it_says_when_nothing_is_rendered_yet(alice_client, alice):
     project = make_project(alice)
 
