@@ -110,22 +110,24 @@ def fail_lost_runs() -> list[int]:
     cutoff = timezone.now() - timedelta(seconds=settings.RUN_LOST_AFTER_S)
     failed = []
     for lost in TaskInHand.objects.filter(heartbeat_at__lt=cutoff).order_by("heartbeat_at"):
-        project = pipeline.current_project(lost.project_id, lost.run_number)
-        if project is not None and project.is_busy:
-            action = step_label(lost.step)
-            pipeline.fail_run(
-                lost.project_id,
-                lost.run_number,
-                lost.step,
-                WorkerLost(
-                    f"The server working on this video stopped during the {action} step. Retry: "
-                    "what was already made is kept.",
-                    detail=f"{lost.task_name} [{lost.task_id}] on {lost.worker or 'a worker'}: no "
-                    f"heartbeat since {lost.heartbeat_at.isoformat()}, not handed out again",
-                ),
-            )
-            failed.append(lost.project_id)
-        lost.delete()
+        # One transaction: a page that sees the run failed never sees its task still in hand.
+        with transaction.atomic():
+            project = pipeline.current_project(lost.project_id, lost.run_number)
+            if project is not None and project.is_busy:
+                action = step_label(lost.step)
+                pipeline.fail_run(
+                    lost.project_id,
+                    lost.run_number,
+                    lost.step,
+                    WorkerLost(
+                        f"The server working on this video stopped during the {action} step. "
+                        "Retry: what was already made is kept.",
+                        detail=f"{lost.task_name} [{lost.task_id}] on {lost.worker or 'a worker'}: "
+                        f"no heartbeat since {lost.heartbeat_at.isoformat()}, not handed out again",
+                    ),
+                )
+                failed.append(lost.project_id)
+            lost.delete()
     if failed:
         logger.warning("Failed runs whose worker was lost: projects %s", failed)
     return failed
