@@ -6,7 +6,6 @@ their Spanish far better than espeak-ng's and their English about as well as Pip
 (tests/bench_voices.py), but a listener hears the accent.
 """
 
-import difflib
 import functools
 import itertools
 import json
@@ -42,6 +41,7 @@ from .tts import (
     spoken_text,
     spread,
     voice_providers,
+    word_bounds,
 )
 from .types import Speech
 
@@ -351,13 +351,14 @@ def _aligned_spans(
         first_expected.append(len(expected))
         expected += [symbol for symbol in ipa if symbol not in UNSOUNDED]
     heard = [index for index, symbol in enumerate(symbols) if symbol not in UNSOUNDED]
-    matcher = difflib.SequenceMatcher(
-        None, expected, [symbols[index] for index in heard], autojunk=False
+    bounds = word_bounds(
+        expected,
+        [symbols[index] for index in heard],
+        first_expected,
+        min_ratio=MIN_ALIGNMENT_RATIO,
     )
-    if not heard or matcher.ratio() < MIN_ALIGNMENT_RATIO:
+    if bounds is None:
         return None
-    heard_at = [*_heard_positions(matcher), len(heard)]
-    bounds = [0, *(heard_at[index] for index in first_expected[1:]), len(heard)]
     return [_token_span(starts, heard, first, last) for first, last in itertools.pairwise(bounds)]
 
 
@@ -368,16 +369,6 @@ def _token_span(starts: list[int], heard: list[int], first: int, last: int) -> t
         return starts[heard[first]], starts[heard[last - 1] + 1]
     at = starts[heard[first]] if first < len(heard) else starts[heard[-1] + 1]
     return at, at  # a word the voice swallowed
-
-
-def _heard_positions(matcher: difflib.SequenceMatcher) -> list[int]:
-    """For each expected phoneme, the index of the heard one it became; a changed stretch maps
-    proportionally, a dropped one to where it would have been."""
-    positions = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "insert":
-            positions += [j1 + (i - i1) * (j2 - j1) // (i2 - i1) for i in range(i1, i2)]
-    return positions
 
 
 def _trimmed(

@@ -2,7 +2,6 @@
 folder, word timings from the phoneme alignments the model reports. Registered as "piper"."""
 
 import contextlib
-import difflib
 import functools
 import importlib.metadata
 import itertools
@@ -38,6 +37,7 @@ from .tts import (
     spoken_text,
     spread,
     voice_providers,
+    word_bounds,
 )
 from .types import Speech
 
@@ -269,24 +269,10 @@ def _aligned_spans(
         for sentence in voice.phonemize(speakable(word.text)):
             expected += [phoneme for phoneme in sentence if phoneme not in UNSOUNDED_PHONEMES]
     heard = [phoneme for phoneme, _start, _end in phones]
-    matcher = difflib.SequenceMatcher(None, expected, heard, autojunk=False)
-    if matcher.ratio() < MIN_ALIGNMENT_RATIO:
+    bounds = word_bounds(expected, heard, first_expected, min_ratio=MIN_ALIGNMENT_RATIO)
+    if bounds is None:
         return None
-    # The extra end position serves a last word that has no phonemes of its own.
-    heard_at = [*_heard_positions(matcher), len(heard)]
-    # Phonemes heard before the first match still belong to the first word.
-    bounds = [0, *(heard_at[index] for index in first_expected[1:]), len(heard)]
     return [_phone_span(phones, first, last) for first, last in itertools.pairwise(bounds)]
-
-
-def _heard_positions(matcher: difflib.SequenceMatcher) -> list[int]:
-    """For each expected phoneme, the index of the heard phoneme it became; a changed stretch
-    ("ˈeɪ" said as "ɐ") maps proportionally, a dropped one to where it would have been."""
-    positions = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "insert":
-            positions += [j1 + (i - i1) * (j2 - j1) // (i2 - i1) for i in range(i1, i2)]
-    return positions
 
 
 def _phone_span(phones: list[tuple[str, int, int]], first: int, last: int) -> tuple[int, int]:

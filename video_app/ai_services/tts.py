@@ -5,6 +5,7 @@ scene to the speech and times captions by the words. Piper (neural, offline) is 
 espeak-ng is the last resort and the only one that speaks most languages.
 """
 
+import difflib
 import itertools
 import logging
 import math
@@ -291,6 +292,27 @@ class Segment:
     spans: list[tuple[int, int]]  # per word, sample offsets into `audio`
     aligned: bool  # spans come from the synthesiser, not from spreading by length
     pause_after_s: float
+
+
+def word_bounds(
+    expected: list[str], heard: list[str], word_starts: list[int], *, min_ratio: float
+) -> list[int] | None:
+    """Where each word begins among the phonemes a voice said: bounds over `heard` (0 first,
+    len(heard) last, pairwise one word each), from aligning them with the phonemes `expected`
+    for the text (`word_starts`: each word's first index in `expected`). None when the two
+    differ too much to trust. A changed stretch ("ˈeɪ" said as "ɐ") maps proportionally, a
+    dropped one to where it would have been; phonemes heard before the first match belong to
+    the first word."""
+    matcher = difflib.SequenceMatcher(None, expected, heard, autojunk=False)
+    if not heard or matcher.ratio() < min_ratio:
+        return None
+    heard_at = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "insert":
+            heard_at += [j1 + (i - i1) * (j2 - j1) // (i2 - i1) for i in range(i1, i2)]
+    # The extra end position serves a last word that has no phonemes of its own.
+    heard_at.append(len(heard))
+    return [0, *(heard_at[index] for index in word_starts[1:]), len(heard)]
 
 
 def spread(words: list[Word], start: int, end: int) -> list[tuple[int, int]]:

@@ -6,10 +6,6 @@ import pytest
 from video_app.ai_services import illustrations, packaged_models
 from video_app.ai_services.illustrations import choose_art, render_art
 
-pytestmark = pytest.mark.skipif(
-    not packaged_models.is_installed("art"), reason="the art is not installed (make install)"
-)
-
 
 @pytest.fixture(scope="module", autouse=True)
 def loaded_index():
