@@ -15,10 +15,16 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # The production stack under load (`make bench-stack`): a database and a Redis db of its own.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/videocreator_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
+# `make loadtest`: its own database (the last run's accounts deleted first), Redis db and port.
+LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/videocreator_load
+LOAD_REDIS_URL ?= redis://127.0.0.1:6379/13
+LOAD_PORT ?= 8771
 
 # System packages the engine uses: fonts for every script in captions and pictures, and
-# espeak-ng as the last-resort voice. Installed with apt where possible (as root).
-SYSTEM_PACKAGES := fonts-dejavu-core fonts-noto-core fonts-noto-cjk fonts-symbola espeak-ng
+# espeak-ng as the last-resort voice; and Redis's server, the embedded default's private Redis
+# (`make run`, the tests). Installed with apt where possible (as root).
+SYSTEM_PACKAGES := fonts-dejavu-core fonts-noto-core fonts-noto-cjk fonts-symbola espeak-ng \
+	redis-server
 # `make test` also needs Debian's Chromium, the browser Playwright drives in tests/e2e (never a
 # downloaded one). `make run` does not: `test` adds it for the system-deps it runs (below).
 TEST_SYSTEM_PACKAGES := chromium
@@ -31,13 +37,15 @@ PROD_CHECK_ENV := DJANGO_SETTINGS_MODULE=project_core.settings.prod DJANGO_READ_
 	DATABASE_POOL_TIMEOUT_S=1 REDIS_URL=$(TEST_REDIS_URL)
 TEST_ENV := DJANGO_SETTINGS_MODULE=project_core.settings.test
 
-.PHONY: help install models system-deps run test bench bench-stack lint format check-deploy pytest pytest-stack clean
+.PHONY: help install models system-deps run test bench bench-stack loadtest lint format check-deploy pytest pytest-stack test-fast clean
 
 help:
-	@echo "make run    set up and start the product on http://127.0.0.1:$(PORT) (web + worker)"
+	@echo "make run    set up and start the product on http://127.0.0.1:$(PORT) (Redis, web, worker)"
 	@echo "make test   set up and run every check: ruff, check --deploy, migrations, pytest"
+	@echo "make test-fast  the tests for everyday work: no worker processes, browser or renders"
 	@echo "make bench  measure render and speech speed (results in var/bench/, see BENCHMARKS.md)"
 	@echo "make bench-stack  the production stack under 50 users (PostgreSQL and Redis needed)"
+	@echo "make loadtest  20 renders on 2 workers, then locust's 50 users on the production stack"
 	@echo "make system-deps | lint | format | clean"
 
 $(BIN)/python:
@@ -74,16 +82,30 @@ system-deps:
 		echo "Note: without$$missing some voices or scripts (CJK, emoji) are unavailable."; \
 	fi
 
+# What the settings resolve (.env included): the data folder, the private Redis's folder, and
+# whether to run that Redis (not when REDIS_URL names one of its own).
+RUN_SETTINGS := from django.conf import settings as s; \
+	print(s.DATA_DIR, s.EMBEDDED_REDIS_DIR, str(s.EMBEDDED_REDIS).lower(), sep="\n")
+# supervisord in the foreground (project_core/supervisord.conf): Redis, web and worker, each
+# restarted when it dies; Ctrl-C stops them all.
 run: install
 	@$(MAKE) --no-print-directory system-deps STRICT=0
-	@$(MANAGE) migrate --noinput --verbosity 0
-	@# The embedded channel layer's own database holds only its app (project_core/routers.py).
-	@if $(MANAGE) shell --verbosity 0 -c "from django.conf import settings; exit('channels' not in settings.DATABASES)"; then \
-		$(MANAGE) migrate channels_lite --noinput --verbosity 0 --database channels; \
-	fi
-	@$(MANAGE) ensure_demo_user
-	@echo "Serving http://127.0.0.1:$(PORT)  (Ctrl-C stops the web server and the worker)"
-	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port $(PORT)
+	@set -e; \
+	{ read -r data_dir; read -r redis_dir; read -r embedded_redis; } \
+		< <($(MANAGE) shell --verbosity 0 -c '$(RUN_SETTINGS)'); \
+	[ -n "$$redis_dir" ] || exit 1; \
+	if [ "$$embedded_redis" = true ] && ! command -v redis-server >/dev/null; then \
+		echo "make run needs Redis's server (its queue, live news and cache): install it with"; \
+		echo "  sudo apt-get install redis-server    (or run 'make system-deps' as root)"; \
+		exit 1; \
+	fi; \
+	$(MANAGE) migrate --noinput --verbosity 0; \
+	$(MANAGE) ensure_demo_user; \
+	mkdir -p "$$redis_dir"; \
+	echo "Serving http://127.0.0.1:$(PORT)  (Ctrl-C stops the web server, the worker and Redis)"; \
+	PORT=$(PORT) SITE_URL=http://127.0.0.1:$(PORT) DATA_DIR="$$data_dir" REDIS_DIR="$$redis_dir" \
+		REDIS_AUTOSTART="$$embedded_redis" PATH="$(CURDIR)/$(BIN):$$PATH" \
+		exec $(BIN)/supervisord --configuration project_core/supervisord.conf
 
 lint: install
 	$(BIN)/ruff check .
@@ -96,19 +118,29 @@ format: install
 check-deploy: install
 	$(PROD_CHECK_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 
+# The migrations are checked here, and replayed by the PostgreSQL pass (tests/databases.py): the
+# SQLite test database is built from the models, in seconds.
 pytest: install
 	$(TEST_ENV) $(MANAGE) makemigrations --check --dry-run
-	@echo "== pytest: embedded default (SQLite, filesystem broker, SQLite channel layer)"
+	@echo "== pytest: embedded default (SQLite, private Redis)"
 	@# Tests marked `stack` need PostgreSQL and Redis: the second pass runs them.
-	$(TEST_ENV) $(BIN)/pytest -m "not stack"
+	$(TEST_ENV) $(BIN)/pytest -m "not stack and not bench"
 
-# The same suite against PostgreSQL and Redis (less the engine's tests, which use neither). Skipped with a notice where they do not answer,
-# except in CI (CI=true), where their absence is a failure.
+# Everyday work: the embedded pass less the tests marked `slow` (real worker and server processes,
+# a browser, renders, model inference; tests/conftest.py marks them), in under 3 minutes.
+# CI runs `make test`, which runs them all.
+test-fast: install
+	$(TEST_ENV) $(BIN)/pytest -m "not stack and not slow and not bench"
+
+# The same suite against PostgreSQL and Redis (less the engine's tests, which use neither). Its
+# test database is a copy of one that replayed the migrations, rebuilt when a migration changes.
+# Skipped with a notice where they do not answer, except in CI (CI=true), where their absence is a
+# failure.
 pytest-stack: install
 	@if DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m tests.stack; then \
 		echo "== pytest: production stack (PostgreSQL $(TEST_DATABASE_URL), Redis $(TEST_REDIS_URL))"; \
 		$(TEST_ENV) DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-			$(BIN)/pytest -m "not engine"; \
+			$(BIN)/pytest -m "not engine and not embedded and not bench"; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL and Redis are required in CI"; exit 1; \
 	else \
@@ -130,11 +162,20 @@ bench: install system-deps
 	$(BENCH_ENV) $(BIN)/python -m tests.bench_illustrated
 	$(BENCH_ENV) $(BIN)/python -m tests.bench_music
 	$(BENCH_ENV) $(BIN)/python -m tests.bench_make_video
+	@# The render page's time left against a real render's (tests/video_app/services/test_progress.py).
+	$(TEST_ENV) $(BIN)/pytest -m bench -s -p no:cacheprovider
 
 # MODES=pool,no-pool,persistent adds the former persistent connections (up to ~100 of them).
 bench-stack: install
 	$(BIN)/python -m tests.bench_stack --database-url $(BENCH_DATABASE_URL) \
 		--redis-url $(BENCH_REDIS_URL) $(if $(MODES),--modes $(MODES))
+
+# 20 renders through two Celery workers (all complete, nothing twice), then locust's 50 users on
+# dashboard, storyboard, result page and API status (p99 target 150 ms). About 6 minutes;
+# ARGS passes options (python -m tests.loadtest --help), e.g. ARGS="--phases pages".
+loadtest: install
+	$(BIN)/python -m tests.loadtest --database-url $(LOAD_DATABASE_URL) \
+		--redis-url $(LOAD_REDIS_URL) --port $(LOAD_PORT) $(ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -6,12 +6,12 @@ from django.db import router
 
 BUILTIN = [
     # slug, name, description, price, renders/period, max s, max height, watermark, concurrent,
-    # priority, position, API calls per hour
-    ("free", "Free", "Try the whole product.", "Free", 5, 60, 720, True, 1, 0, 0, 100),
+    # priority, position, API calls per hour, storage for uploads (MB)
+    ("free", "Free", "Try the whole product.", "Free", 5, 60, 720, True, 1, 0, 0, 100, 1024),
     ("creator", "Creator", "For a regular channel.", "$12 / month", 40, 180, 1080, False, 2, 5, 1,
-     1000),
+     1000, 20 * 1024),
     ("pro", "Pro", "For teams and daily publishing.", "$39 / month", None, 600, 1080, False, 4, 9,
-     2, 5000),
+     2, 5000, 100 * 1024),
 ]  # fmt: skip
 
 
@@ -23,7 +23,7 @@ def install_builtin_plans(using="default", **kwargs):
     prices = {"creator": getattr(settings, "STRIPE_PRICE_CREATOR", ""),
               "pro": getattr(settings, "STRIPE_PRICE_PRO", "")}  # fmt: skip
     for (slug, name, description, price, renders, max_s, height, watermark, concurrent,
-         priority, position, api_rate) in BUILTIN:  # fmt: skip
+         priority, position, api_rate, storage_mb) in BUILTIN:  # fmt: skip
         Plan.objects.using(using).get_or_create(
             slug=slug,
             defaults={
@@ -32,5 +32,6 @@ def install_builtin_plans(using="default", **kwargs):
                 "watermark": watermark, "concurrent_renders": concurrent,
                 "queue_priority": priority, "position": position, "is_default": slug == "free",
                 "stripe_price_id": prices.get(slug, ""), "api_requests_per_hour": api_rate,
+                "storage_quota_mb": storage_mb,
             },
         )  # fmt: skip

@@ -33,6 +33,12 @@ class Plan(models.Model):
     api_requests_per_hour = models.PositiveIntegerField(
         default=100, help_text="REST API calls allowed per hour."
     )
+    storage_quota_mb = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        default=1024,
+        help_text="Uploaded files a user may keep, in MB. Empty: unlimited.",
+    )
     is_default = models.BooleanField(default=False, help_text="The plan of everyone else.")
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from .models import PERIOD, Membership, Plan, RenderUsage
@@ -16,7 +17,7 @@ from .models import PERIOD, Membership, Plan, RenderUsage
 class QuotaRefusal:
     """Why a render can't start, for a page a person reads and an upgrade link."""
 
-    limit: str  # "renders" | "concurrent" | "length"
+    limit: str  # "renders" | "concurrent" | "length" | "storage"
     message: str
 
 
@@ -55,21 +56,50 @@ def renders_used(user) -> int:
     return RenderUsage.objects.filter(user=user, rendered_at__gte=period_start(user)).count()
 
 
+def plan_decisions_lock(user) -> None:
+    """Serialise the plan decisions of one user: inside the caller's transaction, until it ends.
+
+    PostgreSQL: a row lock on the user (`select_for_update`), so two processes deciding whether
+    the same user may start a render take turns, while other users' decisions go on. SQLite
+    takes no row locks, but its transactions are IMMEDIATE (settings): the first write lock is
+    taken at BEGIN, so every writing transaction already runs one at a time."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("plan_decisions_lock() holds only inside transaction.atomic()")
+    type(user).objects.select_for_update().filter(pk=user.pk).exists()
+
+
 def render_refusal(user, *, busy_renders: int, video_s: float | None = None,
                    count: int = 1) -> QuotaRefusal | None:  # fmt: skip
     """None when `user` may start a render now; else why not. `busy_renders`: their renders
     already queued or running (the caller counts them; this app doesn't know projects).
-    `count`: renders asked for at once (API variations), allowed only if all of them are."""
+    `count`: renders asked for at once (API variations), allowed only if all of them are.
+
+    A render in flight holds one of the period's renders until it ends (counted if it made
+    something, given back if it failed or reused everything): otherwise six requests at once
+    could all start with five left. Callers that start the run hold `plan_decisions_lock`."""
     plan = plan_for(user)
     used = renders_used(user)
-    if plan.renders_per_period is not None and used + count > plan.renders_per_period:
-        if count > 1 and used < plan.renders_per_period:
+    if (
+        plan.renders_per_period is not None
+        and used + busy_renders + count > plan.renders_per_period
+    ):
+        left = max(0, plan.renders_per_period - used - busy_renders)
+        if count > 1 and left:
             return QuotaRefusal(
                 "renders",
                 (
                     f"These {count} renders need {count} of your {plan.name} plan's renders; "
-                    f"{plan.renders_per_period - used} are left this period. Ask for fewer, "
+                    f"{left} are left this period. Ask for fewer, "
                     "or upgrade."
+                ),
+            )
+        if busy_renders and used < plan.renders_per_period:
+            return QuotaRefusal(
+                "renders",
+                (
+                    f"Your {plan.name} plan allows {plan.renders_per_period} renders this period, "
+                    "and with the ones in progress all of them are taken. Wait for those to "
+                    "finish (a render that fails or changes nothing is given back), or upgrade."
                 ),
             )
         return QuotaRefusal(
@@ -93,15 +123,24 @@ def render_refusal(user, *, busy_renders: int, video_s: float | None = None,
         return QuotaRefusal(
             "concurrent", f"{at_a_time} Wait for the current one to finish, or upgrade."
         )
-    if video_s is not None and video_s > plan.max_video_s:
-        return QuotaRefusal(
-            "length",
-            (
-                f"This video would be about {round(video_s)} s long; your {plan.name} plan makes "
-                f"videos up to {plan.max_video_s} s. Shorten the script, or upgrade."
-            ),
-        )
+    if video_s is not None:
+        return length_refusal(plan, video_s=video_s, estimated=True)
     return None
+
+
+def length_refusal(plan: Plan, *, video_s: float, estimated: bool) -> QuotaRefusal | None:
+    """The plan's longest video: estimated from the storyboard when a render is asked for,
+    measured from the timeline when it is rendered."""
+    if video_s <= plan.max_video_s:
+        return None
+    length = f"would be about {round(video_s)} s" if estimated else f"is {round(video_s)} s"
+    return QuotaRefusal(
+        "length",
+        (
+            f"This video {length} long; your {plan.name} plan makes videos up to "
+            f"{plan.max_video_s} s. Shorten the script, or upgrade."
+        ),
+    )
 
 
 def render_priority(user) -> int:
@@ -110,8 +149,18 @@ def render_priority(user) -> int:
     return 9 - min(9, plan_for(user).queue_priority)
 
 
-def record_render(user, *, project_id: int, run_number: int) -> bool:
-    """Count a finished render once, whatever the number of times it is reported."""
+def record_render(user, *, project_id: int, run_number: int, newest_output_run: int) -> bool:
+    """Count a finished render once, whatever the number of times it is reported; True if
+    counted now. `newest_output_run`: the run that made the newest of the files it delivers.
+    A render whose files were all made by a run already counted (an unchanged re-render reuses
+    every master and export) made nothing new and is not counted; files made by a run that
+    failed before it was counted are counted with the run that delivers them."""
+    last_counted = (
+        RenderUsage.objects.filter(project_id=project_id).aggregate(last=Max("run_number"))["last"]
+        or 0
+    )
+    if newest_output_run <= last_counted:
+        return False
     try:
         with transaction.atomic():
             plan = plan_for(user)
@@ -141,3 +190,33 @@ def grant_plan(*, user, plan: Plan, until: datetime | None = None, note: str = "
         },
     )
     return membership
+
+
+def storage_quota_bytes(user) -> int | None:
+    """How much the user's uploads may take, or None for no limit."""
+    quota_mb = plan_for(user).storage_quota_mb
+    return None if quota_mb is None else quota_mb * 1024 * 1024
+
+
+def storage_refusal(user, *, used_bytes: int, adding_bytes: int) -> QuotaRefusal | None:
+    """None when `user` may keep `adding_bytes` more of uploads; else why not. `used_bytes`:
+    what their uploads take now (the caller counts them, under `plan_decisions_lock`, so two
+    uploads at once cannot both take the last of the space)."""
+    quota_bytes = storage_quota_bytes(user)
+    if quota_bytes is None or used_bytes + adding_bytes <= quota_bytes:
+        return None
+    plan = plan_for(user)
+    left_bytes = max(0, quota_bytes - used_bytes)
+    return QuotaRefusal(
+        "storage",
+        (
+            f"This file needs {_size_text(adding_bytes)}, but only {_size_text(left_bytes)} of "
+            f"your {plan.name} plan's {_size_text(quota_bytes)} of storage is left. Delete "
+            "uploads you no longer use, or upgrade."
+        ),
+    )
+
+
+def _size_text(size_bytes: int) -> str:
+    megabytes = size_bytes / (1024 * 1024)
+    return f"{megabytes / 1024:.1f} GB" if megabytes >= 1024 else f"{megabytes:.1f} MB"

@@ -8,6 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from video_app.services.media_library import storage_used_bytes
+
 from . import services, stripe_sync
 from .models import Membership, Plan
 
@@ -67,6 +69,8 @@ def billing(request):
         "features": plan_features(plan),
         "membership": membership,
         "renders_used": services.renders_used(request.user),
+        "storage_used_bytes": storage_used_bytes(request.user),
+        "storage_quota_bytes": services.storage_quota_bytes(request.user),
         "can_manage": stripe_sync.billing_enabled()
         and bool(stripe_sync.customer_id_for(request.user)),
     })  # fmt: skip
@@ -108,4 +112,7 @@ def plan_features(plan: Plan) -> list[str]:
         "Watermark on videos" if plan.watermark else "No watermark",
         f"{concurrent} render{'s' if concurrent != 1 else ''} at a time",
         "Priority rendering" if plan.queue_priority > 0 else "Standard queue",
+        f"{plan.storage_quota_mb / 1024:g} GB for uploads"
+        if plan.storage_quota_mb
+        else "Unlimited storage for uploads",
     ]

@@ -4,7 +4,8 @@ of the object; then it sends the event's signal, and these receivers fold the ev
 into the user's membership (`stripe_sync`).
 
 The membership write shares the event's transaction, so an error rolls both back and Stripe's
-retry finds the event new again; emails leave only after that transaction commits.
+retry finds the event new again; emails are queued only after that transaction commits, and
+sent by their own task (`tasks.py`), which retries a mail server's failures.
 """
 
 import logging
@@ -48,12 +49,23 @@ def on_invoice_payment_failed(sender, event: Event, **kwargs):
                    .exclude(id=event.id).exists())  # fmt: skip
     if membership is not None and not told_before:
         user_id = membership.user_id
-        transaction.on_commit(lambda: payment_failed_email_send(user_id=user_id, invoice=invoice))
+        transaction.on_commit(lambda: payment_failed_email_queue(user_id=user_id, invoice=invoice))
+
+
+def payment_failed_email_queue(*, user_id: int, invoice: dict) -> None:
+    """Hand the email to its task (payments_app/tasks.py); a broker that refuses it is logged,
+    never raised: the event is stored and applied either way."""
+    from .tasks import payment_failed_email_task  # the task calls back into this module
+
+    try:
+        payment_failed_email_task.delay(user_id, invoice)
+    except Exception:
+        logger.exception("Payment-failed email of user %s not queued", user_id)
 
 
 def payment_failed_email_send(*, user_id: int, invoice: dict) -> None:
-    user = get_user_model().objects.get(pk=user_id)
-    if not user.email:
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None or not user.email:
         return
     context = {
         "user": user,
@@ -61,9 +73,13 @@ def payment_failed_email_send(*, user_id: int, invoice: dict) -> None:
         "billing_url": settings.SITE_URL.rstrip("/") + reverse("payments_app:billing"),
         "invoice_url": invoice.get("hosted_invoice_url") or "",
     }
-    send_mail(
-        subject=f"{settings.EMAIL_SUBJECT_PREFIX}Your payment did not go through",
-        message=render_to_string("payments_app/email/payment_failed.txt", context),
-        from_email=None,
-        recipient_list=[user.email],
-    )
+    try:
+        send_mail(
+            subject=f"{settings.EMAIL_SUBJECT_PREFIX}Your payment did not go through",
+            message=render_to_string("payments_app/email/payment_failed.txt", context),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+    except Exception as error:
+        logger.warning("Payment-failed email to user %s not sent: %r", user_id, error)
+        raise

@@ -18,10 +18,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from video_app.routing import websocket_urlpatterns  # noqa: E402
+from video_app.security.request_limits import limit_request_bodies  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Over-size bodies are refused here, before Django spools them to disk.
+        "http": limit_request_bodies(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -1,12 +1,13 @@
 """Worker steps that keep work from being stranded by a dead worker (added in `celery.py`).
 
-- `KeepLeases`: with Redis, a task a worker has taken stays in the broker, unacknowledged, until
-  the task ends, and is handed out again once it has been held longer than the visibility
-  timeout (`BROKER_LEASE_S`). A living worker renews the lease of every task it holds, four
-  times per lease, so the timeout can be short (a dead worker's tasks come back within minutes)
-  whatever the task's length (a render may take hours). The filesystem broker has no leases.
-- `Watchdog`: every worker asks, once a minute, for the runs whose worker was lost to be
-  failed (`video_app.tasks.watch_runs_task`; the database work runs in a pool process, never in
+- `KeepLeases`: a task a worker has taken stays in Redis (the private one of the embedded default
+  or the production stack's), unacknowledged, until the task ends, and is handed out again once
+  it has been held longer than the visibility timeout (`BROKER_LEASE_S`). A living worker renews
+  the lease of every task it holds, four times per lease, so the timeout can be short (a dead
+  worker's tasks come back within minutes) whatever the task's length (a render may take hours).
+- `Watchdog`: every worker asks, once a minute, for the runs whose work was lost to be resumed
+  (or, after a few tries, failed) and stale temporary files deleted
+  (`video_app.tasks.watch_runs_task`; the database work runs in a pool process, never in
   this one, whose database connections its forked children would inherit).
 """
 
@@ -24,9 +25,7 @@ WATCH_RUNS_TASK = "video_app.tasks.watch_runs_task"
 
 def renew_leases(consumer) -> None:
     channel = consumer.task_consumer.channel
-    index_key = getattr(channel, "unacked_index_key", None)
-    if index_key is None:  # a transport without leases
-        return
+    index_key = channel.unacked_index_key
     # Tasks waiting for a pool process, running, or waiting for their retry's countdown.
     held = (*state.reserved_requests, *state.scheduled_requests)
     tags = {request.message.delivery_tag for request in held}

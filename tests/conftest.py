@@ -5,22 +5,27 @@ visitors use a plain client. Integration tests start real processes (a Celery wo
 that reach the test databases through `subprocess_env`.
 """
 
+import configparser
+import ctypes
 import os
+import shlex
+import signal
 import subprocess
 import sys
 import threading
 import time
-import types
 import uuid
 from pathlib import Path
 
 import psutil
 import pytest
+import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections
 
 from project_core.celery import app as celery_app
+from tests import databases, timeouts
 from video_app import tasks
 from video_app.services import progress
 
@@ -32,10 +37,32 @@ ENGINE_TESTS = ("tests/video_app/ai_services/", "tests/video_app/services/test_p
                 "tests/video_app/test_make_video.py")  # fmt: skip
 
 
+def pytest_configure(config):
+    config.pluginmanager.register(timeouts, "tests.timeouts")
+
+
+# `make test-fast` leaves out tests marked `slow`: those with a browser or fault injection (by
+# folder), those with a real process beside them (a worker, a server, a publisher: every one
+# reaches this run's databases through `subprocess_env`), and those marked by hand for real renders
+# and model inference.
+SLOW_FOLDERS = ("tests/e2e/", "tests/faults/")
+SLOW_FIXTURES = {"subprocess_env"}
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
-        if str(Path(item.path).relative_to(BASE_DIR)).startswith(ENGINE_TESTS):
+        path = str(Path(item.path).relative_to(BASE_DIR))
+        if path.startswith(ENGINE_TESTS):
             item.add_marker(pytest.mark.engine)
+        if path.startswith(SLOW_FOLDERS) or SLOW_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, django_db_blocker):
+    """Test databases built in seconds, not by replaying every migration (tests/databases.py)."""
+    with django_db_blocker.unblock():
+        databases.build_test_databases_fast()
 
 
 @pytest.fixture
@@ -66,9 +93,79 @@ def database_url(alias: str) -> str:
     )
 
 
+def die_with_parent() -> None:
+    """In a child, before exec: the kernel sends it SIGTERM when the test process dies, however
+    it dies (a killed pytest leaves no Redis behind)."""
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+class EmbeddedRedis:
+    """The embedded default's private redis-server, started as `make run` starts it (the command
+    of project_core/supervisord.conf) on the socket the settings name."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.socket = directory / "redis.sock"
+        self.process = None
+
+    def command(self) -> list[str]:
+        config = configparser.RawConfigParser()
+        config.read(BASE_DIR / "project_core" / "supervisord.conf")
+        command = config.get("program:redis", "command")
+        return shlex.split(command.replace("%(ENV_REDIS_DIR)s", str(self.directory)))
+
+    def start(self, timeout_s: float = 20) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with (self.directory / "redis.log").open("a") as log:
+            self.process = subprocess.Popen(
+                self.command(), stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent
+            )
+        client = redis.Redis(unix_socket_path=str(self.socket))
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        "redis-server did not start:\n" + (self.directory / "redis.log").read_text()
+                    ) from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.process.terminate()  # Redis writes its append-only file and removes its socket
+        self.process.wait(timeout=20)
+
+    def kill(self) -> None:
+        """Die at once, as a crash would: what reached the append-only file survives (Redis
+        writes it at least every second)."""
+        self.process.kill()
+        self.process.wait()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def embedded_redis():
+    """The embedded pass's private Redis for the whole session, started before anything connects
+    and shared with the workers and commands it starts (subprocess_env); None on the production
+    stack, whose Redis REDIS_URL names."""
+    if not settings.EMBEDDED_REDIS:
+        yield None
+        return
+    server = EmbeddedRedis(settings.EMBEDDED_REDIS_DIR)
+    server.start()
+    # A fresh queue, cache and channel layer: nothing left by an earlier session.
+    redis.Redis(unix_socket_path=str(server.socket)).flushall()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
-def subprocess_env(django_db_setup, django_db_blocker):
-    """Environment for a child process that must share this run's databases, broker and layer."""
+def subprocess_env(django_db_setup, django_db_blocker, embedded_redis):
+    """Environment for a child process that must share this run's databases, Redis and layer."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "project_core.settings.test",
@@ -77,8 +174,6 @@ def subprocess_env(django_db_setup, django_db_blocker):
     }
     with django_db_blocker.unblock():
         env["DATABASE_URL"] = database_url("default")
-        if "channels" in connections.databases:
-            env["DJANGO_CHANNELS_DB"] = connections["channels"].settings_dict["NAME"]
     return env
 
 
@@ -96,7 +191,9 @@ class WorkerProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "project_core", "worker",
              "--queues", "light,render", "--concurrency", "1", "--loglevel", "INFO",
-             "--hostname", self.name, "--without-gossip", "--without-mingle"],
+             "--hostname", self.name, "--without-gossip", "--without-mingle",
+             # Faults to order (tests/faults): inert unless the environment asks for one.
+             "--include", "tests.faults.pause"],
             cwd=BASE_DIR, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True,
         )  # fmt: skip
@@ -123,7 +220,7 @@ class WorkerProcess:
         self._start()
         self.wait_until_ready()
 
-    def wait_until_ready(self, timeout_s: float = 60) -> None:
+    def wait_until_ready(self, timeout_s: float = 300) -> None:
         deadline = time.monotonic() + timeout_s
         while not self._ready.wait(0.2):
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -169,6 +266,9 @@ def no_progress_news(monkeypatch):
 def queued(monkeypatch):
     """The runs handed to Celery, as (project id, run, scene ids, force); none really queued."""
     runs = []
-    fake_task = types.SimpleNamespace(delay=lambda *args: runs.append(args))
-    monkeypatch.setattr(tasks, "process_video_project", fake_task)
+
+    def run_queue(*, project, run, scene_ids, force):
+        runs.append((project.pk, run, list(scene_ids), force))
+
+    monkeypatch.setattr(tasks, "run_queue", run_queue)
     return runs

@@ -129,20 +129,14 @@ def with_bind(command: list[str], address: str) -> list[str]:
     return [*command[:index], address, *command[index + 1 :]]
 
 
-class GunicornServer:
-    """The Dockerfile's gunicorn on 127.0.0.1 and a free port, its output kept for failures."""
+class StackProcess:
+    """A server of the stack started in its own process group, its output read by a thread
+    (`_read_output`); stopped warmly, then killed whole if it lingers."""
 
-    def __init__(self, env: dict[str, str], *, port: int | None = None, output_lines: int = 2000):
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.command = with_bind(dockerfile_command(), f"127.0.0.1:{self.port}")
+    def _start(self, env: dict[str, str]) -> None:
         executable = shutil.which(self.command[0], path=env["PATH"])
         if executable is None:
             raise FileNotFoundError(f"{self.command[0]} is not on PATH ({env['PATH']})")
-        self.workers = int(self.command[self.command.index("--workers") + 1])
-        # Its output without the access log (long under load): startup, warnings, tracebacks.
-        self.log: deque[str] = deque(maxlen=output_lines)
-        self.exceptions: Counter[str] = Counter()  # every traceback's last line (and its causes)
         self.process = subprocess.Popen(
             [executable, *self.command[1:]],
             cwd=BASE_DIR,
@@ -150,10 +144,63 @@ class GunicornServer:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            start_new_session=True,  # its own process group: stop() can reach stray workers
+            start_new_session=True,  # its own process group: stop() can reach stray children
         )
         self._reader = threading.Thread(target=self._read_output, daemon=True)
         self._reader.start()
+
+    def _read_output(self) -> None:
+        raise NotImplementedError
+
+    def process_tree(self) -> list[psutil.Process]:
+        try:
+            main = psutil.Process(self.process.pid)
+            return [main, *main.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the main process and its live children so far."""
+        total = 0.0
+        for process in self.process_tree():
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
+
+    def stop(self) -> None:
+        """SIGTERM (a graceful stop), then SIGKILL for the whole group if it lingers."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._reader.join(timeout=5)
+        self.process.stdout.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+class GunicornServer(StackProcess):
+    """The Dockerfile's gunicorn on 127.0.0.1 and a free port, its output kept for failures."""
+
+    def __init__(self, env: dict[str, str], *, port: int | None = None, output_lines: int = 2000):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.command = with_bind(dockerfile_command(), f"127.0.0.1:{self.port}")
+        self.workers = int(self.command[self.command.index("--workers") + 1])
+        # Its output without the access log (long under load): startup, warnings, tracebacks.
+        self.log: deque[str] = deque(maxlen=output_lines)
+        self.exceptions: Counter[str] = Counter()  # every traceback's last line (and its causes)
+        self._start(env)
 
     def _read_output(self) -> None:
         for line in self.process.stdout:
@@ -187,44 +234,7 @@ class GunicornServer:
         except httpx.HTTPError:
             return False
 
-    def process_tree(self) -> list[psutil.Process]:
-        try:
-            master = psutil.Process(self.process.pid)
-            return [master, *master.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU time of the master and its live workers so far."""
-        total = 0.0
-        for process in self.process_tree():
-            try:
-                times = process.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += times.user + times.system
-        return total
-
-    def stop(self) -> None:
-        """SIGTERM (gunicorn's graceful stop), then SIGKILL for the whole group if it lingers."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self._reader.join(timeout=5)
-        self.process.stdout.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.stop()
-
-
-@dataclass
 class Exchange:
     method: str
     path: str
@@ -462,3 +472,61 @@ def browse(
         for page, path, options in user.pages():
             hits.append(timed(page, lambda path=path, options=options: client.get(path, **options)))
     return hits
+
+
+# --- Celery workers ---------------------------------------------------------------------------
+
+COMPOSE_FILE = BASE_DIR / "docker-compose.yml"
+CELERY_RECEIVED_LINE = re.compile(r"Task (?P<name>[\w.]+)\[(?P<id>[\w-]+)\] received")
+
+
+def compose_worker_command(compose_file: Path = COMPOSE_FILE) -> list[str]:
+    """The `worker` service's command in docker-compose.yml, so that the stack under test runs
+    what a deployment runs."""
+    import yaml
+
+    command = yaml.safe_load(compose_file.read_text())["services"]["worker"]["command"]
+    return command.split() if isinstance(command, str) else list(command)
+
+
+class CeleryWorker(StackProcess):
+    """compose's worker command as one node of its own name and `concurrency` processes, its
+    whole output kept (the tasks it was handed, and the emails of the console backend)."""
+
+    def __init__(self, env: dict[str, str], *, name: str, concurrency: int = 1):
+        command = compose_worker_command()
+        index = command.index("--concurrency") + 1
+        command = [*command[:index], str(concurrency), *command[index + 1 :]]
+        # Gossip and mingle only slow the start down: the nodes need not know one another.
+        self.command = [
+            *command,
+            "--hostname",
+            f"{name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        self.name = name
+        self.output: list[str] = []
+        self._ready = threading.Event()
+        self._start(env)
+
+    def _read_output(self) -> None:
+        for line in self.process.stdout:
+            self.output.append(line)
+            if " ready." in line:
+                self._ready.set()
+
+    def wait_until_ready(self, timeout_s: float = 120) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not self._ready.wait(0.3):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Celery worker {self.name} did not start:\n" + self.tail())
+
+    def received(self) -> Counter[str]:
+        """How many times this node was handed each task (by task name)."""
+        return Counter(
+            match["name"] for line in self.output if (match := CELERY_RECEIVED_LINE.search(line))
+        )
+
+    def tail(self, lines: int = 100) -> str:
+        return "".join(self.output[-lines:])

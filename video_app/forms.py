@@ -2,7 +2,8 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm, UserCreationForm
+from django.db.models import Q
 
 from .ai_services import tts
 from .ai_services.script_processing import MAX_SCRIPT_CHARS
@@ -12,7 +13,32 @@ from .services import providers
 from .services.storyboard import MAX_SCENE_CHARS
 
 
-class SignupForm(UserCreationForm):
+class AccountRulesMixin:
+    """Usernames and emails never read as one another (auth_backends.user_for_identifier): a
+    new or changed username has no "@", and an email belongs to one account, ignoring case, and
+    is no other account's username. Sign-up and the admin's user forms share these checks."""
+
+    def clean_username(self):
+        # UserCreationForm refuses a username taken in another case; the change form has no check.
+        parent = getattr(super(), "clean_username", None)
+        username = parent() if parent else self.cleaned_data.get("username")
+        if username and "@" in username and "username" in self.changed_data:
+            raise forms.ValidationError(
+                "A username cannot contain “@”: it would read as an email address."
+            )
+        return username
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        others = get_user_model().objects.exclude(pk=self.instance.pk)
+        if email and others.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
+            raise forms.ValidationError(
+                "An account with this email already exists. Log in or reset your password."
+            )
+        return email
+
+
+class SignupForm(AccountRulesMixin, UserCreationForm):
     email = forms.EmailField(
         help_text="We send password resets and 'your video is ready' emails here.",
     )
@@ -20,14 +46,15 @@ class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "email")
+        help_texts = {"username": "Letters, digits and . + - _ only (no “@”), 150 at most."}
 
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this email already exists. Log in or reset your password."
-            )
-        return email
+
+class AccountAdminCreationForm(AccountRulesMixin, AdminUserCreationForm):
+    pass
+
+
+class AccountAdminChangeForm(AccountRulesMixin, UserChangeForm):
+    pass
 
 
 def voice_choices() -> list[tuple[str, str]]:

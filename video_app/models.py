@@ -15,7 +15,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
 
 from .ai_services.platform_export import PLATFORM_SPECS
 from .ai_services.styles import STYLES
@@ -117,16 +116,19 @@ class VideoProject(models.Model):
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
 
     # Which stage may follow which. Editing goes back (a new script voids the storyboard);
-    # a render can start from any stage once there is a script, and a failed one can be retried.
+    # a render can start from any stage once there is a script, and a failed one can be retried;
+    # a cancelled render goes back to the stage it left (`projects.run_cancel`).
     TRANSITIONS = {
         Status.DRAFT: {Status.SCRIPTING, Status.RENDERING},
         Status.SCRIPTING: {Status.STORYBOARD, Status.RENDERING},
         Status.STORYBOARD: {Status.SCRIPTING, Status.MEDIA, Status.VOICE, Status.RENDERING},
         Status.MEDIA: {Status.SCRIPTING, Status.STORYBOARD, Status.VOICE, Status.RENDERING},
         Status.VOICE: {Status.SCRIPTING, Status.STORYBOARD, Status.MEDIA, Status.RENDERING},
-        Status.RENDERING: {Status.COMPLETED, Status.FAILED},
+        Status.RENDERING: {Status.COMPLETED, Status.FAILED, Status.DRAFT, Status.SCRIPTING,
+                           Status.STORYBOARD, Status.MEDIA, Status.VOICE},
         Status.COMPLETED: {Status.SCRIPTING, Status.STORYBOARD, Status.MEDIA, Status.VOICE,
                            Status.RENDERING},
         Status.FAILED: {Status.SCRIPTING, Status.STORYBOARD, Status.MEDIA, Status.VOICE,
@@ -171,6 +173,13 @@ class VideoProject(models.Model):
     run_started_at = models.DateTimeField(null=True, blank=True)
     run_finished_at = models.DateTimeField(null=True, blank=True)
     emailed_run = models.PositiveIntegerField(default=0)  # the last run the user was emailed about
+    # What the run was asked with, so the watchdog can queue it again as it was:
+    # {"scene_ids": [...], "force": bool, "from_status": the stage a render left}.
+    run_options = models.JSONField(default=dict, blank=True)
+    # The run's last sign of life (started, a task began or ended, resumed): the watchdog's clock
+    # for a run that holds no task and has no message in the broker.
+    run_seen_at = models.DateTimeField(null=True, blank=True)
+    run_resumes = models.PositiveSmallIntegerField(default=0)  # times the watchdog re-queued it
     # Rendered masters, one per aspect ratio, that exports are made from:
     # {"16:9": {"file": storage name, "input_hash": ..., "cues": [...]}}
     masters = models.JSONField(default=dict, blank=True)
@@ -260,7 +269,7 @@ class TaskInHand(models.Model):
     Written when the task starts, touched every `RUN_HEARTBEAT_S` while it runs, deleted when it
     ends however it ends. A row left behind means the process died with the task in hand: the
     broker hands the task out again (its start then counts another attempt), and the watchdog
-    (`services/watchdog.py`) fails the run if nobody picks it up within `RUN_LOST_AFTER_S`.
+    (`services/watchdog.py`) resumes the run if nobody picks it up within `RUN_LOST_AFTER_S`.
     """
 
     task_id = models.CharField(max_length=255)
@@ -441,14 +450,6 @@ class RenderedVideo(models.Model):
 
     def __str__(self):
         return f"{self.project} for {self.get_platform_display()}"
-
-
-def eta_seconds(started_at, percent: float) -> int | None:
-    """Time left, from the time so far and the share done; None until there is enough to go on."""
-    if not started_at or percent < 3 or percent >= 100:
-        return None
-    elapsed_s = (timezone.now() - started_at).total_seconds()
-    return round(elapsed_s * (100 - percent) / percent)
 
 
 class ProviderCall(models.Model):

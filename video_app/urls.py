@@ -16,6 +16,7 @@ urlpatterns = [
     path("projects/<int:project_id>/settings/", projects.project_settings, name="project_settings"),
     path("projects/<int:project_id>/render/", projects.project_render, name="render"),
     path("projects/<int:project_id>/retry/", projects.project_retry, name="project_retry"),
+    path("projects/<int:project_id>/cancel/", projects.project_cancel, name="project_cancel"),
     path(
         "projects/<int:project_id>/duplicate/", projects.project_duplicate, name="project_duplicate"
     ),

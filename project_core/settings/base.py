@@ -2,11 +2,13 @@
 
 Everything that varies between machines is read from the environment through django-environ;
 `.env.example` documents each variable. With no environment at all the product runs in its
-embedded default: SQLite, media on local disk, and a filesystem broker and SQLite channel layer
-so that a separate Celery worker and live progress work without Redis. Setting `REDIS_URL`
-switches the broker, results, channel layer and cache to Redis; `DATABASE_URL` picks PostgreSQL.
+embedded default: SQLite, media on local disk, and a private Redis of this checkout (Debian's
+redis-server on a unix socket in the data folder, started by `make run`) for the Celery broker
+and results, the channel layer and the cache. `REDIS_URL` names another Redis for the same
+uses, one code path in both modes; `DATABASE_URL` picks PostgreSQL.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -21,12 +23,16 @@ if env.bool("DJANGO_READ_DOT_ENV_FILE", default=True) and (BASE_DIR / ".env").ex
 
 PRODUCT_NAME = "AI Video Creator"
 
-# Runtime data of the embedded default: databases, media, broker and cache folders.
+# Runtime data of the embedded default: databases, media, the private Redis's socket and data.
 DATA_DIR = Path(env.str("DJANGO_DATA_DIR", default=str(BASE_DIR / "var")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-# Redis is optional: its absence selects the embedded broker, channel layer and cache.
-REDIS_URL = env("REDIS_URL", default="")
+# Redis: the server REDIS_URL names, or else the embedded default's own (project_core/
+# supervisord.conf runs it): no TCP port, a socket only this user may open, and an append-only
+# file beside it, so queued tasks outlive a restart of Redis.
+EMBEDDED_REDIS_DIR = DATA_DIR / "redis"
+EMBEDDED_REDIS = not env("REDIS_URL", default="")
+REDIS_URL = f"unix://{EMBEDDED_REDIS_DIR / 'redis.sock'}" if EMBEDDED_REDIS else env("REDIS_URL")
 
 # Core
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
@@ -37,7 +43,6 @@ ROOT_URLCONF = "project_core.urls"
 WSGI_APPLICATION = "project_core.wsgi.application"
 ASGI_APPLICATION = "project_core.asgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # Internationalisation
 LANGUAGE_CODE = "en-us"
@@ -62,18 +67,23 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "video_app",
     "payments_app",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads a body: over-size requests get a 413 sentence (# Uploads).
+    "video_app.security.request_limits.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a refused sign-in into the page that says when to retry.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -126,55 +136,34 @@ else:
             "max_idle": 60.0,
         }
 
-# Channels: Redis when configured, otherwise a SQLite-backed layer shared by all local processes
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "videocreator:channels"},
-        }
+# Channels: the layer every process (web, workers, commands) publishes to and listens on. A
+# listener blocks in Redis for up to 5 s per wait (channels_redis), and redis-py 8 gives up
+# reading after 5 s by default: every WebSocket idle that long was closed with an error.
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+            "prefix": "videocreator:channels",
+        },
     }
-else:
-    # A database of its own keeps channel messages from contending with product writes.
-    DATABASES["channels"] = {  # the name project_core.routers knows
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": Path(env.str("DJANGO_CHANNELS_DB", default=str(DATA_DIR / "channels.sqlite3"))),
-        "OPTIONS": SQLITE_OPTIONS,
-    }
-    DATABASE_ROUTERS = [
-        "channels_lite.router.ChannelsRouter",
-        "project_core.routers.ChannelsDatabaseOnlyRouter",
-    ]
-    INSTALLED_APPS.append("channels_lite")
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_lite.layers.core.SQLiteChannelLayer",
-            "CONFIG": {"database": "channels", "polling_interval": 0.1},
-        }
-    }
+}
 
-# Cache: Redis when configured, otherwise files that every local process shares
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "videocreator",
-        }
+# Cache: shared by every process
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "videocreator",
     }
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": DATA_DIR / "cache",
-            # Past this many files the backend deletes a third at random: the default (300)
-            # would drop the pipeline's step results (one per scene's voice and picture).
-            "OPTIONS": {"MAX_ENTRIES": 50_000},
-        }
-    }
+}
 
-# Authentication
-AUTHENTICATION_BACKENDS = ["video_app.auth_backends.UsernameOrEmailBackend"]
+# Authentication. The first backend refuses sign-ins after too many failures (django-axes); every
+# password sign-in (the login page, admin) goes through Django's authenticate, hence through it.
+AUTHENTICATION_BACKENDS = [
+    "video_app.security.login_throttle.LoginThrottleBackend",
+    "video_app.auth_backends.UsernameOrEmailBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -184,6 +173,27 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "video_app:dashboard"
 LOGOUT_REDIRECT_URL = "video_app:home"
+# Sign-in throttling (video_app/security/login_throttle.py). Failures are counted per account
+# (whatever identifier was typed) and per address, in the database: shared by every process,
+# kept over restarts, never evicted like cache entries, visible and clearable in admin. An
+# address may fail more often than an account (an office or a mobile network shares one). A
+# sign-in is refused for LOGIN_LOCKOUT_MINUTES after the failure that reached a limit; tries
+# while refused are not counted, so the time the page states stays true. Success clears the
+# account's failures. The client address is REMOTE_ADDR: behind the production proxy, gunicorn's
+# uvicorn workers set it from X-Forwarded-For only for FORWARDED_ALLOW_IPS (the trusted proxies).
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=10)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=50)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+AXES_HANDLER = "video_app.security.login_throttle.LoginThrottleHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_ACCOUNT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "video_app.security.login_throttle.account_key"
+AXES_LOCKOUT_CALLABLE = "video_app.security.login_throttle.lockout_response"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not ours to keep
 
 # Static files (Bootstrap is vendored under static/: no CDN) and media
 STATIC_URL = "/static/"
@@ -251,6 +261,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
+# Uploads: request bodies are refused by size before they are read (video_app/security/
+# request_limits.py: the API and pages take DATA_UPLOAD_MAX_MEMORY_SIZE, the upload forms the
+# largest file plus its form); the content validator then judges each file. The API's JSON
+# parser answers deep nesting with a 400 sentence.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, 2.5 MB, stated: the API's limit
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["video_app.api.parsers.JSONParser"]
+
 # Forms
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -260,6 +277,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"{PRODUCT_NAME} <noreply
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_SUBJECT_PREFIX = f"[{PRODUCT_NAME}] "
 EMAIL_TIMEOUT = 10
+# The address people reach the site on, for links in emails and in Stripe's settings (emails
+# are sent by workers, which have no request to read it from). `make run` sets it from PORT.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # Celery: everything under the CELERY_ namespace (see project_core/celery.py)
 CELERY_TIMEZONE = TIME_ZONE
@@ -287,8 +307,8 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Lost work (project_core/celery_steps.py, video_app/services/watchdog.py). With Redis, a task a
-# worker holds is a lease of BROKER_LEASE_S that the living worker renews every quarter of it:
+# Lost work (project_core/celery_steps.py, video_app/services/watchdog.py). A task a worker holds
+# is a lease of BROKER_LEASE_S that the living worker renews every quarter of it (both modes):
 # when the worker dies the lease runs out and the task is handed out again within minutes, on
 # any queue, however long the task may legitimately run (a render: hours). A running pipeline
 # task also shows a sign of life in the database every RUN_HEARTBEAT_S; a run whose task went
@@ -299,34 +319,45 @@ RUN_LOST_AFTER_S = env.int("RUN_LOST_AFTER_S", default=600)
 # A task whose process died this many times (the same task, never finished) fails its run: it
 # would otherwise be handed out, and kill a worker, forever.
 RUN_MAX_TASK_ATTEMPTS = env.int("RUN_MAX_TASK_ATTEMPTS", default=3)
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = REDIS_URL
-    # Priorities (a plan's queue priority): Redis keeps one list per step and serves 0 first.
-    # Expired leases are looked for every 10 s, or more often for shorter leases (kombu's
-    # default scans every 100 s).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": BROKER_LEASE_S,
-        "unacked_restore_interval": max(1, min(10, BROKER_LEASE_S // 4)),
-        "unacked_restore_throttle": 1,
-        "priority_steps": list(range(10)),
-        "sep": ":",
-        "queue_order_strategy": "priority",
-    }
-    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
-else:
-    CELERY_FILESYSTEM_DIR = DATA_DIR / "celery"
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(CELERY_FILESYSTEM_DIR / "queue"),
-        "data_folder_out": str(CELERY_FILESYSTEM_DIR / "queue"),
-        "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),
-        "polling_interval": 0.2,
-    }
-    CELERY_RESULT_BACKEND = f"file://{CELERY_FILESYSTEM_DIR / 'results'}"
-    # Neither kombu nor the result backend creates its folders; every process imports settings.
-    for folder in ("queue", "control", "results"):
-        (CELERY_FILESYSTEM_DIR / folder).mkdir(parents=True, exist_ok=True)
+# A run whose work vanished (no task in hand, none in the broker) is queued again from its last
+# finished step this many times, then failed. A running task looks every RUN_CANCEL_CHECK_S
+# whether its run was cancelled (its FFmpeg is then killed). Temporary files a killed encode
+# left are deleted once untouched for RENDER_PARTIAL_STALE_S: longer than any task may run, so
+# never one that a living encode is writing.
+RUN_MAX_RESUMES = env.int("RUN_MAX_RESUMES", default=3)
+RUN_CANCEL_CHECK_S = env.float("RUN_CANCEL_CHECK_S", default=1.0)
+# kombu spells a unix socket its own way (redis+socket://); redis-py, channels_redis and Django's
+# cache take only unix://.
+CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1)
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+# Priorities (a plan's queue priority): Redis keeps one list per step and serves 0 first.
+# Expired leases are looked for every 10 s, or more often for shorter leases (kombu's default
+# scans every 100 s).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_LEASE_S,
+    "unacked_restore_interval": max(1, min(10, BROKER_LEASE_S // 4)),
+    "unacked_restore_throttle": 1,
+    "priority_steps": list(range(10)),
+    "sep": ":",
+    "queue_order_strategy": "priority",
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
+# Redis restarting (a supervisor's restart, a failover) is waited out, not turned into failures.
+# A task that ends while Redis is away stores its result once Redis is back (retried about every
+# 10 s, for a few minutes): otherwise it counts as failed in its chord, the chord's next step is
+# never sent, and the run waits for the watchdog. Publishing (a chord's next step, a replaced
+# task's canvas) is retried for about 15 s: a page that queues a run waits as long.
+# The running task goes on meanwhile; its message stays in Redis's append-only file, and the
+# worker renews its lease on the new connection (KeepLeases).
+CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
+CELERY_RESULT_BACKEND_MAX_RETRIES = 40
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 6,
+    "interval_start": 0,
+    "interval_step": 1,
+    "interval_max": 5,
+}
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 
 # Video engine: a provider per capability (the offline defaults need no key and no network)
 AI_PROVIDERS = {
@@ -383,6 +414,7 @@ WHISPER_THREADS = env.int("WHISPER_THREADS", default=1)
 RENDER_WORKERS = env.int("RENDER_WORKERS", default=1)
 # Rendered scene segments, reused while a scene's inputs are unchanged.
 RENDER_CACHE_DIR = Path(env.str("RENDER_CACHE_DIR", default=str(DATA_DIR / "render-cache")))
+RENDER_PARTIAL_STALE_S = env.int("RENDER_PARTIAL_STALE_S", default=CELERY_RENDER_TIME_LIMIT + 600)
 # x264 speed/size trade-off. At the engine's CRF 20, "superfast" measured the same quality as
 # "veryfast" (SSIM 0.997 against a lossless render) 23% sooner and in less memory, for files
 # about twice as large (still under YouTube's 8 Mbps for 1080p). Avoid "ultrafast": no CABAC.

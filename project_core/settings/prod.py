@@ -1,6 +1,7 @@
 """Production settings: secrets and hosts must come from the environment; HTTPS everywhere."""
 
 import sentry_sdk
+from django.core.exceptions import ImproperlyConfigured
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.redis import RedisIntegration
@@ -42,6 +43,17 @@ EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+# Links in emails go to SITE_URL; without it, to https:// and the first allowed host. A host
+# pattern (".example.com", "*") names no address, so then SITE_URL must be set.
+_host = ALLOWED_HOSTS[0] if ALLOWED_HOSTS else ""
+SITE_URL = env("SITE_URL", default="") or (
+    f"https://{_host}" if _host and not _host.startswith(".") and "*" not in _host else ""
+)
+if not SITE_URL:
+    raise ImproperlyConfigured(
+        "Set SITE_URL to the address people reach the site on (e.g. https://videos.example.com):"
+        " emails link to it, and DJANGO_ALLOWED_HOSTS starts with a pattern, not an address."
+    )
 
 # Logging: warnings and errors only, unless DJANGO_LOG_LEVEL says otherwise
 LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="WARNING")

@@ -1,4 +1,5 @@
-"""Test settings: the embedded default unless the environment names PostgreSQL and Redis.
+"""Test settings: the embedded default (its private Redis started for the session by
+tests/conftest.py) unless the environment names PostgreSQL and Redis.
 
 `make test` runs the suite once as is and once more with DATABASE_URL and REDIS_URL pointing at
 real servers. Tests start real Celery workers in subprocesses, so SQLite test databases are files
@@ -8,8 +9,8 @@ those processes can open (an in-memory database would be invisible to them).
 import os
 from pathlib import Path
 
-# Set before base reads them: tests keep their databases, broker folders and cache apart from a
-# development server that may be running, and ignore a developer's .env.
+# Set before base reads them: tests keep their databases and their private Redis (tests/conftest.py
+# starts it) apart from a development server that may be running, and ignore a developer's .env.
 os.environ.setdefault("DJANGO_DATA_DIR", str(Path(__file__).resolve().parents[2] / "var" / "test"))
 os.environ.setdefault("DJANGO_READ_DOT_ENV_FILE", "False")
 # Short broker leases and frequent heartbeats: every test with a real worker then shows that a
@@ -31,14 +32,12 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 # Fast hashing: password rules are tested through the validators, not through slow hashes
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# In memory; a test worker may be told to write files instead (tests/faults counts what it sent).
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(DATA_DIR / "outbox"))
 
 for alias, database in DATABASES.items():
     if database["ENGINE"] == "django.db.backends.sqlite3":
         database["TEST"] = {"NAME": str(DATA_DIR / f"test-{alias}.sqlite3")}
-if "channels" in DATABASES:
-    # The channel layer's database holds channels_lite's two tables (project_core.routers):
-    # created from the models directly, not by replaying every app's migrations for nothing.
-    DATABASES["channels"]["TEST"]["MIGRATE"] = False
 
 LOGGING["root"]["level"] = env("DJANGO_LOG_LEVEL", default="WARNING")

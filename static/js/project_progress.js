@@ -13,8 +13,17 @@
   let retryDelayMs = 1000;
   let pollTimer = null;
 
+  // The server's estimate (measured step times, services/progress.py), counted down here between
+  // its messages while a worker is on the run (a queued run does not advance), and never below
+  // `eta_floor_s`: the steps not begun yet cannot be over before they start.
+  let etaS = null;
+  let etaFloorS = 0;
+  let etaAt = 0;
+  let etaRunning = false;
+
   function clock(seconds) {
     if (seconds == null) return "";
+    if (seconds <= 0) return "· almost done";
     const minutes = Math.floor(seconds / 60);
     const rest = String(seconds % 60).padStart(2, "0");
     return "· about " + (minutes ? minutes + " min " + rest + " s" : seconds + " s") + " left";
@@ -31,11 +40,16 @@
     bar.classList.toggle("progress-bar-animated", busy(state));
     document.getElementById("progress-bar-outer").setAttribute("aria-valuenow", percent);
     document.getElementById("progress-percent").textContent = percent;
-    document.getElementById("progress-eta").textContent = clock(state.eta_s);
+    etaS = state.eta_s;
+    etaFloorS = state.eta_floor_s || 0;
+    etaAt = Date.now();
+    etaRunning = state.run_state === "running";
+    showEta();
     document.getElementById("progress-message").textContent = state.message || "";
     document.getElementById("progress-title").textContent =
       state.run_state === "succeeded" ? "Done" :
       state.run_state === "failed" ? "Stopped" :
+      state.run_state === "cancelled" ? "Cancelled" :
       state.run_state === "queued" ? "Waiting for a worker…" : "Working on your video";
     const steps = document.getElementById("progress-steps");
     steps.replaceChildren(...state.steps.map((step) => {
@@ -49,6 +63,9 @@
     const error = document.getElementById("progress-error");
     error.textContent = state.error || "";
     error.classList.toggle("d-none", !state.error);
+    // Cancel is offered while the run is busy; one click is enough (it stays pressed).
+    const cancel = document.getElementById("progress-cancel");
+    if (cancel) cancel.classList.toggle("d-none", !busy(state));
     const status = document.getElementById("project-status");
     if (status && state.status_label) status.textContent = state.status_label;
 
@@ -60,6 +77,13 @@
     }
     wasBusy = busy(state);
   }
+
+  function showEta() {
+    const passedS = etaRunning ? (Date.now() - etaAt) / 1000 : 0;
+    const left = etaS == null ? null : Math.round(Math.max(etaFloorS, etaS - passedS, 0));
+    document.getElementById("progress-eta").textContent = clock(left);
+  }
+  setInterval(showEta, 1000);
 
   function poll() {
     fetch(panel.dataset.statusUrl, { headers: { Accept: "application/json" } })
@@ -88,6 +112,11 @@
       retryDelayMs = Math.min(retryDelayMs * 2, 30000);
     });
   }
+
+  const cancelForm = document.getElementById("progress-cancel");
+  if (cancelForm) cancelForm.addEventListener("submit", () => {
+    cancelForm.querySelector("button").disabled = true;
+  });
 
   show(initial);
   if ("WebSocket" in window) connect(); else pollTimer = setInterval(poll, 3000);

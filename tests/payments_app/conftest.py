@@ -11,6 +11,7 @@ import pytest
 import stripe
 from django.core.management import call_command
 
+from payments_app import tasks as payments_tasks
 from payments_app.models import Plan
 
 WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
@@ -102,3 +103,10 @@ def post_event(client, url: str, payload: dict, **sign_options):
     body = json.dumps(payload)
     return client.post(url, body, content_type="application/json",
                        HTTP_STRIPE_SIGNATURE=sign(body, **sign_options))  # fmt: skip
+
+
+@pytest.fixture
+def email_tasks_here(monkeypatch):
+    """Billing's email tasks run in this process as they are queued (no worker), retries too."""
+    task = payments_tasks.payment_failed_email_task
+    monkeypatch.setattr(task, "delay", lambda *args: task.apply(args=args))

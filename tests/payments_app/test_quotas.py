@@ -24,10 +24,28 @@ def use_up_free_renders(user, count=5):
 
 
 def test_it_counts_a_render_once_however_often_it_is_reported(alice):
-    assert services.record_render(alice, project_id=1, run_number=3)
-    assert not services.record_render(alice, project_id=1, run_number=3)
+    assert services.record_render(alice, project_id=1, run_number=3, newest_output_run=3)
+    assert not services.record_render(alice, project_id=1, run_number=3, newest_output_run=3)
 
     assert services.renders_used(alice) == 1
+
+
+def test_it_does_not_count_a_render_that_delivers_only_files_of_a_counted_run(alice):
+    services.record_render(alice, project_id=1, run_number=3, newest_output_run=3)
+
+    # Run 4 re-rendered an unchanged project: every file it delivers was made by run 3.
+    assert not services.record_render(alice, project_id=1, run_number=4, newest_output_run=3)
+
+    assert services.renders_used(alice) == 1
+
+
+def test_it_counts_files_of_a_failed_run_with_the_run_that_delivers_them(alice):
+    services.record_render(alice, project_id=1, run_number=3, newest_output_run=3)
+
+    # Run 4 exported, then failed before it was counted; run 5 (the retry) reuses its files.
+    assert services.record_render(alice, project_id=1, run_number=5, newest_output_run=4)
+
+    assert services.renders_used(alice) == 2
 
 
 def test_it_does_not_count_renders_from_before_the_period(alice):

@@ -113,7 +113,7 @@ def invoice(invoice_id="in_Alice1"):
 
 def test_it_emails_once_per_failed_invoice_and_recovers_when_paid(
     client, alice, plans, stripe_objects, webhook_url, pro_created, mailoutbox,
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, email_tasks_here,
 ):  # fmt: skip
     now = pro_created["created"]
     post_event(client, webhook_url, pro_created)
@@ -164,3 +164,37 @@ def test_the_endpoint_command_is_safe_to_repeat(webhook_url, settings):
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.secret == "whsec_rotated"
     assert endpoint.url == f"http://127.0.0.1:8000{webhook_url}"
+
+
+def test_it_answers_stripe_and_retries_the_email_when_the_mail_server_fails(
+    client,
+    alice,
+    plans,
+    stripe_objects,
+    webhook_url,
+    pro_created,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    email_tasks_here,
+    monkeypatch,
+    settings,
+):
+    settings.PRODUCT_NAME = "Tom's café & bar"
+    answers = iter([ConnectionRefusedError("mail server down")])
+
+    def flaky_send(*args, **kwargs):
+        if error := next(answers, None):
+            raise error
+        return real_send(*args, **kwargs)
+
+    real_send = webhooks.send_mail
+    monkeypatch.setattr(webhooks, "send_mail", flaky_send)
+    post_event(client, webhook_url, pro_created)
+    failed = event("invoice.payment_failed", invoice(), created=pro_created["created"] + DAY_S)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_event(client, webhook_url, failed)
+
+    assert response.status_code == 200
+    [email] = mailoutbox  # sent by the task's retry
+    assert "your Tom's café & bar subscription" in email.body  # plain text, not HTML-escaped

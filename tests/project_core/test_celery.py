@@ -1,11 +1,15 @@
-"""Celery runs tasks in a real, separate worker process, on both queues, in either run mode."""
+"""Celery runs tasks in a real, separate worker process, on both queues, in either run mode, on
+Redis: the production stack's or the embedded default's private one, which keeps what it queued
+when it restarts."""
 
 import os
 
 from django.conf import settings
+from kombu import Connection
 
 from project_core.celery import app as celery_app
 from project_core.celery import debug_task
+from tests.conftest import EmbeddedRedis
 
 
 def test_it_runs_a_task_in_a_separate_worker_process(celery_worker_process):
@@ -31,7 +35,30 @@ def test_it_routes_render_and_export_tasks_to_the_render_queue():
     assert queue_of("video_app.tasks.process_script_task") == "light"
 
 
-def test_it_uses_the_broker_of_the_run_mode():
-    expected = "redis" if settings.REDIS_URL else "filesystem"
+def test_it_queues_on_the_redis_of_the_run_mode():
+    connection = celery_app.connection_for_write()
 
-    assert celery_app.connection_for_write().transport_cls == expected
+    assert connection.transport_cls == "redis"
+    with connection:
+        assert connection.default_channel.client.ping()
+        assert connection.default_channel.client.connection_pool.connection_kwargs.get("path") == (
+            str(settings.EMBEDDED_REDIS_DIR / "redis.sock") if settings.EMBEDDED_REDIS else None
+        )
+
+
+def test_the_embedded_redis_keeps_queued_tasks_when_it_restarts(tmp_path):
+    server = EmbeddedRedis(tmp_path / "redis")
+    server.start()
+    url = f"redis+socket://{server.socket}"
+    try:
+        with Connection(url) as connection:
+            connection.SimpleQueue("render").put({"task": "a render"})
+        server.stop()  # as supervisord restarts it (SIGTERM)
+        server.start()
+        with Connection(url) as connection:
+            message = connection.SimpleQueue("render").get(timeout=5)
+            message.ack()
+    finally:
+        server.stop()
+
+    assert message.payload == {"task": "a render"}

@@ -1,4 +1,5 @@
-"""docker-compose.yml is a valid Compose file describing the production stack."""
+"""docker-compose.yml is a valid Compose file describing the production stack, whose services
+Docker restarts one by one when they die."""
 
 import json
 import shutil
@@ -53,3 +54,14 @@ def test_it_migrates_before_web_and_worker_start():
             "service_completed_successfully"
         )
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_it_restarts_each_long_running_service_on_its_own():
+    services = compose_config()["services"]
+
+    for name in ("web", "worker", "postgres", "redis"):
+        assert services[name]["restart"] == "unless-stopped", name
+    assert services["migrate"]["restart"] == "no"
+    # Neither waits for the other: a dying worker never takes the web server down, nor the reverse.
+    assert "worker" not in services["web"]["depends_on"]
+    assert "web" not in services["worker"]["depends_on"]

@@ -1,10 +1,13 @@
-"""`make run` in the embedded default: a fresh data folder, the demo login, the web server and a
-separate worker, and live news from another process reaching a WebSocket."""
+"""`make run` in the embedded default: a fresh data folder, the demo login, and supervisord running
+the private Redis, the web server and a separate worker; live news from another process reaching
+a WebSocket; a killed web server or worker restarted without taking the other down; Ctrl-C
+stopping all of it."""
 
 import http.cookiejar
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,11 +17,16 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 from websockets.sync.client import connect
 
 from tests.conftest import BASE_DIR
 from video_app.management.commands.ensure_demo_user import DEMO_PASSWORD
+
+# `make run` on a fresh data folder migrates it first: minutes on a busy machine, counted against
+# the first test.
+pytestmark = [pytest.mark.timeout(600), pytest.mark.slow]  # `make run` in real processes
 
 
 def free_port() -> int:
@@ -47,24 +55,87 @@ def running_product(tmp_path_factory):
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_for(base_url, process, log)
-        yield base_url, env, log
+        yield base_url, env, log, process
     finally:
         stop(process)
         log.close()
 
 
-def stop(process):
-    """Ctrl-C for the whole process group, as in a terminal; then force, if it lingers."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGINT)
+def stop(process) -> list[psutil.Process]:
+    """Ctrl-C for the terminal's process group, as in a terminal; then force, if anything lingers.
+    Returns what had to be forced."""
+    if process.poll() is not None:
+        return []
+    descendants = psutil.Process(process.pid).children(recursive=True)
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    _gone, lingering = psutil.wait_procs(descendants, timeout=5)
+    for leftover in lingering:
+        leftover.kill()
+    return lingering
+
+
+# How each program of project_core/supervisord.conf shows in its command line.
+PROGRAMS = {"redis": "redis-server", "web": "runserver", "worker": "celery"}
+
+
+def supervised(process, program: str) -> psutil.Process:
+    """The running process of a supervisord program under `make run` (the worker's main one)."""
+    supervisord = next(
+        child
+        for child in psutil.Process(process.pid).children(recursive=True)
+        if "supervisord" in " ".join(child.cmdline())
+    )
+    return next(
+        child
+        for child in supervisord.children()
+        if PROGRAMS[program] in " ".join(child.cmdline()) and child.status() != "zombie"
+    )
+
+
+def restarted(process, program: str, old_pid: int, timeout_s: float = 60) -> psutil.Process:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            new = supervised(process, program)
+            if new.pid != old_pid:
+                return new
+        except (StopIteration, psutil.Error):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"supervisord did not restart {program}")
 
 
-def wait_for(base_url, process, log, timeout_s=120):
+def wait_until_answering(base_url, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            urllib.request.urlopen(base_url + "/healthz/", timeout=2)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def run_debug_task(env) -> dict:
+    """A job queued from another process; what the worker that ran it said (its pid, ...)."""
+    code = (
+        "import json; from project_core.celery import debug_task; "
+        "print(json.dumps(debug_task.delay().get(timeout=60)))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def wait_for(base_url, process, log, timeout_s=450):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -99,7 +170,7 @@ def log_in(base_url, username, password):
 
 
 def test_make_run_serves_the_product_with_the_demo_login(running_product):
-    base_url, _env, log = running_product
+    base_url, _env, log, _process = running_product
 
     home = urllib.request.urlopen(base_url + "/").read().decode()
     response, cookies = log_in(base_url, "demo", DEMO_PASSWORD)
@@ -111,7 +182,7 @@ def test_make_run_serves_the_product_with_the_demo_login(running_product):
 
 
 def test_make_run_relays_news_from_another_process_to_the_browser(running_product):
-    base_url, env, _log = running_product
+    base_url, env, _log, _process = running_product
     _response, cookies = log_in(base_url, "demo", DEMO_PASSWORD)
     headers = {"Cookie": f"sessionid={cookies['sessionid']}", "Origin": base_url}
     publish = (
@@ -122,6 +193,8 @@ def test_make_run_relays_news_from_another_process_to_the_browser(running_produc
 
     with connect(base_url.replace("http", "ws") + "/ws/notifications/", additional_headers=headers,
                  open_timeout=10) as websocket:  # fmt: skip
+        # Idle for longer than a listener waits in Redis at a time: the socket stays open.
+        time.sleep(6)
         subprocess.run(
             [sys.executable, "manage.py", "shell", "-c", publish], cwd=BASE_DIR, env=env, check=True
         )
@@ -131,17 +204,89 @@ def test_make_run_relays_news_from_another_process_to_the_browser(running_produc
 
 
 def test_make_run_runs_background_jobs_in_its_worker(running_product):
-    _base_url, env, _log = running_product
-    code = (
-        "import os, json; from project_core.celery import debug_task; "
-        "result = debug_task.delay().get(timeout=30); "
-        "print(json.dumps({'worker_pid': result['pid'], 'caller_pid': os.getpid()}))"
-    )
+    _base_url, env, _log, process = running_product
+
+    result = run_debug_task(env)
+
+    worker = supervised(process, "worker")
+    assert result["pid"] in {child.pid for child in worker.children()}
+
+
+def test_make_run_queues_on_its_private_redis_and_tells_the_programs_the_site_url(running_product):
+    base_url, env, _log, process = running_product
+    socket_path = Path(env["DJANGO_DATA_DIR"]) / "redis" / "redis.sock"
+
+    redis = supervised(process, "redis")
+
+    assert f"unixsocket:{socket_path}" in " ".join(redis.cmdline())
+    assert redis.net_connections(kind="inet") == []  # no TCP port
+    for program in ("web", "worker"):
+        assert supervised(process, program).environ()["SITE_URL"] == base_url
+
+
+def test_make_run_restarts_a_killed_worker_while_the_site_keeps_answering(running_product):
+    base_url, env, _log, process = running_product
+    web = supervised(process, "web")
+    worker = supervised(process, "worker")
+
+    for doomed in (*worker.children(recursive=True), worker):  # all at once, as the OOM killer
+        doomed.kill()
+    psutil.wait_procs([worker])
+    answer = urllib.request.urlopen(base_url + "/healthz/", timeout=10)
+    new_worker = restarted(process, "worker", worker.pid)
+    result = run_debug_task(env)
+
+    assert answer.status == 200
+    assert result["pid"] in {child.pid for child in new_worker.children()}
+    assert supervised(process, "web").pid == web.pid
+
+
+def test_make_run_restarts_a_killed_web_server_and_leaves_the_worker_alone(running_product):
+    base_url, env, _log, process = running_product
+    web = supervised(process, "web")
+    worker = supervised(process, "worker")
+    worker_processes = {worker.pid, *(child.pid for child in worker.children())}
+
+    web.kill()
+    restarted(process, "web", web.pid)
+    wait_until_answering(base_url)
+    result = run_debug_task(env)
+
+    assert supervised(process, "worker").pid == worker.pid
+    assert result["pid"] in worker_processes
+
+
+def test_ctrl_c_stops_redis_web_and_worker(running_product):
+    _base_url, env, log, process = running_product
+    programs = [supervised(process, program) for program in PROGRAMS]
+
+    forced = stop(process)
+
+    assert forced == []
+    assert not any(program.is_running() for program in programs)
+    assert "stopped: redis (exit status 0)" in read(log)
+    assert not (Path(env["DJANGO_DATA_DIR"]) / "redis" / "redis.sock").exists()
+
+
+def test_make_run_says_how_to_install_redis_server_when_it_is_missing(tmp_path):
+    # Every tool the recipe calls, but no redis-server (Debian's /bin is /usr/bin: not on PATH).
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("make", "bash", "sh", "dpkg", "id", "mkdir", "env", "touch"):
+        (tools / tool).symlink_to(shutil.which(tool))
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))
+    }
+    env.update({"PATH": str(tools), "DJANGO_DATA_DIR": str(tmp_path / "data")})
 
     completed = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, check=True,
+        ["make", "run", f"PORT={free_port()}"],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-    pids = json.loads(completed.stdout.strip().splitlines()[-1])
 
-    assert pids["worker_pid"] != pids["caller_pid"]
+    assert completed.returncode != 0
+    assert "make run needs Redis's server" in completed.stdout
+    assert "sudo apt-get install redis-server" in completed.stdout
+    assert "demo account" not in completed.stdout  # it said so before migrating

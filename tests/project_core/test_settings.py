@@ -33,7 +33,10 @@ print(json.dumps({
     "DATABASE_OPTIONS": settings.DATABASES["default"].get("OPTIONS", {}),
     "CONN_MAX_AGE": settings.DATABASES["default"].get("CONN_MAX_AGE"),
     "CHANNEL_LAYER": settings.CHANNEL_LAYERS["default"]["BACKEND"],
+    "CHANNEL_HOSTS": [h["address"] for h in settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]],
     "CACHE": settings.CACHES["default"]["BACKEND"],
+    "CACHE_LOCATION": settings.CACHES["default"]["LOCATION"],
+    "TASK_ACKS_LATE": settings.CELERY_TASK_ACKS_LATE,
     "BROKER": settings.CELERY_BROKER_URL,
     "RESULTS": settings.CELERY_RESULT_BACKEND,
     "BROKER_OPTIONS": settings.CELERY_BROKER_TRANSPORT_OPTIONS,
@@ -54,6 +57,9 @@ print(json.dumps({
     "SENTRY_INTEGRATIONS": sorted(getattr(client, "integrations", {})),
 }))
 """
+
+# Each test reads the settings in a fresh Python process (most start Django there).
+pytestmark = pytest.mark.slow
 
 
 def run_settings(module, extra_env=None):
@@ -79,17 +85,19 @@ def load_settings(module, extra_env=None):
 def test_it_runs_embedded_with_no_environment(tmp_path):
     settings = load_settings("project_core.settings.dev", {"DJANGO_DATA_DIR": str(tmp_path)})
 
+    socket = tmp_path / "redis" / "redis.sock"  # where make run's private Redis listens
     assert settings["DEBUG"] is True
-    assert settings["DATABASES"] == {
-        "default": "django.db.backends.sqlite3",
-        "channels": "django.db.backends.sqlite3",
-    }
-    assert settings["CHANNEL_LAYER"] == "channels_lite.layers.core.SQLiteChannelLayer"
-    assert settings["CACHE"] == "django.core.cache.backends.filebased.FileBasedCache"
-    assert settings["BROKER"] == "filesystem://"
-    assert settings["RESULTS"] == f"file://{tmp_path / 'celery' / 'results'}"
+    assert settings["DATABASES"] == {"default": "django.db.backends.sqlite3"}
+    # The production stack's code path on the private Redis: each client in the URL form it takes.
+    assert settings["CHANNEL_LAYER"] == "channels_redis.core.RedisChannelLayer"
+    assert settings["CHANNEL_HOSTS"] == [f"unix://{socket}"]
+    assert settings["CACHE"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings["CACHE_LOCATION"] == f"unix://{socket}"
+    assert settings["BROKER"] == settings["RESULTS"] == f"redis+socket://{socket}"
+    assert settings["BROKER_OPTIONS"]["visibility_timeout"] <= 300
+    assert settings["TASK_ACKS_LATE"] is True
+    assert "channels_lite" not in settings["INSTALLED_APPS"]
     assert settings["STORAGES"]["default"] == "django.core.files.storage.FileSystemStorage"
-    assert (tmp_path / "celery" / "queue").is_dir()
 
 
 def test_it_uses_postgres_and_redis_when_configured(tmp_path):
@@ -104,7 +112,9 @@ def test_it_uses_postgres_and_redis_when_configured(tmp_path):
 
     assert settings["DATABASES"] == {"default": "django.db.backends.postgresql"}
     assert settings["CHANNEL_LAYER"] == "channels_redis.core.RedisChannelLayer"
+    assert settings["CHANNEL_HOSTS"] == [PROD_ENV["REDIS_URL"]]
     assert settings["CACHE"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings["CACHE_LOCATION"] == PROD_ENV["REDIS_URL"]
     assert settings["BROKER"] == settings["RESULTS"] == PROD_ENV["REDIS_URL"]
     # A dead worker's task comes back within minutes, not after the longest render; a living
     # worker renews its leases (project_core/celery_steps.py), so a render is never handed out

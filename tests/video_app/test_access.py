@@ -154,9 +154,13 @@ def staff(db):
 
 @pytest.fixture
 def enqueued(monkeypatch):
-    """The runs handed to Celery (its `delay` replaced): what a worker would be asked to do."""
+    """The runs handed to Celery (`tasks.run_queue` replaced): what a worker is asked to do."""
     runs = []
-    monkeypatch.setattr(tasks.process_video_project, "delay", lambda *args: runs.append(args))
+
+    def run_queue(*, project, run, scene_ids, force):
+        runs.append((project.pk, run, list(scene_ids), force))
+
+    monkeypatch.setattr(tasks, "run_queue", run_queue)
     monkeypatch.setattr(progress, "publish", lambda project_id: None)
     return runs
 
@@ -310,6 +314,14 @@ def preview_play_recorded(w, response, runs):
     assert runs == []
 
 
+def nothing_to_cancel(w, response, runs):
+    # Alice's last run failed: nothing runs, so nothing changes (cancelling a busy run, with a
+    # real worker: test_run_cancel.py).
+    redirects_to("render")(w, response)
+    assert reloaded(w).run_state == VideoProject.RunState.FAILED
+    assert runs == []
+
+
 def voice_changed(w, response, runs):
     run_started("voice", "voice", one_scene=True)(w, response, runs)
     assert alice_scenes(w)[0].voice_speed == 1.25
@@ -370,6 +382,7 @@ ROUTES = [
           settings_saved),
     Route("render", ("get", "post"), OWNER, project_ids, effect=run_started("render", "render")),
     Route("project_retry", ("post",), OWNER, project_ids, effect=run_started("render", "render")),
+    Route("project_cancel", ("post",), OWNER, project_ids, effect=nothing_to_cancel),
     Route("project_duplicate", ("post",), OWNER, project_ids, effect=project_duplicated),
     Route("project_delete", ("get", "post"), OWNER, project_ids, effect=project_deleted),
     Route("project_status", ("get",), OWNER_OR_STAFF, project_ids),

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 
 from tests.conftest import PASSWORD
+from video_app.forms import AccountAdminChangeForm, AccountAdminCreationForm
 
 pytestmark = pytest.mark.django_db
 
@@ -154,3 +155,95 @@ def test_it_sends_no_reset_email_for_an_unknown_address(client, alice):
 
     assert response["Location"] == "/accounts/password_reset/done/"
     assert mail.outbox == []
+
+
+def test_it_sends_the_same_answer_for_a_known_and_an_unknown_reset_address(client, alice):
+    known = client.post("/accounts/password_reset/", {"email": "alice@example.com"}, follow=True)
+    unknown = client.post("/accounts/password_reset/", {"email": "nobody@example.com"}, follow=True)
+
+    assert known.redirect_chain == unknown.redirect_chain
+    assert known.content == unknown.content
+
+
+# --- Usernames versus emails (video_app/auth_backends.py, forms.AccountRulesMixin) ----------------
+
+
+def make_user(username, email):
+    return get_user_model().objects.create_user(username, email, PASSWORD)
+
+
+def test_it_signs_in_a_username_that_looks_like_another_account_s_email(client):
+    ann = make_user("ann@corp.com", "ann@home.example")
+    make_user("annie", "ANN@corp.com")
+
+    response = client.post("/accounts/login/", {"username": "ann@corp.com", "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(ann.pk)
+
+
+def test_it_signs_in_by_email_only_when_one_account_has_that_email(client):
+    make_user("carol", "carol@example.com")
+    make_user("carol2", "Carol@Example.com")  # made before emails were unique
+
+    by_email = client.post(
+        "/accounts/login/", {"username": "carol@example.com", "password": PASSWORD}
+    )
+    by_username = client.post("/accounts/login/", {"username": "carol2", "password": PASSWORD})
+
+    assert by_email.status_code == 200
+    assert "Please enter a correct username and password" in by_email.content.decode()
+    assert by_username.status_code == 302
+
+
+def signup_data(username, email):
+    return {"username": username, "email": email, "password1": PASSWORD, "password2": PASSWORD}
+
+
+def test_it_refuses_a_username_with_an_at_sign_at_sign_up(client):
+    response = client.post("/accounts/signup/", signup_data("dave@example.com", "dave@example.com"))
+
+    assert "A username cannot contain “@”" in response.content.decode()
+    assert not get_user_model().objects.filter(email="dave@example.com").exists()
+
+
+def test_it_refuses_an_email_that_is_another_account_s_username_at_sign_up(client):
+    make_user("ann@corp.com", "ann@home.example")
+
+    response = client.post("/accounts/signup/", signup_data("annie", "ANN@corp.com"))
+
+    assert "An account with this email already exists" in response.content.decode()
+    assert not get_user_model().objects.filter(username="annie").exists()
+
+
+def test_it_applies_the_same_rules_in_the_admin_s_user_forms(alice, bob):
+    creation = AccountAdminCreationForm(
+        {
+            "username": "eve@example.com",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "usable_password": "true",
+        }
+    )
+    assert creation.errors["username"] == [
+        "A username cannot contain “@”: it would read as an email address."
+    ]
+
+    change = AccountAdminChangeForm(
+        {"username": "bob", "email": "ALICE@example.com", "date_joined": bob.date_joined},
+        instance=bob,
+    )
+    assert change.errors["email"] == [
+        "An account with this email already exists. Log in or reset your password."
+    ]
+
+
+def test_it_keeps_an_existing_username_with_an_at_sign_in_the_admin(db):
+    ann = make_user("ann@corp.com", "ann@home.example")
+
+    change = AccountAdminChangeForm(
+        {"username": "ann@corp.com", "email": "ann@home.example", "date_joined": ann.date_joined},
+        instance=ann,
+    )
+
+    assert change.is_valid(), change.errors

@@ -260,3 +260,26 @@ def test_it_shows_the_run_and_its_technical_cause_on_the_change_page(admin_clien
     assert "RenderFailed: ffmpeg said no" in page
     assert "Stopped by our staff." in page
     assert 'id="steps-group"' in page and 'id="videos-group"' in page
+
+
+def test_it_keeps_staff_to_the_sign_up_rules_for_usernames_and_emails(admin_client, alice, bob):
+    page = admin_client.get(f"/admin/auth/user/{bob.pk}/change/")
+    form = page.context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(
+        email="ALICE@example.com",
+        username="bob@corp.com",
+        date_joined_0="2026-01-01",
+        date_joined_1="00:00:00",
+        groups=[],
+        user_permissions=[],
+    )
+    data.pop("password", None)
+
+    response = admin_client.post(f"/admin/auth/user/{bob.pk}/change/", data)
+
+    errors = response.context["adminform"].form.errors
+    assert "An account with this email already exists" in errors["email"][0]
+    assert "cannot contain “@”" in errors["username"][0]
+    bob.refresh_from_db()
+    assert (bob.username, bob.email) == ("bob", "bob@example.com")

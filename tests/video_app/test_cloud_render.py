@@ -40,6 +40,7 @@ def cloud(httpserver, settings, monkeypatch, bucket, waits):
     polly_voices._cache.clear()
 
 
+@pytest.mark.slow  # a whole render
 def test_it_renders_a_complete_video_with_every_cloud_provider(alice, cloud, bucket, queued):
     project = make_project(alice, title="Solar power at home", script="",
                            platforms=("instagram_square",), voice_id="polly:Joanna")  # fmt: skip

@@ -12,6 +12,9 @@ from tests.conftest import BASE_DIR
 from video_app.ai_services import speech_recognition
 from video_app.ai_services.ffmpeg import probe, run_ffmpeg
 
+# Each test runs the command in a process of its own, most of them through a whole render.
+pytestmark = pytest.mark.slow
+
 
 def make_video(*args, cwd=BASE_DIR, env=None):
     return subprocess.run(

@@ -119,3 +119,22 @@ def test_it_renders_at_the_plan_s_resolution_and_counts_each_finished_render(
     # The paid master is a new render (no watermark, more pixels), not the Free one reused.
     assert project.masters["1:1"]["input_hash"] != free_master["input_hash"]
     assert RenderUsage.objects.filter(user=alice).count() == 2
+
+
+def test_it_finishes_the_render_asked_for_first_before_starting_the_next_one_s(
+    alice, bob, celery_worker_process
+):
+    first = make_project(alice, title="Tides")
+    second = make_project(bob, title="Dunes")
+    projects.run_start(project=first, kind="render")
+    projects.run_start(project=second, kind="render")
+    wait_for_run(first)
+    wait_for_run(second)
+
+    assert first.status == second.status == VideoProject.Status.COMPLETED
+    # One worker: the first run's later steps went ahead of the second's earlier ones, rather
+    # than every scene of both runs before either render.
+    second_render = PipelineStep.objects.get(
+        project=second, run_number=second.run_number, name="render"
+    )
+    assert first.run_finished_at <= second_render.started_at

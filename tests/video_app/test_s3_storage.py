@@ -179,6 +179,7 @@ def test_it_names_a_download_in_the_presigned_link(alice_client, stored):
 # --- the pipeline on S3 -------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a whole render
 @pytest.mark.django_db(transaction=True, databases="__all__")  # the render reports from threads
 def test_it_runs_the_pipeline_through_the_bucket_and_deletes_its_objects_after_commit(
     alice, bucket, queued, settings

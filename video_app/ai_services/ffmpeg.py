@@ -3,7 +3,8 @@
 The binary is the one imageio-ffmpeg ships, so no system FFmpeg is needed. Arguments are always a
 list (never a shell string); every run has a time limit after which the process is killed; output
 files are written under a temporary name and renamed only when FFmpeg succeeded, so a
-half-written file never sits where a finished one is expected. Probing uses PyAV.
+half-written file never sits where a finished one is expected. `stop_runs` kills every FFmpeg of
+this process at once (a cancelled run), and none starts until `allow_runs`. Probing uses PyAV.
 """
 
 import contextlib
@@ -12,6 +13,7 @@ import os
 import re
 import subprocess
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -22,11 +24,37 @@ from pathlib import Path
 import av
 import imageio_ffmpeg
 
-from .errors import InvalidInput, RenderFailed
+from .errors import EngineError, InvalidInput, RenderFailed
 
 # libass and drawtext find system fonts through fontconfig; the static binary looks for its
 # configuration under its own build prefix, so point it at the system's.
 SYSTEM_FONTCONFIG = Path("/etc/fonts/fonts.conf")
+
+
+# How often a running FFmpeg looks for its time limit or a stop; a person never notices 0.2 s.
+SUPERVISE_INTERVAL_S = 0.2
+# Set by `stop_runs`: a prefork worker process runs one task at a time, so "every FFmpeg of this
+# process" is "every FFmpeg of the task", the whole of a render's thread pool included.
+_stop_requested = threading.Event()
+# Temporary outputs are named `.<stem>.partial-<8 hex><suffix>` (see `atomic_output`).
+PARTIAL_MARK = ".partial-"
+
+
+class Stopped(EngineError):
+    """FFmpeg was stopped on purpose (the run was cancelled): not a failure, never retried."""
+
+
+def stop_runs() -> None:
+    """Kill every FFmpeg this process is running and refuse new ones until `allow_runs`."""
+    _stop_requested.set()
+
+
+def allow_runs() -> None:
+    _stop_requested.clear()
+
+
+def stop_requested() -> bool:
+    return _stop_requested.is_set()
 
 
 @functools.cache
@@ -57,6 +85,8 @@ def run_ffmpeg(
     """
     command = [ffmpeg_path(), "-hide_banner", "-nostdin", "-y", "-loglevel", loglevel,
                "-nostats", "-progress", "pipe:1", *args]  # fmt: skip
+    if _stop_requested.is_set():
+        raise Stopped(f"{description} was not started: the work was cancelled.")
     process = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
@@ -69,14 +99,20 @@ def run_ffmpeg(
     stderr_tail: deque[str] = deque(maxlen=80)
     reader = threading.Thread(target=_drain, args=(process.stderr, stderr_tail), daemon=True)
     reader.start()
-    timed_out = threading.Event()
+    timed_out, stopped, finished = threading.Event(), threading.Event(), threading.Event()
 
-    def kill_after_timeout():
-        timed_out.set()
-        process.kill()
+    def supervise():
+        # Kills FFmpeg at its time limit, or as soon as the work is stopped: the reading loop
+        # below may wait long for a line (a slow filter), so it cannot be the one to look.
+        deadline = time.monotonic() + timeout_s
+        while not finished.wait(SUPERVISE_INTERVAL_S):
+            if _stop_requested.is_set() or time.monotonic() >= deadline:
+                (stopped if _stop_requested.is_set() else timed_out).set()
+                process.kill()
+                return
 
-    watchdog = threading.Timer(timeout_s, kill_after_timeout)
-    watchdog.start()
+    supervisor = threading.Thread(target=supervise, daemon=True)
+    supervisor.start()
     try:
         for line in process.stdout:
             if on_progress and duration_s and line.startswith("out_time_us="):
@@ -85,11 +121,14 @@ def run_ffmpeg(
                     on_progress(min(1.0, int(value) / 1_000_000 / duration_s))
         process.wait()
     finally:
-        watchdog.cancel()
+        finished.set()
         if process.poll() is None:  # interrupted (e.g. a task's soft time limit): no orphans
             process.kill()
             process.wait()
+        supervisor.join(timeout=5)
         reader.join(timeout=5)
+    if stopped.is_set():
+        raise Stopped(f"{description} was stopped: the work was cancelled.")
     if timed_out.is_set():
         raise RenderFailed(
             f"{description} took longer than {timeout_s:.0f} s and was stopped.",
@@ -113,7 +152,7 @@ def atomic_output(path: Path) -> Iterator[Path]:
     """Yield a temporary sibling of `path` to write; move it into place only on success."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # Same suffix, so FFmpeg picks the same container from the name.
-    partial = path.with_name(f".{path.stem}.partial-{uuid.uuid4().hex[:8]}{path.suffix}")
+    partial = path.with_name(f".{path.stem}{PARTIAL_MARK}{uuid.uuid4().hex[:8]}{path.suffix}")
     try:
         yield partial
         os.replace(partial, path)

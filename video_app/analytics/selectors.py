@@ -12,11 +12,11 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.fields import CharField
-from django.db.models.functions import Concat, TruncDate
+from django.db.models.functions import Coalesce, Concat, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
-from ..models import PIPELINE_STEPS
+from ..models import PIPELINE_STEPS, Scene
 from .models import StepPerformance, UserInteraction
 from .tracking import BOOKKEEPING, DOWNLOAD_KINDS, WIZARD_STEPS, run_subject
 
@@ -242,3 +242,158 @@ def percentile(values: list[float], share: float) -> float | None:
 
 def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
+
+
+# --- What a render run's steps take, for the time estimate (services/progress.py) --------------
+
+# The steps of a render run in order; the steps of one phase run side by side (tasks.py's group).
+STEP_PHASES = (("script",), ("scenes",), ("media", "voice"), ("render",), ("export",))
+ESTIMATE_RUNS = 20  # the most recent finished render runs the estimate learns from
+
+
+# What each step's time grows with, besides a fixed cost per run (starting FFmpeg, loading a
+# model, waiting for a worker): a picture costs about the same whatever its scene's length, while
+# voices, the render and the export grow with the seconds they make.
+STEP_UNITS = {
+    "script": "scenes",
+    "scenes": "scenes",
+    "media": "scenes",
+    "voice": "seconds",
+    "render": "seconds",
+    "export": "seconds",
+}
+
+
+@dataclass(frozen=True)
+class VideoSize:
+    scenes: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class StepCost:
+    """A step's expected seconds: `fixed_s`, plus `per_unit_s` for each of the video's `unit`
+    (a `VideoSize` field)."""
+
+    fixed_s: float
+    per_unit_s: float
+    unit: str = "seconds"
+
+    def seconds(self, size: VideoSize) -> float:
+        return self.fixed_s + self.per_unit_s * getattr(size, self.unit)
+
+
+def video_sizes(project_ids) -> dict[int, VideoSize]:
+    """Scenes and seconds of video per project as its scenes stand: the voices' length where
+    made, else the script's estimate. The same measure sizes past runs and the run estimated."""
+    rows = (
+        Scene.objects.filter(script__project__in=project_ids)
+        .values("script__project")
+        .annotate(
+            scenes=Count("id"),
+            length_s=Sum(Coalesce("audio__duration_s", "estimated_duration_s")),
+        )
+    )
+    return {
+        row["script__project"]: VideoSize(scenes=row["scenes"], seconds=row["length_s"] or 0.0)
+        for row in rows
+    }
+
+
+def step_costs(
+    *, user_id: int | None = None, days: int = WINDOW_DAYS, now: datetime | None = None
+) -> dict[str, StepCost]:
+    """Per step, a fixed cost plus a cost per unit of video (STEP_UNITS), fitted over the user's
+    (without one, everyone's) last ESTIMATE_RUNS finished render runs. A step's time runs from
+    the end of the phase before it to the end of its last task, so waiting for a worker counts,
+    as it does for the person watching the bar (`_step_spans`)."""
+    since = (now or timezone.now()) - timedelta(days=days)
+    finished = StepPerformance.objects.filter(
+        subject=run_subject("render", "end"),
+        outcome=Outcome.OK,
+        started_at__gte=since,
+        project__isnull=False,
+    )
+    if user_id is not None:
+        finished = finished.filter(project__user_id=user_id)
+    runs = list(finished.order_by("-started_at").values_list("project", "run")[:ESTIMATE_RUNS])
+    if not runs:
+        return {}
+    sizes = video_sizes({project for project, _ in runs})
+    points: dict[str, list[tuple[float, float]]] = {}  # step -> [(units, seconds), ...]
+    for (project, _), steps in _step_spans(runs).items():
+        size = sizes.get(project)
+        for step, seconds in steps.items():
+            units = getattr(size, STEP_UNITS[step]) if size else 0
+            if units > 0:
+                points.setdefault(step, []).append((units, seconds))
+    return {step: _fit_cost(found, STEP_UNITS[step]) for step, found in points.items()}
+
+
+def steps_that_reused_work(*, project_id: int, run: int) -> set[str]:
+    """The steps of a run whose tasks so far reused earlier work (and so ended early)."""
+    return set(
+        StepPerformance.objects.filter(project_id=project_id, run=run, outcome=Outcome.REUSED)
+        .exclude(BOOKKEEPING)
+        .values_list("step", flat=True)
+    )
+
+
+def _fit_cost(points: list[tuple[float, float]], unit: str) -> StepCost:
+    """A robust line through (units, seconds): the median of the slopes between runs of
+    different sizes (Theil-Sen), then the median of what each run leaves for the fixed cost, so
+    one slow run (a worker's first, loading a model) does not bend it. Runs all of one size
+    cannot tell fixed from growing cost: then the median seconds per unit, as if all grew.
+    Neither part is ever negative: noise must not make a longer video look cheaper."""
+    by_unit = [seconds / units for units, seconds in points]
+    slopes = [
+        (seconds_b - seconds_a) / (units_b - units_a)
+        for n, (units_a, seconds_a) in enumerate(points)
+        for units_b, seconds_b in points[n + 1 :]
+        if units_b != units_a
+    ]
+    if not slopes:
+        return StepCost(fixed_s=0.0, per_unit_s=statistics.median(by_unit), unit=unit)
+    per_unit_s = max(0.0, statistics.median(slopes))
+    fixed_s = statistics.median(seconds - per_unit_s * units for units, seconds in points)
+    if fixed_s < 0:
+        return StepCost(fixed_s=0.0, per_unit_s=statistics.median(by_unit), unit=unit)
+    return StepCost(fixed_s=fixed_s, per_unit_s=per_unit_s, unit=unit)
+
+
+def _step_spans(runs) -> dict[tuple[int, int], dict[str, float]]:
+    """Per (project, run), each step's seconds from the end of the phase before it to the end of
+    its last task. A step that reused any earlier work (an unchanged re-render, one scene's new
+    voice) says nothing of what the work costs and is left out, though its tasks still mark
+    where the next phase began."""
+    rows = (
+        StepPerformance.objects.filter(
+            Q.create([Q(project=project, run=run) for project, run in runs], connector=Q.OR)
+        )
+        .exclude(BOOKKEEPING)
+        .exclude(outcome=Outcome.SKIPPED)
+        .values_list("project", "run", "step", "started_at", "wall_s", "outcome")
+    )
+    starts, ends, reused = {}, {}, set()
+    for project, run, step, started_at, wall_s, outcome in rows:
+        key = (project, run, step)
+        ended_at = started_at + timedelta(seconds=wall_s)
+        starts[key] = min(starts.get(key, started_at), started_at)
+        ends[key] = max(ends.get(key, ended_at), ended_at)
+        if outcome == Outcome.REUSED:
+            reused.add(key)
+    spans: dict[tuple[int, int], dict[str, float]] = {}
+    for project, run in runs:
+        phase_start = None
+        for phase in STEP_PHASES:
+            keys = [(project, run, step) for step in phase if (project, run, step) in ends]
+            if not keys:
+                continue
+            if phase_start is None:
+                phase_start = min(starts[key] for key in keys)
+            for key in keys:
+                if key not in reused:
+                    seconds = (ends[key] - phase_start).total_seconds()
+                    spans.setdefault((project, run), {})[key[2]] = seconds
+            phase_start = max(ends[key] for key in keys)
+    return spans

@@ -10,7 +10,7 @@ from rest_framework import exceptions, status, views
 
 from payments_app.services import QuotaRefusal
 
-from ..services.projects import ProjectBusy
+from ..services.projects import ProjectBusy, RenderRefused
 from ..services.storyboard import StoryboardError
 from ..services.variations import VariationsRefused
 
@@ -38,7 +38,9 @@ class QuotaExceeded(exceptions.APIException):
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, ProjectBusy):
+    if isinstance(exc, RenderRefused):  # before ProjectBusy, of which it is a kind
+        exc = QuotaExceeded(exc.refusal)
+    elif isinstance(exc, ProjectBusy):
         exc = Conflict(exc.message)
     elif isinstance(exc, StoryboardError | VariationsRefused):
         exc = Refused(exc.message)

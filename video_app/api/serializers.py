@@ -210,6 +210,10 @@ class ProjectStateSerializer(serializers.Serializer):
     message = serializers.CharField()
     progress = serializers.FloatField(help_text="Percent of the whole run.")
     eta_s = serializers.IntegerField(allow_null=True, help_text="Seconds left, when known.")
+    eta_floor_s = serializers.IntegerField(
+        allow_null=True,
+        help_text="Seconds of steps not begun yet: the time left never goes below it.",
+    )
     error = serializers.CharField()
     steps = StepSerializer(many=True)
 

@@ -1,15 +1,17 @@
 """How often the API may be called. Most calls count against the caller's plan
-(`Plan.api_requests_per_hour`: Free 100, Creator 1000, Pro 5000 to start), per user in Django's
-cache over a sliding hour; reading a project's status has its own per-minute limit instead."""
+(`Plan.api_requests_per_hour`: Free 100, Creator 1000, Pro 5000 to start), per user, over an hour
+from the first call; reading a project's status has its own per-minute limit instead.
 
-import fcntl
+Both count in Django's cache with `add` + `incr`, never read-then-write (DRF's history list reads,
+appends and writes back, so calls made at once overwrote each other and 130 of 160 parallel calls
+got through a limit of 100). In Redis, the cache of both run modes, both are single commands.
+"""
+
 import time
-from pathlib import Path
 
-from django.core.cache import cache, caches
-from django.core.cache.backends.filebased import FileBasedCache
+from django.core.cache import cache
 from rest_framework.exceptions import Throttled
-from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 
 from payments_app.services import plan_for
 
@@ -18,29 +20,25 @@ STATUS_CALLS_PER_WINDOW = 60
 STATUS_WINDOW_S = 60
 
 
-class PlanRateThrottle(SimpleRateThrottle):
-    scope = "plan"
+class PlanRateThrottle(BaseThrottle):
+    """The plan's calls per hour. The hour starts at the first call (its start is kept in the
+    cache) and its calls are counted under a key named after that start, so a new hour starts a
+    new count however the two keys expire."""
 
-    def __init__(self):
-        # No rate from settings: it is the caller's plan's, known once the request is.
-        self.plan = None
+    timer = staticmethod(time.time)  # tests move the clock
 
     def allow_request(self, request, view):
         if not request.user.is_authenticated:
             return True  # refused by the permission check, or reading the public schema
-        self.plan = plan_for(request.user)
-        self.num_requests, self.duration = self.plan.api_requests_per_hour, HOUR_S
-        self.rate = f"{self.num_requests}/hour"
-        return super().allow_request(request, view)
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
-
-    def throttle_failure(self):
+        plan = plan_for(request.user)
+        now = self.timer()
+        started_s, calls = _count_call(f"throttle_plan_{request.user.pk}", now, HOUR_S)
+        if calls <= plan.api_requests_per_hour:
+            return True
         raise Throttled(
-            wait=self.wait(),
+            wait=started_s + HOUR_S - now,
             detail=(
-                f"Your {self.plan.name} plan allows {self.num_requests} API requests an hour, "
+                f"Your {plan.name} plan allows {plan.api_requests_per_hour} API requests an hour, "
                 "and you have made them. Upgrade for more."
             ),
         )
@@ -52,11 +50,7 @@ class StatusPollThrottle(BaseThrottle):
 
     Scripts follow a run by polling status (every 2 s is 1,800 calls an hour) and each poll is a
     cheap read, so the plan's budget would stop them within minutes; this limit only stops a
-    runaway loop. A fixed window counted with `cache.add` + `cache.incr`, not DRF's history list
-    (read, append, write back), so that calls made at once are all counted: in Redis both are
-    single commands. The file cache of the embedded mode does both as read-then-write, so there
-    the count is taken under an exclusive lock on a file beside the cache (every process on the
-    machine shares it).
+    runaway loop.
     """
 
     timer = staticmethod(time.time)  # tests move the clock
@@ -65,12 +59,14 @@ class StatusPollThrottle(BaseThrottle):
         if not request.user.is_authenticated:
             return True  # refused by the permission check
         now = self.timer()
-        window = int(now // STATUS_WINDOW_S)
-        calls = self._count_call(f"throttle_status_{request.user.pk}_{window}")
+        window_start_s = now // STATUS_WINDOW_S * STATUS_WINDOW_S  # clock minutes
+        _, calls = _count_call(
+            f"throttle_status_{request.user.pk}", now, STATUS_WINDOW_S, start_s=window_start_s
+        )
         if calls <= STATUS_CALLS_PER_WINDOW:
             return True
         raise Throttled(
-            wait=(window + 1) * STATUS_WINDOW_S - now,
+            wait=window_start_s + STATUS_WINDOW_S - now,
             detail=(
                 f"You may check a project's status {STATUS_CALLS_PER_WINDOW} times a minute. "
                 "For live progress, open the WebSocket /ws/projects/<id>/ instead of polling: "
@@ -78,24 +74,19 @@ class StatusPollThrottle(BaseThrottle):
             ),
         )
 
-    @classmethod
-    def _count_call(cls, key: str) -> int:
-        backend = caches["default"]
-        if not isinstance(backend, FileBasedCache):
-            return cls._add_and_incr(key)
-        lock_path = Path(backend._dir) / "counters.lock"  # the backend's folder (LOCATION)
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with lock_path.open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
-            return cls._add_and_incr(key)
 
-    @staticmethod
-    def _add_and_incr(key: str) -> int:
-        """This call's number in its window. The key outlives its window (a minute from its first
-        call, which is at or after the window's start), so a count never restarts mid-window."""
-        cache.add(key, 0, STATUS_WINDOW_S)
-        try:
-            return cache.incr(key)
-        except ValueError:  # evicted between the two calls (the file cache culls at random)
-            cache.add(key, 1, STATUS_WINDOW_S)
-            return 1
+def _count_call(name: str, now: float, window_s: int, *, start_s: float | None = None):
+    """(the window's start, this call's number in it). Without `start_s` the window starts at
+    the first call of `name` and lasts `window_s`."""
+    if start_s is None:
+        # The first call's time wins; the others read it (a key evicted meanwhile: from now).
+        cache.add(f"{name}_start", now, window_s)
+        start_s = cache.get(f"{name}_start", now)
+    # The count's key outlives its window by a minute, so it never restarts mid-window.
+    key = f"{name}_{int(start_s)}"
+    cache.add(key, 0, window_s + 60)
+    try:
+        return start_s, cache.incr(key)
+    except ValueError:  # evicted between the two calls
+        cache.add(key, 1, window_s + 60)
+        return start_s, 1

@@ -55,11 +55,6 @@ def refuse_while_busy(project: VideoProject, message: str = projects.EDIT_BUSY) 
         raise Conflict(message)
 
 
-def refuse_over_quota(project: VideoProject) -> None:
-    if refusal := projects.render_refusal(project):
-        raise QuotaExceeded(refusal)
-
-
 @extend_schema_view(
     list=extend_schema(responses={200: ProjectSerializer, **INVALID, **ERRORS}),  # bad filter
     create=extend_schema(responses={201: ProjectSerializer, **INVALID, **ERRORS}),
@@ -126,7 +121,7 @@ class ProjectViewSet(viewsets.ModelViewSet):
         refuse_while_busy(project)
         if not project.script.text.strip() and not options.validated_data["write_script"]:
             raise Conflict(NO_SCRIPT)
-        refuse_over_quota(project)
+        # The plan decides inside run_start; a refusal becomes a 403 (api/exceptions.py).
         projects.run_start(project=project, kind="render")
         return Response(progress.project_state(project), status=202)
 
@@ -142,10 +137,25 @@ class ProjectViewSet(viewsets.ModelViewSet):
         project = self.get_object()
         if project.run_state != VideoProject.RunState.FAILED:
             raise Conflict(NOTHING_TO_RETRY)
-        if project.run_kind == "render":
-            refuse_over_quota(project)
         projects.project_retry(project=project)
         return Response(progress.project_state(project), status=202)
+
+    @extend_schema(
+        request=None,
+        responses={200: ProjectStateSerializer, **CONFLICT, **ERRORS},
+        summary="Cancel the busy run",
+        description="Stops the queued or running run: its tasks are dropped and a running step "
+        "(FFmpeg included) stops within seconds. A render goes back to the stage it started "
+        "from and is not counted against the plan. Refused (409) when nothing is running.",
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        project = self.get_object()
+        try:
+            projects.run_cancel(project=project)
+        except projects.NothingToCancel as nothing:
+            raise Conflict(nothing.message) from None
+        return Response(progress.project_state(project))
 
     @extend_schema(
         responses={

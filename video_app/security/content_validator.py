@@ -1,6 +1,7 @@
 """Checks every file a creator uploads by what it contains, never by its name or the type the
-browser claimed, before anything keeps it: pictures come back re-encoded without metadata,
-videos and sound come back as uploaded once they have been opened and their first second decoded.
+browser claimed, before anything keeps it: pictures come back re-encoded without metadata (and at
+most 4096 pixels a side), videos and sound come back as uploaded once every packet has been read,
+their length measured from those packets (not the header) and their first and last second decoded.
 
 Forms use `ValidatedFileField`; other code calls `ContentValidator().validate(upload)`. A refusal
 is a `ValidationError` worded for the creator; the technical cause goes to the log.
@@ -10,14 +11,16 @@ import contextlib
 import functools
 import io
 import logging
+import math
 import re
 import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import av
 import filetype
 from django import forms
 from django.core.exceptions import ValidationError
@@ -71,6 +74,9 @@ class PictureFormat:
     extension: str
     save_format: str
     save_options: dict = field(default_factory=dict)
+    # JPEG decodes at a half, quarter or eighth of its size (Pillow's draft): a 50-megapixel
+    # photo then costs what a 12-megapixel one does. Other formats decode whole.
+    reduced_decoding: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,9 @@ class MediaFormat:
     demuxer: str  # FFmpeg's name for it, so decoding never guesses the format from the name
     video_extension: str = ""  # "" when this container cannot be a video we take
     audio_extension: str = ""  # "" when it cannot be an audio file we take
+    # The header states the length and where each packet is: packets ending early mean the
+    # file was cut short. (An MP3's or WAV's length is only estimated from its size.)
+    indexed: bool = False
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -88,7 +97,9 @@ class MediaFormat:
 
 # Keyed by `filetype`'s name for what the first bytes show. GIFs are stored as PNG (first frame).
 PICTURE_FORMATS = {
-    "jpg": PictureFormat(JpegImagePlugin.JpegImageFile, "jpg", "JPEG", {"quality": 90}),
+    "jpg": PictureFormat(
+        JpegImagePlugin.JpegImageFile, "jpg", "JPEG", {"quality": 90}, reduced_decoding=True
+    ),
     "png": PictureFormat(PngImagePlugin.PngImageFile, "png", "PNG"),
     "apng": PictureFormat(PngImagePlugin.PngImageFile, "png", "PNG"),
     "gif": PictureFormat(GifImagePlugin.GifImageFile, "png", "PNG"),
@@ -97,12 +108,12 @@ PICTURE_FORMATS = {
 # An MP4 or MOV with sound but no picture is music, stored as M4A; iTunes-style M4A files
 # are sound only (their cover art shows up as a picture stream).
 MEDIA_FORMATS = {
-    "mp4": MediaFormat("mov", video_extension="mp4", audio_extension="m4a"),
-    "m4v": MediaFormat("mov", video_extension="mp4", audio_extension="m4a"),
-    "mov": MediaFormat("mov", video_extension="mov", audio_extension="m4a"),
-    "m4a": MediaFormat("mov", audio_extension="m4a"),
-    "webm": MediaFormat("matroska", video_extension="webm"),
-    "mkv": MediaFormat("matroska", video_extension="mkv"),
+    "mp4": MediaFormat("mov", video_extension="mp4", audio_extension="m4a", indexed=True),
+    "m4v": MediaFormat("mov", video_extension="mp4", audio_extension="m4a", indexed=True),
+    "mov": MediaFormat("mov", video_extension="mov", audio_extension="m4a", indexed=True),
+    "m4a": MediaFormat("mov", audio_extension="m4a", indexed=True),
+    "webm": MediaFormat("matroska", video_extension="webm", indexed=True),
+    "mkv": MediaFormat("matroska", video_extension="mkv", indexed=True),
     "avi": MediaFormat("avi", video_extension="avi"),
     "mp3": MediaFormat("mp3", audio_extension="mp3"),
     "wav": MediaFormat("wav", audio_extension="wav"),
@@ -134,8 +145,9 @@ def _refuse_hidden_content(head: bytes, tail: bytes, zip_source, *, whole: bytes
     if not found and zipfile.is_zipfile(zip_source):
         found = "a ZIP archive's directory at the end"
     if found:
-        raise _refusal("This file hides other content inside it and was refused.",
-                       "hidden_content", found)  # fmt: skip
+        raise _refusal(
+            "This file hides other content inside it and was refused.", "hidden_content", found
+        )
 
 
 # --- Naming what we refuse ----------------------------------------------------------------------
@@ -211,16 +223,25 @@ class ContentValidator:
     MAX_IMAGE_SIZE = 10 * MB
     MIN_IMAGE_SIDE_PX = 64
     MAX_IMAGE_SIDE_PX = 8192
-    MAX_IMAGE_PIXELS = 50_000_000
+    MAX_IMAGE_PIXELS = 50_000_000  # JPEG, decoded reduced
+    # Formats decoded whole: an 8000 × 6200 PNG of 145 KB took 380 MB and seconds to decode.
+    MAX_FULL_DECODE_PIXELS = 4096 * 4096
+    # Videos are at most 1080p: a stored picture larger than this would never be seen.
+    STORED_IMAGE_SIDE_PX = 4096
     MAX_VIDEO_SIDE_PX = 4096
     MAX_VIDEO_DURATION_S = 10 * 60
     MAX_AUDIO_DURATION_S = 15 * 60
     MIN_AUDIO_DURATION_S = 0.2
     DECODE_TIMEOUT_S = 60
+    # An indexed file (MP4, MOV, MKV) may end this much before its header's length, or 2%.
+    INCOMPLETE_TOLERANCE_S = 1.0
 
     def max_size_bytes(self, kind: str) -> int:
-        return {"image": self.MAX_IMAGE_SIZE, "video": self.MAX_VIDEO_SIZE,
-                "audio": self.MAX_AUDIO_SIZE}[kind]  # fmt: skip
+        return {
+            "image": self.MAX_IMAGE_SIZE,
+            "video": self.MAX_VIDEO_SIZE,
+            "audio": self.MAX_AUDIO_SIZE,
+        }[kind]
 
     def validate(self, upload: UploadedFile, *, allowed_kinds=KINDS) -> ValidatedUpload:
         """The upload checked by its content, or ValidationError with a message for the creator.
@@ -274,13 +295,15 @@ class ContentValidator:
 
     # --- Pictures ---
 
-    def _validate_picture(self, upload: UploadedFile,
-                          picture_format: PictureFormat) -> ValidatedUpload:  # fmt: skip
+    def _validate_picture(
+        self, upload: UploadedFile, picture_format: PictureFormat
+    ) -> ValidatedUpload:
         upload.seek(0)
         data = upload.read(self.MAX_IMAGE_SIZE + 1)
         self._check_size(len(data), "image")  # the bytes decide, whatever `size` said
-        _refuse_hidden_content(data[:SCAN_WINDOW_BYTES], data[-SCAN_WINDOW_BYTES:],
-                               io.BytesIO(data), whole=data)  # fmt: skip
+        _refuse_hidden_content(
+            data[:SCAN_WINDOW_BYTES], data[-SCAN_WINDOW_BYTES:], io.BytesIO(data), whole=data
+        )
         (width, height), encoded = self._clean_picture(data, picture_format)
         return ValidatedUpload(
             kind="image",
@@ -292,17 +315,21 @@ class ContentValidator:
             size_bytes=len(encoded),
         )
 
-    def _clean_picture(self, data: bytes,
-                       picture_format: PictureFormat) -> tuple[tuple[int, int], bytes]:  # fmt: skip
+    def _clean_picture(
+        self, data: bytes, picture_format: PictureFormat
+    ) -> tuple[tuple[int, int], bytes]:
         """The picture fully decoded, turned upright, in sRGB, re-encoded without metadata."""
         try:
             with warnings.catch_warnings():
                 # Pillow's own bomb check still guards a GIF's frames: refuse, do not warn.
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 picture = picture_format.opener(io.BytesIO(data))
-                self._check_picture_size(*picture.size)  # from the header, before decoding
+                self._check_picture_size(*picture.size, picture_format)  # header, not pixels
+                if picture_format.reduced_decoding:
+                    picture.draft(None, _draft_size(picture.size, self.STORED_IMAGE_SIDE_PX // 2))
                 picture.load()
             clean = _upright_srgb(picture)
+            clean.thumbnail((self.STORED_IMAGE_SIDE_PX, self.STORED_IMAGE_SIDE_PX))
             output = io.BytesIO()
             clean.save(output, format=picture_format.save_format, **picture_format.save_options)
         except ValidationError:
@@ -315,19 +342,29 @@ class ContentValidator:
                 repr(error),
             ) from error
         except Exception as error:  # Pillow's parsers raise many types on hostile input
-            raise _refusal("This picture could not be decoded; it may be damaged.", "damaged",
-                           repr(error)) from error  # fmt: skip
+            raise _refusal(
+                "This picture could not be decoded; it may be damaged.", "damaged", repr(error)
+            ) from error
         return clean.size, output.getvalue()
 
-    def _check_picture_size(self, width: int, height: int) -> None:
+    def _check_picture_size(self, width: int, height: int, picture_format: PictureFormat) -> None:
         size = f"This picture is {width} × {height} pixels"
         if max(width, height) > self.MAX_IMAGE_SIDE_PX:
-            raise _refusal(f"{size}; the most we accept is {self.MAX_IMAGE_SIDE_PX} pixels a side.",
-                           "dimensions")  # fmt: skip
+            raise _refusal(
+                f"{size}; the most we accept is {self.MAX_IMAGE_SIDE_PX} pixels a side.",
+                "dimensions",
+            )
+        megapixels = f"{size} ({width * height / 1e6:.1f} megapixels)"
         if width * height > self.MAX_IMAGE_PIXELS:
             raise _refusal(
-                f"{size} ({width * height / 1e6:.1f} megapixels); the most we accept is "
-                f"{self.MAX_IMAGE_PIXELS / 1e6:g} megapixels.",
+                f"{megapixels}; the most we accept is {self.MAX_IMAGE_PIXELS / 1e6:g} megapixels.",
+                "dimensions",
+            )
+        if not picture_format.reduced_decoding and width * height > self.MAX_FULL_DECODE_PIXELS:
+            raise _refusal(
+                f"{megapixels}; the most we accept is "
+                f"{self.MAX_FULL_DECODE_PIXELS / 1e6:.1f} megapixels for PNG, WebP and GIF "
+                f"pictures, or {self.MAX_IMAGE_PIXELS / 1e6:g} for JPEG photos.",
                 "dimensions",
             )
         if min(width, height) < self.MIN_IMAGE_SIDE_PX:
@@ -338,8 +375,9 @@ class ContentValidator:
 
     # --- Video and audio ---
 
-    def _validate_media(self, upload: UploadedFile, media_format: MediaFormat,
-                        allowed: tuple[str, ...]) -> ValidatedUpload:  # fmt: skip
+    def _validate_media(
+        self, upload: UploadedFile, media_format: MediaFormat, allowed: tuple[str, ...]
+    ) -> ValidatedUpload:
         # Until its streams are known, an MP4 may be a video or music.
         candidates = [kind for kind in media_format.kinds if kind in allowed]
         noun = NOUNS[candidates[0]] if len(candidates) == 1 else "file"
@@ -350,12 +388,16 @@ class ContentValidator:
             try:
                 info = probe(path)
             except InvalidInput as error:
-                raise _refusal(f"This {noun} could not be decoded; it may be damaged.",
-                               "damaged", error.detail) from error  # fmt: skip
+                raise _refusal(
+                    f"This {noun} could not be decoded; it may be damaged.", "damaged", error.detail
+                ) from error
             kind, extension = self._media_kind(media_format, info, allowed)
             self._check_size(size_bytes, kind)
-            self._check_media_limits(kind, info)
-            self._decode_first_second(path, media_format, kind)
+            # Limits apply to the length the packets hold: the header's is only a claim.
+            self._check_media_limits(kind, info)  # dimensions, and a header claiming too much
+            duration_s = self._measured_duration_s(path, media_format, kind, info)
+            self._check_media_limits(kind, replace(info, duration_s=duration_s))
+            self._read_through(path, media_format, kind, duration_s)
         upload.seek(0)
         return ValidatedUpload(
             kind=kind,
@@ -363,12 +405,13 @@ class ContentValidator:
             content=File(upload, name=_stored_name(upload, extension)),
             width=info.width if kind == "video" else None,
             height=info.height if kind == "video" else None,
-            duration_s=info.duration_s,
+            duration_s=duration_s,
             size_bytes=size_bytes,
         )
 
-    def _media_kind(self, media_format: MediaFormat, info: MediaInfo,
-                    allowed: tuple[str, ...]) -> tuple[str, str]:  # fmt: skip
+    def _media_kind(
+        self, media_format: MediaFormat, info: MediaInfo, allowed: tuple[str, ...]
+    ) -> tuple[str, str]:
         if info.has_video and media_format.video_extension:
             kind, extension = "video", media_format.video_extension
         elif info.has_audio and media_format.audio_extension:
@@ -379,8 +422,10 @@ class ContentValidator:
             raise _refusal("This audio file has no sound in it.", "no_audio_stream")
         if kind not in allowed:
             if kind == "audio" and media_format.video_extension:
-                raise _refusal("This video has sound but no picture, so it can't be used here.",
-                               "no_video_stream")  # fmt: skip
+                raise _refusal(
+                    "This video has sound but no picture, so it can't be used here.",
+                    "no_video_stream",
+                )
             raise self._not_allowed(kind, allowed)
         return kind, extension
 
@@ -412,26 +457,105 @@ class ContentValidator:
                 "too_short",
             )
 
-    def _decode_first_second(self, path: Path, media_format: MediaFormat, kind: str) -> None:
-        """Headers can look valid over damaged data: decode the start of the main streams.
+    def _measured_duration_s(
+        self, path: Path, media_format: MediaFormat, kind: str, info: MediaInfo
+    ) -> float:
+        """How long the main streams' packets last, read without decoding (fast: a 500 MB file
+        is read once). An 11-minute MP4 whose header says 5 s is 11 minutes here. A file whose
+        packets stop well before its header's length (the first half of an MP4) is refused."""
+        noun = NOUNS[kind]
+        try:
+            with av.open(str(path), format=media_format.demuxer) as container:
+                streams = (
+                    [
+                        stream
+                        for stream in container.streams.video
+                        if not stream.disposition & av.stream.Disposition.attached_pic
+                    ][:1]
+                    if kind == "video"
+                    else []
+                )
+                streams += list(container.streams.audio)[:1]
+                start_s, end_s = None, 0.0
+                for packet in container.demux(streams):
+                    if packet.pts is None or packet.time_base is None:  # end-of-stream markers
+                        continue
+                    packet_start_s = float(packet.pts * packet.time_base)
+                    packet_end_s = packet_start_s + float((packet.duration or 0) * packet.time_base)
+                    start_s = packet_start_s if start_s is None else min(start_s, packet_start_s)
+                    end_s = max(end_s, packet_end_s)
+        except (av.FFmpegError, OSError, ValueError) as error:
+            raise _refusal(
+                f"This {noun} could not be decoded; it may be damaged.", "damaged", repr(error)
+            ) from error
+        measured_s = max(0.0, end_s - (start_s or 0.0))
+        if media_format.indexed and info.duration_s - measured_s > max(
+            self.INCOMPLETE_TOLERANCE_S, info.duration_s * 0.02
+        ):
+            raise _refusal(
+                f"This {noun} stops after {_duration_text(measured_s)} of the "
+                f"{_duration_text(info.duration_s)} it should last; the file looks incomplete. "
+                "Upload it again once it has been copied whole.",
+                "incomplete",
+            )
+        return measured_s
 
-        The demuxer is named and only local files may be opened, so FFmpeg neither guesses the
-        format nor follows references inside the file. `V` leaves out cover art.
+    def _read_through(
+        self, path: Path, media_format: MediaFormat, kind: str, duration_s: float
+    ) -> None:
+        """Every packet read, and the first and last second of the main streams decoded:
+        headers can look valid over damaged data, and a file cut short is damaged at its end.
+
+        One FFmpeg run with the file opened three times: copied whole to nowhere (reads each
+        packet, decodes none), decoded for its first second, decoded from a second before its
+        measured end. The demuxer is named and only local files may be opened, so FFmpeg
+        neither guesses the format nor follows references inside the file. `V` leaves out
+        cover art.
         """
-        streams = ["-map", "0:V:0", "-map", "0:a:0?"] if kind == "video" else ["-map", "0:a:0"]
+        source = ["-protocol_whitelist", "file", "-f", media_format.demuxer]
+        streams = ["0:V:0", "0:a:0?"] if kind == "video" else ["0:a:0"]
+        last_second_s = max(0.0, duration_s - 1.0)
+        args = [
+            "-xerror",
+            *source,
+            "-i",
+            f"file:{path}",
+            *source,
+            "-t",
+            "1",
+            "-i",
+            f"file:{path}",
+            *source,
+            "-ss",
+            f"{last_second_s:.3f}",
+            "-i",
+            f"file:{path}",
+        ]
+        for number, codec in enumerate(["copy", None, None]):
+            for stream in streams:
+                args += ["-map", stream.replace("0:", f"{number}:", 1)]
+            args += (["-c", codec] if codec else []) + ["-f", "null", "-"]
         try:
             run_ffmpeg(
-                ["-xerror", "-protocol_whitelist", "file", "-f", media_format.demuxer,
-                 "-i", f"file:{path}", "-t", "1", *streams, "-f", "null", "-"],
-                description=f"Decoding an uploaded {kind}",
-                timeout_s=self.DECODE_TIMEOUT_S,
-            )  # fmt: skip
+                args, description=f"Reading an uploaded {kind}", timeout_s=self.DECODE_TIMEOUT_S
+            )
         except RenderFailed as error:
-            raise _refusal(f"This {NOUNS[kind]} could not be decoded; it may be damaged.",
-                           "damaged", error.detail) from error  # fmt: skip
+            raise _refusal(
+                f"This {NOUNS[kind]} could not be read to its end; it may be damaged or "
+                "incomplete.",
+                "damaged",
+                error.detail,
+            ) from error
 
 
 # --- Helpers ------------------------------------------------------------------------------------
+
+
+def _draft_size(size: tuple[int, int], long_side_px: int) -> tuple[int, int]:
+    """The size to ask Pillow's draft for: it decodes at the smallest eighth, quarter or half
+    that is still at least this large, so the long side stays at least `long_side_px`."""
+    scale = min(1.0, long_side_px / max(size))
+    return max(1, math.ceil(size[0] * scale)), max(1, math.ceil(size[1] * scale))
 
 
 @functools.cache
@@ -498,8 +622,7 @@ class ValidatedFileField(forms.FileField):
     Refusals become the field's form errors. An unchanged initial file is returned as it was.
     """
 
-    def __init__(self, *, allowed_kinds=KINDS, validator: ContentValidator | None = None,
-                 **kwargs):  # fmt: skip
+    def __init__(self, *, allowed_kinds=KINDS, validator: ContentValidator | None = None, **kwargs):
         self.allowed_kinds = tuple(allowed_kinds)
         self.validator = validator or ContentValidator()
         super().__init__(**kwargs)

@@ -1,9 +1,9 @@
 """Work that is costly and decided by its inputs is done once: the seeds' `VideoCacheService`.
 
-Everything goes through Django's cache (Redis in production, files every local process shares in
-the embedded default), keyed by a hash of the inputs, so any worker on any machine finds what
-another made. Files themselves live in Django storage; the cache only remembers their names, and
-a name whose file has gone (deleted with its project, cleaned up) counts as a miss.
+Everything goes through Django's cache (Redis, in both run modes), keyed by a hash of the inputs, so
+any worker on any machine finds what another made. Files themselves live in Django storage; the
+cache only remembers their names, and a name whose file has gone (deleted with its project, cleaned
+up) counts as a miss.
 
 Used for: pipeline step results (`make_scene_voice`, `make_scene_media` reuse a voice or a drawn
 picture made for another project of the same user), voice samples, and small hover previews of
@@ -12,7 +12,6 @@ rendered videos.
 
 import contextlib
 import logging
-import os
 import tempfile
 import time
 import uuid
@@ -21,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from django.core.cache import caches
-from django.core.cache.backends.filebased import FileBasedCache
 from django.core.files.storage import default_storage
 
 from ..ai_services.platform_export import preview_clip
@@ -89,32 +87,11 @@ class VideoCacheService:
                 self._release(key, token)
 
     def _claim(self, key: str, token: str) -> bool:
-        if isinstance(self.cache, FileBasedCache):
-            # The file cache's add() checks, then writes: two builders can both "add". A lock
-            # file created exclusively is atomic for every process on the machine.
-            path = self._lock_path(key)
-            with contextlib.suppress(FileNotFoundError):
-                if time.time() - path.stat().st_mtime > LOCK_S:
-                    path.unlink(missing_ok=True)  # left by a builder that died
-            try:
-                descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                return False
-            os.write(descriptor, token.encode())
-            os.close(descriptor)
-            return True
         return self.cache.add(f"{key}:lock", token, LOCK_S)  # atomic: Redis SET NX, locmem
 
     def _release(self, key: str, token: str) -> None:
-        if isinstance(self.cache, FileBasedCache):
-            self._lock_path(key).unlink(missing_ok=True)
-        elif self.cache.get(f"{key}:lock") == token:
+        if self.cache.get(f"{key}:lock") == token:
             self.cache.delete(f"{key}:lock")
-
-    def _lock_path(self, key: str) -> Path:
-        folder = Path(self.cache._dir)  # the backend's own folder (LOCATION)
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder / f"{content_hash(key)}.building"
 
     def stored_file(self, namespace: str, parts: tuple, build: Callable[[Path], None], *,
                     suffix: str) -> str:  # fmt: skip

@@ -6,6 +6,7 @@ has been superseded (the user started another) returns without touching anything
 (`ai_services`) does the work; this module turns rows into engine inputs and results into rows.
 """
 
+import errno
 import logging
 import shutil
 from pathlib import Path
@@ -13,9 +14,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -50,7 +50,7 @@ from ..models import (
     content_hash,
 )
 from ..template_structure import Recipe
-from . import files, media_library, progress
+from . import emails, files, media_library, progress
 from .cache_service import VideoCacheService
 from .notifications import notify_user
 from .production import (
@@ -75,12 +75,15 @@ STEP_ERRORS = {
 }
 
 
-def current_project(project_id: int, run: int) -> VideoProject | None:
-    """The project if `run` is still its current run and has not failed, else None (superseded,
-    deleted, or failed: the other tasks of a failed run stop, and a retry starts a new run)."""
+def current_project(project_id: int, run: int, *, lock: bool = False) -> VideoProject | None:
+    """The project if `run` is still its current run and has not failed or been cancelled, else
+    None (superseded, deleted, failed or cancelled: the run's other tasks do nothing, and a retry
+    or a new render starts a new run). `lock`: the row locked until the transaction ends, for a
+    step's last write, which then cannot cross a cancel or a copy of itself."""
+    projects = VideoProject.objects.select_for_update() if lock else VideoProject.objects
     return (
-        VideoProject.objects.filter(pk=project_id, run_number=run)
-        .exclude(run_state=VideoProject.RunState.FAILED)
+        projects.filter(pk=project_id, run_number=run)
+        .exclude(run_state__in=[VideoProject.RunState.FAILED, VideoProject.RunState.CANCELLED])
         .first()
     )
 
@@ -425,6 +428,8 @@ def render_masters(project_id: int, run: int) -> None:
     if not scenes:
         raise InvalidInput("This project has no scenes to render. Write a script first.")
     # The plan is read now, not when the render was asked for: it may have changed meanwhile.
+    # Only the renders already counted are compared (busy_renders=0): this run's own slot was
+    # reserved when it started, so an unchanged plan never refuses a run it admitted.
     if refusal := quotas.render_refusal(project.user, busy_renders=0):
         raise InvalidInput(refusal.message, detail=f"quota: {refusal.limit}")
     specs = project.platform_specs()
@@ -440,12 +445,8 @@ def render_masters(project_id: int, run: int) -> None:
                              plan.max_height_px)  # fmt: skip
         timeline, music = _timeline(project, scenes, master_spec, watermark=watermark)
         check_length(timeline.duration_s, aspect_specs)
-        if timeline.duration_s > plan.max_video_s:
-            raise InvalidInput(
-                f"This video is {round(timeline.duration_s)} s long; your {plan.name} plan makes "
-                f"videos up to {plan.max_video_s} s. Shorten the script, or upgrade.",
-                detail="quota: length",
-            )
+        if refusal := quotas.length_refusal(plan, video_s=timeline.duration_s, estimated=False):
+            raise InvalidInput(refusal.message, detail=f"quota: {refusal.limit}")
         wanted = content_hash("master", repr(timeline))
         stored = masters.get(aspect)
         if stored and stored["input_hash"] == wanted and default_storage.exists(stored["file"]):
@@ -556,20 +557,38 @@ def export_platform(project_id: int, run: int, platform: str) -> None:
         max_height_px=master.get("max_height_px"),
         thumbnail=_designed_thumbnail(project, spec, out_dir),
     )
-    video = existing or RenderedVideo(project=project, platform=platform)
-    old = [video.file.name, video.thumbnail.name, video.srt_file.name, video.vtt_file.name]
+    # Stored under new names first: the row points at them only once they are complete.
     stem = slugify(project.title)[:50] or "video"
+    video = RenderedVideo(project=project, platform=platform)
     files.store(video.file, result.path, f"{stem}.{platform}.mp4")
     files.store(video.thumbnail, result.thumbnail_path, f"{stem}.{platform}.jpg")
     files.store(video.srt_file, result.srt_path, f"{stem}.{platform}.srt")
     files.store(video.vtt_file, result.vtt_path, f"{stem}.{platform}.vtt")
-    video.width, video.height, video.duration_s = result.width, result.height, result.duration_s
-    video.size_bytes = result.path.stat().st_size
-    video.trimmed, video.input_hash, video.run_number = result.trimmed, master["input_hash"], run
-    video.save()
-    files.delete_after_commit(default_storage, *(name for name in old if name))
+    new = [video.file.name, video.thumbnail.name, video.srt_file.name, video.vtt_file.name]
+    with transaction.atomic():
+        # Under the project's lock: a copy of this task (redelivered, resumed) that got here
+        # first leaves this one nothing to do, and a cancelled run saves nothing.
+        locked = current_project(project_id, run, lock=True)
+        existing = RenderedVideo.objects.filter(project=project, platform=platform).first()
+        if locked is None or (existing and existing.input_hash == master["input_hash"]):
+            files.delete_after_commit(default_storage, *new)
+        else:
+            old = []
+            if existing is not None:  # a new render of this platform: the row now points here
+                old = [existing.file.name, existing.thumbnail.name, existing.srt_file.name,
+                       existing.vtt_file.name]  # fmt: skip
+                existing.file, existing.thumbnail = video.file.name, video.thumbnail.name
+                existing.srt_file, existing.vtt_file = video.srt_file.name, video.vtt_file.name
+                video = existing
+            video.width, video.height = result.width, result.height
+            video.duration_s, video.size_bytes = result.duration_s, result.path.stat().st_size
+            video.trimmed, video.input_hash = result.trimmed, master["input_hash"]
+            video.run_number = run
+            video.save()
+            files.delete_after_commit(default_storage, *old)
     shutil.rmtree(out_dir, ignore_errors=True)
-    _report_exports_done(project, run)
+    if locked is not None:
+        _report_exports_done(project, run)
 
 
 def _designed_thumbnail(project: VideoProject, spec, out_dir: Path) -> Path | None:
@@ -602,9 +621,27 @@ def _report_exports_done(project: VideoProject, run: int) -> None:
 
 
 def finish_run(project_id: int, run: int) -> None:
-    project = current_project(project_id, run)
-    if project is None:
-        return
+    # Under the project's lock: a copy of this task (redelivered, resumed) finds the run over, and
+    # a cancel arriving now waits, then finds it over too (or this finds it cancelled).
+    with transaction.atomic():
+        project = current_project(project_id, run, lock=True)
+        if project is None:
+            return
+        if project.run_state == VideoProject.RunState.SUCCEEDED:
+            # A copy: the end is recorded, but the process that recorded it may have died
+            # before the email was queued (sending claims it once: no second email).
+            if project.run_kind == "render":
+                emails.run_email_queue(project_id=project_id, run=run, outcome="done")
+            return
+        _record_run_end(project, run)
+    progress.publish(project_id)
+    if project.run_kind == "render":
+        notify_user(user_id=project.user_id, text=f"“{project.title}” is ready to watch.",
+                    level="success", url=project.get_absolute_url())  # fmt: skip
+        emails.run_email_queue(project_id=project_id, run=run, outcome="done")
+
+
+def _record_run_end(project: VideoProject, run: int) -> None:
     now = timezone.now()
     PipelineStep.objects.filter(project=project, run_number=run).exclude(
         state=PipelineStep.State.DONE
@@ -614,19 +651,20 @@ def finish_run(project_id: int, run: int) -> None:
     if project.run_kind == "render":
         project.move_to(VideoProject.Status.COMPLETED)
         project.completed_at = now
-        quotas.record_render(project.user, project_id=project.pk, run_number=run)
+        # Counted before the run leaves "in flight" (the save below), never after: a start
+        # decided in between would otherwise see neither and exceed the period's renders.
+        # An export carries the run that made it; reused ones keep an older run's number.
+        delivered = project.videos.filter(platform__in=project.platforms)
+        newest = delivered.aggregate(newest=Max("run_number"))["newest"] or run
+        quotas.record_render(
+            project.user, project_id=project.pk, run_number=run, newest_output_run=newest
+        )
         # Platforms dropped from the project since an earlier render: their files go.
         for video in project.videos.exclude(platform__in=project.platforms):
             video.delete()
     elif project.run_kind in ("media", "voice"):
         project.move_to(_later(project.status, project.run_kind))
     project.save()
-    progress.publish(project_id)
-    if project.run_kind == "render":
-        notify_user(user_id=project.user_id, text=f"“{project.title}” is ready to watch.",
-                    level="success", url=project.get_absolute_url())  # fmt: skip
-        _email_once(project, run, "video_app/email/render_done.txt",
-                    f"Your video “{project.title}” is ready")  # fmt: skip
 
 
 def _later(status: str, kind: str) -> str:
@@ -637,48 +675,54 @@ def _later(status: str, kind: str) -> str:
     return status
 
 
+def _out_of_space(error: BaseException | None) -> bool:
+    """A full disk (or quota), whether Python saw it or FFmpeg wrote it in its own words."""
+    while error is not None:
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(error, EngineError) and "No space left on device" in error.detail:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def fail_run(project_id: int, run: int, step: str, error: BaseException) -> None:
     """A step failed for good: record a readable cause, tell the user once; retry resumes."""
-    project = current_project(project_id, run)
-    if project is None:
-        return
-    if isinstance(error, EngineError):
-        message, detail = error.message, error.detail or repr(error)
-    else:
-        message = (
-            f"Something went wrong while {STEP_ERRORS.get(step, 'working on the video')}. "
-            "Retry; if it fails again, contact support."
-        )
-        detail = f"{type(error).__name__}: {error}"
-    logger.warning("Project %s run %s failed at %s: %s", project_id, run, step, detail)
-    progress.step_failed(project_id, run, step, message)
-    project.run_state = VideoProject.RunState.FAILED
-    project.run_finished_at = timezone.now()
-    project.failed_step, project.error_message, project.error_detail = step, message, detail
-    if project.status == VideoProject.Status.RENDERING:
-        project.move_to(VideoProject.Status.FAILED)
-    project.save()
+    # Under the project's lock, as a cancel and the run's end: one of them decides the run.
+    with transaction.atomic():
+        project = current_project(project_id, run, lock=True)
+        if project is None or not project.is_busy:  # over already: a late copy's failure
+            return
+        if _out_of_space(error):
+            message = (
+                f"The server ran out of disk space while {STEP_ERRORS.get(step, 'working')}. "
+                "Nothing you made is lost: retry in a few minutes."
+            )
+            detail = f"{type(error).__name__}: {error}" + (
+                f"\n{error.detail}" if isinstance(error, EngineError) else ""
+            )
+            logger.error("Out of disk space: project %s run %s at %s", project_id, run, step)
+        elif isinstance(error, EngineError):
+            message, detail = error.message, error.detail or repr(error)
+        else:
+            message = (
+                f"Something went wrong while {STEP_ERRORS.get(step, 'working on the video')}. "
+                "Retry; if it fails again, contact support."
+            )
+            detail = f"{type(error).__name__}: {error}"
+        logger.warning("Project %s run %s failed at %s: %s", project_id, run, step, detail)
+        progress.step_failed(project_id, run, step, message)
+        project.run_state = VideoProject.RunState.FAILED
+        project.run_finished_at = timezone.now()
+        project.failed_step, project.error_message, project.error_detail = step, message, detail
+        if project.status == VideoProject.Status.RENDERING:
+            project.move_to(VideoProject.Status.FAILED)
+        project.save()
     progress.publish(project_id)
     notify_user(user_id=project.user_id, text=f"“{project.title}”: {message}", level="danger",
                 url=project.get_absolute_url())  # fmt: skip
     if project.run_kind == "render":
-        _email_once(project, run, "video_app/email/render_failed.txt",
-                    f"Your video “{project.title}” could not be made")  # fmt: skip
-
-
-def _email_once(project: VideoProject, run: int, template: str, subject: str) -> None:
-    # The conditional update claims the email: a redelivered task finds it claimed.
-    claimed = VideoProject.objects.filter(pk=project.pk, emailed_run__lt=run).update(
-        emailed_run=run
-    )
-    if not claimed or not project.user.email:
-        return
-    body = render_to_string(template, {
-        "project": project, "user": project.user,
-        "url": settings.SITE_URL.rstrip("/") + project.get_absolute_url(),
-        "PRODUCT_NAME": settings.PRODUCT_NAME,
-    })  # fmt: skip
-    send_mail(subject, body, None, [project.user.email])
+        emails.run_email_queue(project_id=project_id, run=run, outcome="failed")
 
 
 def scene_ids(project: VideoProject) -> list[int]:

@@ -48,6 +48,18 @@ def project_create(*, user, title: str, description: str = "", template=None,
     return project
 
 
+class RenderRefused(ProjectBusy):
+    """The user's plan refuses this render now; `refusal` says which limit and why.
+
+    A kind of ProjectBusy, so that every caller that turns a refused start into a sentence does
+    so for this one too; pages answer it with the plan's page and the API with a 403."""
+
+    def __init__(self, refusal: quotas.QuotaRefusal):
+        super().__init__(refusal.message)
+        self.refusal = refusal
+        self.message = refusal.message
+
+
 def busy_renders(user, *, exclude: VideoProject | None = None) -> int:
     """How many of the user's renders are queued or running (a plan limits them)."""
     renders = VideoProject.objects.filter(
@@ -57,14 +69,24 @@ def busy_renders(user, *, exclude: VideoProject | None = None) -> int:
     return renders.exclude(pk=exclude.pk).count() if exclude else renders.count()
 
 
-def render_refusal(project: VideoProject):
-    """The plan's answer to "may this project be rendered now?"; None means yes. The length is
-    estimated from the storyboard (the render step checks the real one)."""
+def render_estimate_s(project: VideoProject) -> float | None:
+    """The video's length as the storyboard predicts it (the render step measures the real one)."""
     scenes = Scene.objects.filter(script__project=project).only("estimated_duration_s")
-    estimate_s = sum(max(2.0, scene.estimated_duration_s + 0.8) for scene in scenes) or None
-    return quotas.render_refusal(
-        project.user, busy_renders=busy_renders(project.user, exclude=project), video_s=estimate_s
+    return sum(max(2.0, scene.estimated_duration_s + 0.8) for scene in scenes) or None
+
+
+def renders_claim(*, user, count: int = 1, video_s: float | None = None) -> None:
+    """The one decision on starting renders, made inside the transaction that starts them:
+    raises RenderRefused unless the user's plan can take `count` more now. Holds the user's
+    plan lock until that transaction ends, so concurrent starts (any process, any path: pages,
+    API, retry, variations, admin) are decided one after the other, each seeing the runs the
+    others started."""
+    quotas.plan_decisions_lock(user)
+    refusal = quotas.render_refusal(
+        user, busy_renders=busy_renders(user), video_s=video_s, count=count
     )
+    if refusal is not None:
+        raise RenderRefused(refusal)
 
 
 def project_update_settings(*, project: VideoProject, **fields) -> VideoProject:
@@ -99,15 +121,23 @@ def run_start(*, project: VideoProject, kind: str, scene_ids: tuple[int, ...] = 
         locked = VideoProject.objects.select_for_update().get(pk=project.pk)
         if locked.is_busy:
             raise ProjectBusy
+        if kind == "render":
+            # Staff re-rendering from admin obey the owner's plan too: support gives more
+            # renders by granting a plan (payments_app admin), which is then on record.
+            renders_claim(user=locked.user, video_s=render_estimate_s(locked))
         locked.run_number += 1
         locked.run_kind = kind
         locked.run_state = VideoProject.RunState.QUEUED
         locked.run_started_at = timezone.now()
         locked.run_finished_at = None
         locked.error_message = locked.error_detail = locked.failed_step = ""
+        # As asked, so the watchdog can queue the run again; the stage a cancel goes back to.
+        locked.run_options = {"scene_ids": list(scene_ids), "force": force,
+                              "from_status": locked.status}  # fmt: skip
+        locked.run_seen_at, locked.run_resumes = locked.run_started_at, 0
         fields = ["run_number", "run_kind", "run_state", "run_started_at", "run_finished_at",
-                  "error_message", "error_detail", "failed_step", "status",
-                  "updated_at"]  # fmt: skip
+                  "error_message", "error_detail", "failed_step", "status", "run_options",
+                  "run_seen_at", "run_resumes", "updated_at"]  # fmt: skip
         if kind == "render":
             locked.move_to(VideoProject.Status.RENDERING)
         elif locked.status == VideoProject.Status.FAILED:
@@ -120,11 +150,79 @@ def run_start(*, project: VideoProject, kind: str, scene_ids: tuple[int, ...] = 
         )
         run = locked.run_number
         transaction.on_commit(
-            lambda: tasks.process_video_project.delay(locked.pk, run, list(scene_ids), force)
+            lambda: tasks.run_queue(project=locked, run=run, scene_ids=scene_ids, force=force)
         )
         transaction.on_commit(lambda: progress.publish(locked.pk))
     project.refresh_from_db()
     return run
+
+
+def run_resume(*, project: VideoProject) -> None:
+    """Queue the run again as it was asked (the watchdog, when its work vanished): every step
+    skips what is already done, so it carries on from its last finished step. The caller holds
+    the project's row lock in its transaction; the run is queued once that commits."""
+    from .. import tasks
+
+    project.run_resumes += 1
+    project.run_seen_at = timezone.now()
+    project.save(update_fields=["run_resumes", "run_seen_at"])
+    run = project.run_number
+    scene_ids = list(project.run_options.get("scene_ids", []))
+    force = bool(project.run_options.get("force", False))
+    transaction.on_commit(
+        lambda: tasks.run_queue(project=project, run=run, scene_ids=scene_ids, force=force)
+    )
+
+
+class NothingToCancel(Exception):
+    message = "Nothing to cancel: no work is queued or running for this project."
+
+
+CANCELLED = "Cancelled. Nothing was charged, and what was already made is kept."
+
+
+def run_cancel(*, project: VideoProject) -> None:
+    """Stop the project's busy run: its queued tasks are revoked, a running step sees the run
+    cancelled within RUN_CANCEL_CHECK_S (its FFmpeg killed), and every later task of the run
+    does nothing. A render goes back to the stage it started from; nothing is charged (only a
+    finished render counts) and the plan's render slot is free once this commits."""
+    from . import watchdog
+
+    with transaction.atomic():
+        locked = VideoProject.objects.select_for_update().get(pk=project.pk)
+        if not locked.is_busy:
+            raise NothingToCancel
+        locked.run_state = VideoProject.RunState.CANCELLED
+        locked.run_finished_at = timezone.now()
+        if locked.status == VideoProject.Status.RENDERING:
+            locked.move_to(_stage_after_cancel(locked))
+        locked.save(update_fields=["run_state", "run_finished_at", "status", "updated_at"])
+        PipelineStep.objects.filter(project=locked, run_number=locked.run_number).exclude(
+            state=PipelineStep.State.DONE
+        ).update(state=PipelineStep.State.PENDING, message="Cancelled")
+        project_id, run = locked.pk, locked.run_number
+        transaction.on_commit(lambda: watchdog.revoke_run_tasks(project_id=project_id, run=run))
+        transaction.on_commit(lambda: progress.publish(project_id))
+    project.refresh_from_db()
+
+
+def _stage_after_cancel(project: VideoProject) -> str:
+    """The last stable stage of a cancelled render: the stage it left, or further along if the
+    run already wrote the script or split it (a failed project goes where its work stands)."""
+    status = VideoProject.Status
+    script = project.script
+    reached = (
+        status.STORYBOARD if script.scenes_are_current and script.scenes.exists()
+        else status.SCRIPTING if script.text.strip()
+        else status.DRAFT
+    )  # fmt: skip
+    before = project.run_options.get("from_status", "")
+    if before == status.COMPLETED and project.videos.exists():
+        return status.COMPLETED
+    order = [status.DRAFT, status.SCRIPTING, status.STORYBOARD, status.MEDIA, status.VOICE]
+    if before in order and order.index(before) > order.index(reached):
+        return before
+    return reached
 
 
 def _stage_for(kind: str) -> str:

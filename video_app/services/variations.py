@@ -78,16 +78,28 @@ def variations_refusal(*, project: VideoProject,
     A length variation is as long as its target; the others as the original, which the render
     step checks exactly."""
     busy = projects.busy_renders(project.user)
-    targets = [v.changes["target_duration_s"] for v in variations if v.rewrites_script]
     return quotas.render_refusal(
-        project.user, busy_renders=busy, video_s=max(targets, default=None), count=len(variations)
+        project.user,
+        busy_renders=busy,
+        video_s=_longest_target_s(variations),
+        count=len(variations),
     )
+
+
+def _longest_target_s(variations: list[Variation]) -> float | None:
+    targets = [v.changes["target_duration_s"] for v in variations if v.rewrites_script]
+    return max(targets, default=None)
 
 
 def variations_create(*, project: VideoProject, variations: list[Variation],
                       render: bool) -> list[VideoProject]:  # fmt: skip
-    """The copies, and with `render` a render run of each, queued after commit."""
+    """The copies, and with `render` a render run of each, queued after commit. With `render`,
+    raises projects.RenderRefused (and makes no copy) unless the plan takes the whole batch,
+    decided under the user's plan lock like every other start."""
     with transaction.atomic():
+        if render:
+            longest_s = _longest_target_s(variations)
+            projects.renders_claim(user=project.user, count=len(variations), video_s=longest_s)
         copies = [_variation_create(project=project, variation=v) for v in variations]
         if render:
             for copy in copies:

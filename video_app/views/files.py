@@ -46,7 +46,7 @@ def serve(field_file, *, download: bool = False, filename: str | None = None):
         headers = {"ResponseContentDisposition": content_disposition_header(True, name)}
         url = field_file.storage.url(field_file.name, parameters=headers if download else None)
         return HttpResponseRedirect(url)
-    if not Path(path).exists():
+    if not Path(path).is_file():  # missing, or a folder named by a hand-written /media/ URL
         raise Http404("This file is missing; render the project again.")
     return FileResponse(open(path, "rb"), as_attachment=download, filename=name)
 

@@ -142,14 +142,17 @@ def project_detail(request, project_id: int):
 def project_render(request, project_id: int):
     project = owned_project(request, project_id)
     if request.method == "POST":
-        if refusal := projects.render_refusal(project):
-            return quota_page(request, refusal)
-        start_run(
-            request,
-            project,
-            "render",
-            "Rendering started. You can leave this page; we'll email you when it's done.",
-        )
+        try:
+            projects.run_start(project=project, kind="render")
+        except projects.RenderRefused as refused:  # the plan's page, not an error
+            return quota_page(request, refused.refusal)
+        except ProjectBusy as busy:
+            messages.error(request, busy.message)
+        else:
+            messages.info(
+                request,
+                "Rendering started. You can leave this page; we'll email you when it's done.",
+            )
         return redirect("video_app:render", project.pk)
     VideoAnalytics.track_wizard_step(user=request.user, project=project, step="render")
     return render(request, "video_app/render.html", {
@@ -166,14 +169,28 @@ def project_retry(request, project_id: int):
     if project.run_state != VideoProject.RunState.FAILED:
         messages.info(request, "Nothing to retry: the last run did not fail.")
         return redirect("video_app:project_detail", project.pk)
-    if project.run_kind == "render" and (refusal := projects.render_refusal(project)):
-        return quota_page(request, refusal)
     try:
         projects.project_retry(project=project)
+    except projects.RenderRefused as refused:
+        return quota_page(request, refused.refusal)
     except ProjectBusy as busy:
         messages.error(request, busy.message)
     else:
         messages.info(request, "Trying again from the step that failed; finished work is reused.")
+    page = "video_app:render" if project.run_kind == "render" else "video_app:project_detail"
+    return redirect(page, project.pk)
+
+
+@login_required
+@require_POST
+def project_cancel(request, project_id: int):
+    project = owned_project(request, project_id)
+    try:
+        projects.run_cancel(project=project)
+    except projects.NothingToCancel as nothing:
+        messages.info(request, nothing.message)
+    else:
+        messages.success(request, projects.CANCELLED)
     page = "video_app:render" if project.run_kind == "render" else "video_app:project_detail"
     return redirect(page, project.pk)
 

@@ -23,6 +23,7 @@ from ..forms import (
 )
 from ..models import Scene, VideoProject
 from ..services import progress, projects, providers, storyboard
+from ..services.media_library import UploadRefused
 from ..services.storyboard import StoryboardError
 from .projects import owned_project, start_run
 
@@ -237,9 +238,17 @@ def scene_media_upload(request, project_id: int, scene_id: int):
     if project.is_busy:
         messages.error(request, BUSY)
     elif form.is_valid():
-        storyboard.media_upload(user=request.user, upload=form.cleaned_data["file"], scene=scene)
-        messages.success(request, f"Your upload now shows in scene {scene.position + 1} "
-                                  "and is kept in your library.")  # fmt: skip
+        try:
+            storyboard.media_upload(
+                user=request.user, upload=form.cleaned_data["file"], scene=scene
+            )
+        except UploadRefused as refused:
+            messages.error(request, f"Scene {scene.position + 1}: {refused.message}")
+        else:
+            messages.success(
+                request,
+                f"Your upload now shows in scene {scene.position + 1} and is kept in your library.",
+            )
     else:
         for error in form.errors.get("file", []):
             messages.error(request, f"Scene {scene.position + 1}: {error}")

@@ -16,6 +16,9 @@ from video_app.ai_services.audio_mix import (
     render_soundtrack,
 )
 
+# Real voices and music mixed by FFmpeg.
+pytestmark = pytest.mark.slow
+
 
 def test_it_places_voices_at_their_times(tmp_path):
     voice = make.voice(tmp_path / "v.wav", "one two", frequency=440)

@@ -16,6 +16,9 @@ from video_app.ai_services.styles import get_style
 from video_app.ai_services.types import FrameSize
 from video_app.ai_services.video_editing import Timeline, TimelineScene
 
+# Real FFmpeg renders.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def engine(tmp_path):

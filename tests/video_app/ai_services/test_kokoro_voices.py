@@ -9,6 +9,9 @@ from video_app.ai_services import kokoro_voices, packaged_models, tts
 from video_app.ai_services.errors import InvalidInput
 from video_app.ai_services.speech_recognition import transcribe, word_error_rate
 
+# The Kokoro model speaks for real, and a recogniser listens.
+pytestmark = pytest.mark.slow
+
 SAID = {
     "es": "Los científicos descubrieron que dormir ayuda al cerebro. ¿Lo sabías?",
     "en": "Scientists found that sleep helps the brain store new memories. Did you know?",

@@ -18,6 +18,9 @@ from video_app.ai_services.script_phrases import ENGLISH
 from video_app.ai_services.text_generation import ScriptRequest
 from video_app.services.production import ProductionRequest, _script
 
+# The packaged language model writes for real: seconds to minutes a test.
+pytestmark = pytest.mark.slow
+
 BEES = ScriptRequest(
     topic="How honeybees make honey",
     description="Bees collect nectar from flowers. They store it in wax cells in the hive and "

@@ -23,6 +23,9 @@ from video_app.ai_services.styles import get_style, rgb
 from video_app.ai_services.types import FrameSize, Speech, WordTiming
 from video_app.ai_services.video_editing import Timeline, TimelineScene, render_timeline
 
+# Real renders.
+pytestmark = pytest.mark.slow
+
 MUSIC_HZ = 220  # one of the test music's two tones
 VOICE_HZ = 880
 SMALL = FrameSize(320, 180)

@@ -26,6 +26,9 @@ from video_app.ai_services.platform_export import (
 )
 from video_app.ai_services.types import WordTiming
 
+# Real FFmpeg encodes for every platform.
+pytestmark = pytest.mark.slow
+
 # A 440 Hz sine on both channels this far below full scale measures about -14 LUFS.
 TARGET_TONE_DB = -13.3
 

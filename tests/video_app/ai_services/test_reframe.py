@@ -23,6 +23,9 @@ from video_app.ai_services.reframe import (
 )
 from video_app.ai_services.types import FrameSize
 
+# Real FFmpeg renders.
+pytestmark = pytest.mark.slow
+
 LANDSCAPE = FrameSize(640, 360)
 PORTRAIT = FrameSize(360, 640)
 

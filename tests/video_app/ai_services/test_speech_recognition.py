@@ -10,6 +10,9 @@ from video_app.ai_services.speech_recognition import (
     word_error_rate,
 )
 
+# Whisper listens for real.
+pytestmark = pytest.mark.slow
+
 SAID = "The museum opens at nine in the morning and closes at six."
 
 

@@ -16,6 +16,9 @@ from video_app.ai_services import transformers_writer
 from video_app.ai_services.errors import ProviderFailed, ProviderRefused
 from video_app.ai_services.text_generation import ScriptRequest, write_script
 
+# A real (tiny) language model is built and run.
+pytestmark = pytest.mark.slow
+
 SOLAR = ScriptRequest(topic="solar panels", description="A home battery keeps the lights on.")
 GOOD_ANSWER = json.dumps(
     {

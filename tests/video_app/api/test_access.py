@@ -84,6 +84,12 @@ def render_started(w, response, runs):
     assert response.json() == progress.project_state(project)
 
 
+def nothing_to_cancel(w, response, runs):
+    assert response.json()["detail"].startswith("Nothing to cancel")
+    assert reloaded(w).run_state == VideoProject.RunState.FAILED
+    assert runs == []
+
+
 def answers_the_stored_state(w, response, runs):
     assert response.json() == progress.project_state(reloaded(w))
     assert response.json()["run_state"] == "failed"
@@ -188,6 +194,7 @@ CALLS = [
     Call("project-detail", "delete", OWNER, project_ids, status=204, effect=project_deleted),
     Call("project-render", "post", OWNER, project_ids, status=202, effect=render_started),
     Call("project-retry", "post", OWNER, project_ids, status=202, effect=render_started),
+    Call("project-cancel", "post", OWNER, project_ids, status=409, effect=nothing_to_cancel),
     Call("project-status", "get", OWNER, project_ids, effect=answers_the_stored_state),
     Call("project-generate-variations", "post", OWNER, project_ids,
          lambda w: {"durations": [30], "styles": ["bold"], "platforms": [["tiktok"]],

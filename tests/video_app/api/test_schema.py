@@ -132,5 +132,7 @@ def test_it_answers_requests_generated_from_its_schema_without_a_server_error(
 
     assert len(answers) == len(operations_of_the_router())
     # Every operation was called, and answered both valid calls (2xx) and refused ones (4xx).
-    assert {label for label, seen in answers.items() if seen[200]} == set(answers), answers
+    # Cancel has nothing to stop in a failed project (its 2xx: tests/video_app/test_run_cancel.py).
+    answered_2xx = set(answers) - {"POST /api/v1/projects/{id}/cancel/"}
+    assert {label for label, seen in answers.items() if seen[200]} >= answered_2xx, answers
     assert {label for label, seen in answers.items() if seen[400]} == set(answers), answers

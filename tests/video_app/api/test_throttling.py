@@ -1,11 +1,15 @@
 """API calls per hour by plan: Free 100, Pro 5000; the next call is a 429 that says when to try
 again (Retry-After) and why."""
 
+import uuid
+
 import pytest
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
 from payments_app import services as quotas
 from payments_app.models import Plan
+from tests.burst import burst
 from tests.video_app.api.conftest import token_client
 
 pytestmark = pytest.mark.django_db
@@ -58,3 +62,27 @@ def test_it_counts_each_user_apart(alice, bob):
     answered, _ = calls_until_refused(token_client(bob), 2)
 
     assert answered == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_answers_exactly_the_plan_s_hundred_of_160_calls_made_at_once(
+    alice, subprocess_env, tmp_path
+):
+    token = Token.objects.create(user=alice)
+    prefix = uuid.uuid4().hex  # counts apart from every other run sharing this Redis
+
+    answers = burst(
+        env=subprocess_env,
+        folder=tmp_path,
+        job={
+            "kind": "api",
+            "token": token.key,
+            "path": reverse("api:project-list"),
+            "cache_prefix": prefix,
+        },
+        processes=4,
+        calls=160,
+    )
+
+    assert answers.count("200") == Plan.objects.get(slug="free").api_requests_per_hour == 100
+    assert answers.count("429") == 60

@@ -387,7 +387,9 @@ def test_it_refuses_a_video_that_is_damaged_after_its_header(media):
     middle = len(clip) // 2
     clip[middle - 4000 : middle + 4000] = bytes(range(250)) * 32
 
-    assert refusal(upload(bytes(clip))) == "This video could not be decoded; it may be damaged."
+    assert refusal(upload(bytes(clip))) == (
+        "This video could not be read to its end; it may be damaged or incomplete."
+    )
 
 
 def test_it_refuses_a_video_cut_short(media):

@@ -5,11 +5,26 @@ import pytest
 from django.core import mail
 
 from tests.video_app.factories import make_project
+from video_app import tasks
 from video_app.ai_services.errors import InvalidInput
 from video_app.models import PipelineStep, VideoProject
 from video_app.services import pipeline, projects
 
 pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+@pytest.fixture(autouse=True)
+def emails_sent_at_once(monkeypatch):
+    """A run's email is queued after commit to its own task: here it runs in this process."""
+    monkeypatch.setattr(
+        tasks.run_email_task, "delay", lambda *args: tasks.run_email_task.apply(args=args)
+    )
+
+
+@pytest.fixture
+def ended(django_capture_on_commit_callbacks):
+    """Ends of runs made inside this block queue their emails as a commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 @pytest.fixture
@@ -21,11 +36,12 @@ def rendering(alice, django_capture_on_commit_callbacks):
     return project
 
 
-def test_it_marks_the_run_failed_with_the_cause_and_emails_once(rendering):
+def test_it_marks_the_run_failed_with_the_cause_and_emails_once(rendering, ended):
     error = InvalidInput("Scene 2 has no words.", detail="empty narration")
 
-    pipeline.fail_run(rendering.pk, rendering.run_number, "voice", error)
-    pipeline.fail_run(rendering.pk, rendering.run_number, "voice", error)  # a redelivery
+    with ended():
+        pipeline.fail_run(rendering.pk, rendering.run_number, "voice", error)
+        pipeline.fail_run(rendering.pk, rendering.run_number, "voice", error)  # a redelivery
 
     rendering.refresh_from_db()
     assert rendering.status == VideoProject.Status.FAILED
@@ -49,9 +65,10 @@ def test_it_hides_unexpected_errors_behind_a_plain_message(rendering):
     assert "KeyError" in rendering.error_detail and "KeyError" not in rendering.error_message
 
 
-def test_it_completes_the_run_and_emails_a_link_once(rendering):
-    pipeline.finish_run(rendering.pk, rendering.run_number)
-    pipeline.finish_run(rendering.pk, rendering.run_number)
+def test_it_completes_the_run_and_emails_a_link_once(rendering, ended):
+    with ended():
+        pipeline.finish_run(rendering.pk, rendering.run_number)
+        pipeline.finish_run(rendering.pk, rendering.run_number)
 
     rendering.refresh_from_db()
     assert rendering.status == VideoProject.Status.COMPLETED
@@ -60,15 +77,16 @@ def test_it_completes_the_run_and_emails_a_link_once(rendering):
     assert "is ready" in email.subject and f"/projects/{rendering.pk}/" in email.body
 
 
-def test_it_ignores_steps_of_a_superseded_run(rendering):
+def test_it_ignores_steps_of_a_superseded_run(rendering, ended):
     old_run = rendering.run_number
     projects.project_mark_failed(project=rendering, reason="Stopped")
     rendering.refresh_from_db()
     projects.script_save(project=rendering, text="Something else entirely. Short.")
     projects.run_start(project=rendering, kind="scenes")
 
-    pipeline.finish_run(rendering.pk, old_run)
-    pipeline.fail_run(rendering.pk, old_run, "render", InvalidInput("late"))
+    with ended():
+        pipeline.finish_run(rendering.pk, old_run)
+        pipeline.fail_run(rendering.pk, old_run, "render", InvalidInput("late"))
 
     rendering.refresh_from_db()
     assert rendering.run_state == VideoProject.RunState.QUEUED
@@ -76,12 +94,14 @@ def test_it_ignores_steps_of_a_superseded_run(rendering):
     assert mail.outbox == []
 
 
-def test_it_emails_again_for_a_later_run(rendering):
-    pipeline.fail_run(rendering.pk, rendering.run_number, "render", InvalidInput("Too long."))
+def test_it_emails_again_for_a_later_run(rendering, ended):
+    with ended():
+        pipeline.fail_run(rendering.pk, rendering.run_number, "render", InvalidInput("Too long."))
     projects.project_retry(project=rendering)
     rendering.refresh_from_db()
 
-    pipeline.finish_run(rendering.pk, rendering.run_number)
+    with ended():
+        pipeline.finish_run(rendering.pk, rendering.run_number)
 
     assert [email.subject.split("”")[-1].strip() for email in mail.outbox] == [
         "could not be made", "is ready"]  # fmt: skip

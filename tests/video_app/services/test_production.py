@@ -20,6 +20,9 @@ from video_app.services.production import (
     produce_video,
 )
 
+# Whole videos made and rendered, scripts written by the model.
+pytestmark = pytest.mark.slow
+
 SCRIPT = (
     "Solar panels turn sunlight into electricity.\n\n"
     "[A rooftop covered in panels at noon] Most homes need about twenty of them."
