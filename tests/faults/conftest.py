@@ -76,7 +76,10 @@ def fault_worker(celery_worker_process, outbox):
     worker = celery_worker_process
     usual_env = worker.env
     worker.restart({**usual_env, "EMAIL_BACKEND": FILE_EMAIL, "EMAIL_FILE_PATH": str(outbox)})
+    since = len(worker.output)
     try:
         yield worker
     finally:
+        # Shown by pytest only when the test failed: what the worker did meanwhile.
+        print("".join(worker.output[since:][-300:]))
         worker.restart(usual_env)
