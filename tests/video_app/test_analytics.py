@@ -471,10 +471,18 @@ def test_the_analytics_page_shows_real_figures_after_a_few_renders(
                          script="Bikes shine in the rain. Puddles hold the lights.")  # fmt: skip
     too_long = make_project(alice, title="Too long for TikTok", script=TOO_LONG,
                             platforms=("tiktok", "youtube_shorts"))  # fmt: skip
-    for project in (shells, bikes, too_long):
+    # The Free plan renders one video at a time per user: alice's second waits for her first.
+    for project in (shells, bikes):
         projects.run_start(project=project, kind="render")
-    for project in (shells, bikes, too_long):
+    wait_for_run(shells)
+    projects.run_start(project=too_long, kind="render")
+    for project in (bikes, too_long):
         wait_for_run(project)
+    # A task's row is written as it ends: the run's last one, just after the run shows finished.
+    ends = StepPerformance.objects.filter(project__in=(shells, bikes), subject="render run end")
+    deadline = time.monotonic() + 60
+    while ends.count() < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert (shells.status, bikes.status) == ("completed", "completed"), shells.error_detail
     assert (too_long.status, too_long.failed_step) == ("failed", "scenes")
 
