@@ -22,8 +22,21 @@ def install_builtin_plans(using="default", **kwargs):
         return
     prices = {"creator": getattr(settings, "STRIPE_PRICE_CREATOR", ""),
               "pro": getattr(settings, "STRIPE_PRICE_PRO", "")}  # fmt: skip
-    for (slug, name, description, price, renders, max_s, height, watermark, concurrent,
-         priority, position, api_rate, storage_mb) in BUILTIN:  # fmt: skip
+    for (
+        slug,
+        name,
+        description,
+        price,
+        renders,
+        max_s,
+        height,
+        watermark,
+        concurrent,
+        priority,
+        position,
+        api_rate,
+        storage_mb,
+    ) in BUILTIN:
         Plan.objects.using(using).get_or_create(
             slug=slug,
             defaults={

@@ -130,8 +130,12 @@ def run_debug_task(env) -> dict:
     )
     completed = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 

@@ -67,8 +67,12 @@ def test_it_cancels_a_render_from_the_page(alice, celery_worker_process):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(alice)
     page = browser.get(reverse("video_app:render", args=[project.pk])).content.decode()
-    form = re.search(r'<form method="post" action="([^"]+)" id="progress-cancel".*?'
-                     r'name="csrfmiddlewaretoken" value="([^"]+)"', page, re.S)  # fmt: skip
+    form = re.search(
+        r'<form method="post" action="([^"]+)" id="progress-cancel".*?'
+        r'name="csrfmiddlewaretoken" value="([^"]+)"',
+        page,
+        re.S,
+    )
 
     response = browser.post(form[1], {"csrfmiddlewaretoken": form[2]})
 

@@ -575,8 +575,12 @@ def export_platform(project_id: int, run: int, platform: str) -> None:
         else:
             old = []
             if existing is not None:  # a new render of this platform: the row now points here
-                old = [existing.file.name, existing.thumbnail.name, existing.srt_file.name,
-                       existing.vtt_file.name]  # fmt: skip
+                old = [
+                    existing.file.name,
+                    existing.thumbnail.name,
+                    existing.srt_file.name,
+                    existing.vtt_file.name,
+                ]
                 existing.file, existing.thumbnail = video.file.name, video.thumbnail.name
                 existing.srt_file, existing.vtt_file = video.srt_file.name, video.vtt_file.name
                 video = existing
@@ -636,8 +640,12 @@ def finish_run(project_id: int, run: int) -> None:
         _record_run_end(project, run)
     progress.publish(project_id)
     if project.run_kind == "render":
-        notify_user(user_id=project.user_id, text=f"“{project.title}” is ready to watch.",
-                    level="success", url=project.get_absolute_url())  # fmt: skip
+        notify_user(
+            user_id=project.user_id,
+            text=f"“{project.title}” is ready to watch.",
+            level="success",
+            url=project.get_absolute_url(),
+        )
         emails.run_email_queue(project_id=project_id, run=run, outcome="done")
 
 

@@ -132,12 +132,27 @@ def run_start(*, project: VideoProject, kind: str, scene_ids: tuple[int, ...] = 
         locked.run_finished_at = None
         locked.error_message = locked.error_detail = locked.failed_step = ""
         # As asked, so the watchdog can queue the run again; the stage a cancel goes back to.
-        locked.run_options = {"scene_ids": list(scene_ids), "force": force,
-                              "from_status": locked.status}  # fmt: skip
+        locked.run_options = {
+            "scene_ids": list(scene_ids),
+            "force": force,
+            "from_status": locked.status,
+        }
         locked.run_seen_at, locked.run_resumes = locked.run_started_at, 0
-        fields = ["run_number", "run_kind", "run_state", "run_started_at", "run_finished_at",
-                  "error_message", "error_detail", "failed_step", "status", "run_options",
-                  "run_seen_at", "run_resumes", "updated_at"]  # fmt: skip
+        fields = [
+            "run_number",
+            "run_kind",
+            "run_state",
+            "run_started_at",
+            "run_finished_at",
+            "error_message",
+            "error_detail",
+            "failed_step",
+            "status",
+            "run_options",
+            "run_seen_at",
+            "run_resumes",
+            "updated_at",
+        ]
         if kind == "render":
             locked.move_to(VideoProject.Status.RENDERING)
         elif locked.status == VideoProject.Status.FAILED:
@@ -212,10 +227,12 @@ def _stage_after_cancel(project: VideoProject) -> str:
     status = VideoProject.Status
     script = project.script
     reached = (
-        status.STORYBOARD if script.scenes_are_current and script.scenes.exists()
-        else status.SCRIPTING if script.text.strip()
+        status.STORYBOARD
+        if script.scenes_are_current and script.scenes.exists()
+        else status.SCRIPTING
+        if script.text.strip()
         else status.DRAFT
-    )  # fmt: skip
+    )
     before = project.run_options.get("from_status", "")
     if before == status.COMPLETED and project.videos.exists():
         return status.COMPLETED

@@ -37,8 +37,14 @@ def test_it_goes_back_to_a_finished_video_when_a_new_render_is_cancelled(renderi
     VideoProject.objects.filter(pk=rendering.pk).update(
         run_options={"from_status": VideoProject.Status.COMPLETED}
     )
-    RenderedVideo.objects.create(project=rendering, platform="instagram_square", width=1080,
-                                 height=1080, duration_s=6.0, input_hash="b" * 32)  # fmt: skip
+    RenderedVideo.objects.create(
+        project=rendering,
+        platform="instagram_square",
+        width=1080,
+        height=1080,
+        duration_s=6.0,
+        input_hash="b" * 32,
+    )
     rendering.refresh_from_db()
 
     projects.run_cancel(project=rendering)

@@ -304,10 +304,19 @@ def test_a_running_task_kills_its_ffmpeg_when_its_run_is_cancelled(rendering, se
     def encode():  # a minute of video at its real pace
         try:
             ffmpeg.run_ffmpeg(
-                ["-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=60",
-                 "-f", "mpegts", str(tmp_path / "out.ts")],
-                description="A test encode", timeout_s=120,
-            )  # fmt: skip
+                [
+                    "-re",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "testsrc=size=320x240:rate=25:duration=60",
+                    "-f",
+                    "mpegts",
+                    str(tmp_path / "out.ts"),
+                ],
+                description="A test encode",
+                timeout_s=120,
+            )
         except ffmpeg.Stopped as stopped:
             outcome["stopped"] = stopped
 
@@ -338,10 +347,19 @@ def test_a_running_task_lets_ffmpeg_finish_while_its_run_goes_on(rendering, sett
     in_hand = {"task_id": "task-1", "task_name": "video_app.tasks.render_video_task"}
     with watchdog.keep_alive(**in_hand, project_id=rendering.pk, run=rendering.run_number):
         ffmpeg.run_ffmpeg(
-            ["-re", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=25:duration=1",
-             "-f", "mpegts", str(tmp_path / "out.ts")],
-            description="A test encode", timeout_s=60,
-        )  # fmt: skip
+            [
+                "-re",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=size=160x120:rate=25:duration=1",
+                "-f",
+                "mpegts",
+                str(tmp_path / "out.ts"),
+            ],
+            description="A test encode",
+            timeout_s=60,
+        )
 
     assert (tmp_path / "out.ts").stat().st_size > 0
 
@@ -381,8 +399,10 @@ def test_it_deletes_the_work_folder_of_a_deleted_project(alice, settings, tmp_pa
     settings.MEDIA_ROOT = tmp_path / "media"
     kept = make_project(alice)
     gone = make_project(alice, title="Gone")
-    folders = {project.pk: tmp_path / "cache" / "projects" / str(project.pk) / "masters"
-               for project in (kept, gone)}  # fmt: skip
+    folders = {
+        project.pk: tmp_path / "cache" / "projects" / str(project.pk) / "masters"
+        for project in (kept, gone)
+    }
     for folder in folders.values():
         folder.mkdir(parents=True)
         (folder / "16x9.mp4").write_bytes(b"x")
