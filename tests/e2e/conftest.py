@@ -1,6 +1,6 @@
 """End-to-end fixtures: the real product in a real browser.
 
-`live_server_stack` starts Daphne (HTTP and WebSockets) and a Celery worker on this run's
+`live_server_stack` starts uvicorn (HTTP and WebSockets) and a Celery worker on this run's
 databases, broker and channel layer; `page` is Debian's Chromium driven by Playwright, with the
 page's console errors collected and a screenshot in `var/test/e2e/` when a test fails. The server
 is another process, so e2e tests use `@pytest.mark.django_db(transaction=True,
@@ -31,16 +31,10 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 TIMEOUT_MS = 15_000
 
-# Daphne serving the product's ASGI application as `make run` does: static files through
-# Django's handler, since the test settings (DEBUG off) have no WhiteNoise. Media stay private.
-SERVE_PRODUCT = """
-import sys
-from daphne.cli import CommandLineInterface
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-from project_core.asgi import application as product
-application = ASGIStaticFilesHandler(product)
-CommandLineInterface().run([*sys.argv[1:], "__main__:application"])
-"""
+# The web server as `make run` runs it (project_core/supervisord.conf): uvicorn serving
+# project_core/run_asgi.py, static files through Django's handler. Media stay private.
+SERVE_PRODUCT = ["-m", "uvicorn", "project_core.run_asgi:application", "--host", "127.0.0.1"]
+SERVE_OPTIONS = ["--lifespan", "off", "--ws", "websockets"]
 
 
 def free_port() -> int:
@@ -75,7 +69,7 @@ class LiveServerStack:
                         return
             except OSError:
                 time.sleep(0.2)
-        raise RuntimeError("Daphne did not answer /healthz/:\n" + "".join(self.output))
+        raise RuntimeError("The web server did not answer /healthz/:\n" + "".join(self.output))
 
     def stop(self) -> None:
         self.process.terminate()
@@ -92,7 +86,7 @@ class LiveServerStack:
 def live_server_stack(subprocess_env, celery_worker_process):
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", SERVE_PRODUCT, "-b", "127.0.0.1", "-p", str(port)],
+        [sys.executable, *SERVE_PRODUCT, *SERVE_OPTIONS, "--port", str(port)],
         cwd=BASE_DIR, env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True,
     )  # fmt: skip
@@ -172,5 +166,5 @@ def pytest_runtest_makereport(item, call):
             except PlaywrightError as error:  # a crashed page must not hide the test's failure
                 report.sections.append(("e2e screenshot", f"not taken: {error}"))
         if stack := item.funcargs.get("live_server_stack"):
-            report.sections.append(("Daphne output (end)", "".join(stack.output[-100:])))
+            report.sections.append(("Web server output (end)", "".join(stack.output[-100:])))
     return report

@@ -3,6 +3,7 @@ the private Redis, the web server and a separate worker; live news from another 
 a WebSocket; a killed web server or worker restarted without taking the other down; Ctrl-C
 stopping all of it."""
 
+import http.client
 import http.cookiejar
 import json
 import os
@@ -80,7 +81,7 @@ def stop(process) -> list[psutil.Process]:
 
 
 # How each program of project_core/supervisord.conf shows in its command line.
-PROGRAMS = {"redis": "redis-server", "web": "runserver", "worker": "celery"}
+PROGRAMS = {"redis": "redis-server", "web": "uvicorn", "worker": "celery"}
 
 
 def supervised(process, program: str) -> psutil.Process:
@@ -183,6 +184,36 @@ def test_make_run_serves_the_product_with_the_demo_login(running_product):
     assert re.search(rf"username 'demo', password '{DEMO_PASSWORD}'", read(log))
     assert response.geturl() == base_url + "/dashboard/"
     assert "sessionid" in cookies
+
+
+def test_make_run_serves_the_pages_static_files(running_product):
+    base_url, _env, _log, _process = running_product
+    home = urllib.request.urlopen(base_url + "/").read().decode()
+
+    stylesheets = re.findall(r'<link[^>]+href="(/static/[^"]+\.css)"', home)
+
+    assert stylesheets
+    for path in stylesheets:
+        response = urllib.request.urlopen(base_url + path)
+        assert response.status == 200 and response.read()
+
+
+def test_make_run_refuses_an_over_size_upload_before_reading_it(running_product):
+    base_url, _env, _log, _process = running_product
+    host, port = urllib.parse.urlsplit(base_url).netloc.split(":")
+    # The headers only: a server that read the whole body before answering would wait here.
+    headers = (
+        f"POST /api/v1/projects/ HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 600000000\r\n\r\n"
+    )
+    with socket.create_connection((host, int(port)), timeout=15) as connection:
+        connection.sendall(headers.encode())
+        response = http.client.HTTPResponse(connection)
+        response.begin()
+        body = response.read().decode()
+
+    assert response.status == 413
+    assert "the most this address accepts" in json.loads(body)["detail"]
 
 
 def test_make_run_relays_news_from_another_process_to_the_browser(running_product):

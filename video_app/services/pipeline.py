@@ -21,6 +21,7 @@ from django.utils.text import slugify
 
 from payments_app import services as quotas
 
+from .. import signals
 from ..ai_services import tts, usage
 from ..ai_services.captions import Cue
 from ..ai_services.errors import EngineError, InvalidInput, ProviderFailed
@@ -253,6 +254,12 @@ def make_scene_media(project_id: int, run: int, scene_id: int, *, force: bool = 
     _store_layers(asset)
     media_library.add_thumbnail(asset, item.path)
     with transaction.atomic():
+        # Under the scene's lock: a copy of this step that saved first, or the creator's own pick
+        # meanwhile, wins; this picture's files go.
+        locked = Scene.objects.select_for_update().filter(pk=scene.pk).first()
+        if locked is None or _changed_meanwhile(current, locked.media):
+            signals.delete_media_files(sender=MediaAsset, instance=asset)
+            return _report_scenes_done(project, run, "media")
         asset.save()
         Scene.objects.filter(pk=scene.pk).update(media=asset)
         if current is not None and not chosen_by_user:
@@ -380,25 +387,41 @@ def make_scene_voice(project_id: int, run: int, scene_id: int, *, force: bool = 
             "duration_s": speech.duration_s, "timing_precision": speech.timing_precision,
             "word_timings": [[word.text, word.start_s, word.end_s] for word in speech.words],
         }  # fmt: skip
-    audio = existing or AudioAsset(scene=scene)
-    old_name = audio.file.name if existing else ""
-    audio.voice_id, audio.provider, audio.speed = spoken["voice_id"], spoken["provider"], speed
-    audio.duration_s = spoken["duration_s"]
-    audio.word_timings = spoken["word_timings"]
-    audio.timing_precision = spoken["timing_precision"]
-    # A stand-in voice is not what was asked for: the next run tries the chosen voice again.
-    audio.input_hash = "" if note else wanted
-    audio.note = note[:300]
-    files.store(audio.file, out_path, f"scene-{scene.pk}-{wanted[:12]}.wav")
-    audio.save()
-    if old_name and old_name != audio.file.name:
-        files.delete_after_commit(default_storage, old_name)
+    take = AudioAsset(scene=scene)
+    files.store(take.file, out_path, f"scene-{scene.pk}-{wanted[:12]}.wav")
+    with transaction.atomic():
+        # Under the scene's lock: a copy of this step (a task handed out twice, two fan-outs of
+        # one run) that saved first leaves this take nothing to do.
+        locked = Scene.objects.select_for_update().filter(pk=scene.pk).first()
+        saved = AudioAsset.objects.filter(scene_id=scene.pk).first()
+        if locked is None or _changed_meanwhile(existing, saved):
+            files.delete_after_commit(default_storage, take.file.name)
+            return _report_scenes_done(project, run, "voice")
+        audio = saved or take
+        if saved is not None and saved.file.name != take.file.name:
+            files.delete_after_commit(default_storage, saved.file.name)
+            audio.file = take.file.name
+        audio.voice_id, audio.provider, audio.speed = spoken["voice_id"], spoken["provider"], speed
+        audio.duration_s = spoken["duration_s"]
+        audio.word_timings = spoken["word_timings"]
+        audio.timing_precision = spoken["timing_precision"]
+        # A stand-in voice is not what was asked for: the next run tries the chosen voice again.
+        audio.input_hash = "" if note else wanted
+        audio.note = note[:300]
+        audio.save()
     if not cached and not note:
         # Words, voice, speed and language decide a voice entirely, whichever provider read it.
         cache.cache_step_result(project.user_id, "voice", wanted,
                                 {**spoken, "file": audio.file.name})  # fmt: skip
     VideoAnalytics.note_step(provider=spoken["provider"], reused=bool(cached))
     _report_scenes_done(project, run, "voice")
+
+
+def _changed_meanwhile(before, now) -> bool:
+    """Whether a scene's row (voice or picture) is another than when the step read it."""
+    return (before.pk if before else None) != (now.pk if now else None) or (
+        before is not None and now.file.name != before.file.name
+    )
 
 
 def speech_of(audio: AudioAsset) -> Speech:
@@ -463,8 +486,6 @@ def render_masters(project_id: int, run: int) -> None:
             name = default_storage.save(
                 f"projects/{project.user_id}/{project.pk}/masters/{local.name}", File(master)
             )
-        if stored:
-            files.delete_after_commit(default_storage, stored["file"])
         masters[aspect] = {
             "file": name, "input_hash": wanted, "duration_s": result.duration_s,
             "max_height_px": plan.max_height_px,
@@ -473,8 +494,35 @@ def render_masters(project_id: int, run: int) -> None:
         }  # fmt: skip
         masters[aspect]["music"] = _music_credits(music)
         local.unlink(missing_ok=True)
-    VideoProject.objects.filter(pk=project_id, run_number=run).update(masters=masters)
-    progress.step_done(project_id, run, "render", "Video rendered")
+    if _save_masters(project, run, before=project.masters, after=masters):
+        progress.step_done(project_id, run, "render", "Video rendered")
+
+
+def _save_masters(project: VideoProject, run: int, *, before: dict, after: dict) -> bool:
+    """Store the masters this step rendered; False when the run ended meanwhile (they go).
+    Under the project's lock: a copy of this step that saved the same master first keeps its
+    file, and this one's goes."""
+    made = {aspect: master for aspect, master in after.items() if master != before.get(aspect)}
+    with transaction.atomic():
+        locked = current_project(project.pk, run, lock=True)
+        if locked is None:
+            files.delete_after_commit(default_storage, *(m["file"] for m in made.values()))
+            return False
+        saved = dict(locked.masters)
+        for aspect, master in made.items():
+            theirs = saved.get(aspect)
+            if (
+                theirs
+                and theirs != before.get(aspect)
+                and theirs["input_hash"] == master["input_hash"]
+            ):
+                files.delete_after_commit(default_storage, master["file"])
+                continue
+            if theirs:
+                files.delete_after_commit(default_storage, theirs["file"])
+            saved[aspect] = master
+        VideoProject.objects.filter(pk=project.pk).update(masters=saved)
+    return True
 
 
 def _timeline(
