@@ -37,13 +37,12 @@ PROD_CHECK_ENV := DJANGO_SETTINGS_MODULE=project_core.settings.prod DJANGO_READ_
 	DATABASE_POOL_TIMEOUT_S=1 REDIS_URL=$(TEST_REDIS_URL)
 TEST_ENV := DJANGO_SETTINGS_MODULE=project_core.settings.test
 
-.PHONY: help install models system-deps run test soak bench bench-stack loadtest lint format check-deploy pytest pytest-stack test-fast clean
+.PHONY: help install models system-deps run test bench bench-stack loadtest lint format check-deploy pytest pytest-stack test-fast clean
 
 help:
 	@echo "make run    set up and start the product on http://127.0.0.1:$(PORT) (Redis, web, worker)"
 	@echo "make test   set up and run every check: ruff, check --deploy, migrations, pytest"
 	@echo "make test-fast  the tests for everyday work: no worker processes, browser or renders"
-	@echo "make soak   the worker killed after every step of a render, each run checked for exactly once"
 	@echo "make bench  measure render and speech speed (results in var/bench/, see BENCHMARKS.md)"
 	@echo "make bench-stack  the production stack under 50 users (PostgreSQL and Redis needed)"
 	@echo "make loadtest  20 renders on 2 workers, then locust's 50 users on the production stack"
@@ -125,13 +124,13 @@ pytest: install
 	$(TEST_ENV) $(MANAGE) makemigrations --check --dry-run
 	@echo "== pytest: embedded default (SQLite, private Redis)"
 	@# Tests marked `stack` need PostgreSQL and Redis: the second pass runs them.
-	$(TEST_ENV) $(BIN)/pytest -m "not stack and not bench and not soak"
+	$(TEST_ENV) $(BIN)/pytest -m "not stack and not bench"
 
 # Everyday work: the embedded pass less the tests marked `slow` (real worker and server processes,
 # a browser, renders, model inference; tests/conftest.py marks them), in under 3 minutes.
 # CI runs `make test`, which runs them all.
 test-fast: install
-	$(TEST_ENV) $(BIN)/pytest -m "not stack and not slow and not bench and not soak"
+	$(TEST_ENV) $(BIN)/pytest -m "not stack and not slow and not bench"
 
 # The same suite against PostgreSQL and Redis (less the engine's tests, which use neither). Its
 # test database is a copy of one that replayed the migrations, rebuilt when a migration changes.
@@ -141,7 +140,7 @@ pytest-stack: install
 	@if DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m tests.stack; then \
 		echo "== pytest: production stack (PostgreSQL $(TEST_DATABASE_URL), Redis $(TEST_REDIS_URL))"; \
 		$(TEST_ENV) DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-			$(BIN)/pytest -m "not engine and not embedded and not bench and not soak"; \
+			$(BIN)/pytest -m "not engine and not embedded and not bench"; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL and Redis are required in CI"; exit 1; \
 	else \
@@ -177,11 +176,6 @@ bench-stack: install
 loadtest: install
 	$(BIN)/python -m tests.loadtest --database-url $(LOAD_DATABASE_URL) \
 		--redis-url $(LOAD_REDIS_URL) --port $(LOAD_PORT) $(ARGS)
-
-# The worker killed after each step of a render (tests/faults/test_worker_kills.py), every run
-# checked for one video per platform, one render counted and one email.
-soak: install
-	$(TEST_ENV) $(BIN)/pytest -m soak -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -135,6 +135,10 @@ else:
             # Idle connections above min_size are closed after this long.
             "max_idle": 60.0,
         }
+    # With a pool, Django has each connection handed out checked first (psycopg's
+    # check_connection, an empty query): one the server dropped while it sat in the pool (a
+    # restart, a failover) is replaced instead of failing the request or task that drew it.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # Channels: the layer every process (web, workers, commands) publishes to and listens on. A
 # listener blocks in Redis for up to 5 s per wait (channels_redis), and redis-py 8 gives up

@@ -32,6 +32,7 @@ print(json.dumps({
     "DATABASES": {alias: db["ENGINE"] for alias, db in settings.DATABASES.items()},
     "DATABASE_OPTIONS": settings.DATABASES["default"].get("OPTIONS", {}),
     "CONN_MAX_AGE": settings.DATABASES["default"].get("CONN_MAX_AGE"),
+    "CONN_HEALTH_CHECKS": settings.DATABASES["default"].get("CONN_HEALTH_CHECKS"),
     "CHANNEL_LAYER": settings.CHANNEL_LAYERS["default"]["BACKEND"],
     "CHANNEL_HOSTS": [h["address"] for h in settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]],
     "CACHE": settings.CACHES["default"]["BACKEND"],
@@ -125,6 +126,8 @@ def test_it_uses_postgres_and_redis_when_configured(tmp_path):
     # A small pool per process, never persistent connections per thread (ASGI).
     assert settings["DATABASE_OPTIONS"]["pool"]["max_size"] == 4
     assert settings["CONN_MAX_AGE"] == 0
+    # A connection the server dropped while pooled is replaced, not handed to a request.
+    assert settings["CONN_HEALTH_CHECKS"] is True
 
 
 def test_it_can_turn_the_database_pool_off(tmp_path):

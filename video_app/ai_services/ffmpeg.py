@@ -17,6 +17,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -55,6 +56,28 @@ def allow_runs() -> None:
 
 def stop_requested() -> bool:
     return _stop_requested.is_set()
+
+
+def in_parallel(function: Callable, items, *, workers: int) -> list:
+    """`function` over `items` on `workers` threads, the results in order. When one fails, or the
+    calling thread is interrupted while it waits (a task's time limit arrives there as an
+    exception), the other threads' FFmpeg runs are killed and that first error is raised at once:
+    the threads would otherwise run on, an hour for a hung FFmpeg, before the caller could leave.
+    """
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = [pool.submit(function, item) for item in items]
+        try:
+            wait(futures, return_when=FIRST_EXCEPTION)
+            if failed := [future for future in futures if future.done() and future.exception()]:
+                raise failed[0].exception()
+            return [future.result() for future in futures]
+        except BaseException:
+            stopping_already = _stop_requested.is_set()  # a cancel: it stays in force
+            _stop_requested.set()
+            wait(futures)
+            if not stopping_already:
+                _stop_requested.clear()
+            raise
 
 
 @functools.cache

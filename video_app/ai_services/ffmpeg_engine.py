@@ -12,7 +12,6 @@ import json
 import math
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from django.conf import settings
 from .audio_mix import Soundtrack, render_soundtrack
 from .captions import ass_script
 from .errors import InvalidInput, RenderFailed
-from .ffmpeg import atomic_output, filter_path, probe, run_ffmpeg
+from .ffmpeg import atomic_output, filter_path, in_parallel, probe, run_ffmpeg
 from .types import FrameSize
 from .video_editing import (
     Layer,
@@ -105,15 +104,26 @@ class FFmpegEngine:
             work = Path(work_dir)
             jobs = [(piece, self._prepare(timeline, piece, work)) for piece in plan]
             missing = [(piece, job) for piece, job in jobs if not job.cached_path.exists()]
-            progress.expect(sum(piece.frames for piece, _ in missing))
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                # list(): re-raises the first failure, after the other pieces finish.
-                list(pool.map(lambda item: self._render_piece(timeline, *item, progress), missing))
+            soundtrack = self._soundtrack_path(timeline)
+            progress.expect(
+                frames=sum(piece.frames for piece, _ in missing),
+                frame_pixels=timeline.frame.width * timeline.frame.height,
+                mix_s=0.0 if soundtrack.exists() else timeline.duration_s,
+                join_s=timeline.duration_s,
+            )
+            in_parallel(
+                lambda item: self._render_piece(timeline, *item, progress),
+                missing,
+                workers=self.workers,
+            )
             # After the pieces, not beside them: one FFmpeg at a time bounds the memory a render
             # takes, and an unchanged soundtrack comes from the cache at no cost.
-            progress.report(0.93, "Mixing the soundtrack")
-            soundtrack = self._soundtrack(timeline)
-            progress.report(0.97, "Joining the scenes")
+            progress.part_started("mix", "Mixing the soundtrack")
+            if not soundtrack.exists():
+                render_soundtrack(
+                    _soundtrack(timeline), soundtrack, timeout_s=120 + timeline.duration_s
+                )
+            progress.part_started("join", "Joining the scenes")
             _join(timeline, [job.cached_path for _, job in jobs], soundtrack, out_path, work)
         progress.report(1.0, "Done")
         return RenderResult(
@@ -125,8 +135,8 @@ class FFmpegEngine:
             cues=tuple(timeline.caption_cues()),
         )
 
-    def _soundtrack(self, timeline: Timeline) -> Path:
-        """The mixed soundtrack, from the cache when voices, music and levels are unchanged."""
+    def _soundtrack_path(self, timeline: Timeline) -> Path:
+        """Where the mixed soundtrack is cached: by its voices, music and levels."""
         soundtrack = _soundtrack(timeline)
         key = _digest(
             {
@@ -136,10 +146,7 @@ class FFmpegEngine:
                 + [_input_signature(str(soundtrack.music)) if soundtrack.music else ""],
             }
         )
-        path = self.cache_dir / key[:2] / f"{key}.m4a"
-        if not path.exists():
-            render_soundtrack(soundtrack, path, timeout_s=120 + timeline.duration_s)
-        return path
+        return self.cache_dir / key[:2] / f"{key}.m4a"
 
     def _prepare(self, timeline: Timeline, piece: Piece, work: Path) -> "_Job":
         """The piece's filter graph, its captions file and its cache path (from their hash)."""
@@ -425,17 +432,36 @@ def _file_digest(path: str, size: int, mtime_ns: int) -> str:
     return digest.hexdigest()
 
 
+# What each part of a render costs, in seconds of this machine's time, so the render's progress
+# moves evenly in time and the time left read from its pace holds (services/progress.py): the
+# pieces' encoding per million pixels of frames, the soundtrack's mixing (two to five passes
+# over the audio) and the join (a copy) per second of video. Measured on a 56 s, 720x1280 video
+# on the two-core machine: 29.5 s of encoding, 4.4 s of mixing, 0.3 s of joining.
+ENCODE_S_PER_MEGAPIXEL = 0.019
+MIX_S_PER_S = 0.08
+JOIN_S_PER_S = 0.006
+
+
 class _Progress:
-    """Thread-safe progress over the frames still to render (0 → 0.9), then the final steps."""
+    """Thread-safe progress of a render: the pieces still to encode, then the soundtrack when it
+    must be mixed, then the join, each its share of the expected time."""
 
     def __init__(self, callback: ProgressCallback | None):
         self.callback = callback
         self.total_frames = 0
+        self.shares = {"encode": 1.0, "mix": 0.0, "join": 0.0}
         self.done: dict[Piece, float] = {}
         self.lock = threading.Lock()
 
-    def expect(self, frames: int) -> None:
+    def expect(self, *, frames: int, frame_pixels: int, mix_s: float, join_s: float) -> None:
         self.total_frames = frames
+        costs = {
+            "encode": frames * frame_pixels / 1e6 * ENCODE_S_PER_MEGAPIXEL,
+            "mix": mix_s * MIX_S_PER_S,
+            "join": join_s * JOIN_S_PER_S,
+        }
+        total = sum(costs.values()) or 1.0
+        self.shares = {part: cost / total for part, cost in costs.items()}
         self.report(0.0, "Rendering scenes")
 
     def piece(self, piece: Piece, fraction: float) -> None:
@@ -444,7 +470,12 @@ class _Progress:
         with self.lock:
             self.done[piece] = piece.frames * fraction
             rendered = sum(self.done.values())
-        self.report(0.9 * rendered / self.total_frames, "Rendering scenes")
+        self.report(self.shares["encode"] * rendered / self.total_frames, "Rendering scenes")
+
+    def part_started(self, part: str, message: str) -> None:
+        """The parts after the encoding: where `part` starts, all before it done."""
+        before = list(self.shares)[: list(self.shares).index(part)]
+        self.report(sum(self.shares[name] for name in before), message)
 
     def report(self, fraction: float, message: str) -> None:
         if self.callback:

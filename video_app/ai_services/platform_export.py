@@ -11,7 +11,6 @@ import math
 import statistics
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,7 +23,7 @@ from PIL import Image, ImageOps
 from .audio_mix import SAMPLE_RATE, TRUE_PEAK_DB, measure_loudness
 from .captions import CaptionStyle, Cue, write_sidecars
 from .errors import InvalidInput
-from .ffmpeg import MediaInfo, atomic_output, probe, run_ffmpeg
+from .ffmpeg import MediaInfo, atomic_output, in_parallel, probe, run_ffmpeg
 from .ffmpeg_engine import COLOUR, MP4_LAYOUT, h264_args
 from .reframe import crop_filter, crop_window, sample_frames, video_focus_track
 from .types import FrameSize, WordTiming
@@ -150,14 +149,11 @@ def export_for_platforms(
         raise InvalidInput("Choose at least one platform to export for.")
     source = _Source.analyse(Path(master), specs, trim=trim)
     progress = _Progress(on_progress, specs)
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(specs)))) as pool:
-        # list(): re-raises the first failure here, after the other exports finish.
-        results = list(
-            pool.map(
-                lambda spec: _export(source, spec, Path(out_dir), cues, progress, thumbnail),
-                specs,
-            )
-        )
+    results = in_parallel(
+        lambda spec: _export(source, spec, Path(out_dir), cues, progress, thumbnail),
+        specs,
+        workers=min(max_workers, len(specs)),
+    )
     return {result.platform: result for result in results}
 
 

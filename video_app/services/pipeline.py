@@ -76,17 +76,19 @@ STEP_ERRORS = {
 }
 
 
-def current_project(project_id: int, run: int, *, lock: bool = False) -> VideoProject | None:
-    """The project if `run` is still its current run and has not failed or been cancelled, else
-    None (superseded, deleted, failed or cancelled: the run's other tasks do nothing, and a retry
-    or a new render starts a new run). `lock`: the row locked until the transaction ends, for a
-    step's last write, which then cannot cross a cancel or a copy of itself."""
+def current_project(
+    project_id: int, run: int, *, lock: bool = False, ended: bool = False
+) -> VideoProject | None:
+    """The project if `run` is its current run and still busy, else None (superseded, deleted,
+    finished, failed or cancelled: the run's other tasks, and late copies of its tasks, do
+    nothing; a retry or a new render starts a new run). `lock`: the row locked until the
+    transaction ends, for a step's last write, which then cannot cross a cancel or a copy of
+    itself. `ended`: a run that succeeded too (its end, handed out again)."""
     projects = VideoProject.objects.select_for_update() if lock else VideoProject.objects
-    return (
-        projects.filter(pk=project_id, run_number=run)
-        .exclude(run_state__in=[VideoProject.RunState.FAILED, VideoProject.RunState.CANCELLED])
-        .first()
-    )
+    states = [VideoProject.RunState.QUEUED, VideoProject.RunState.RUNNING]
+    if ended:
+        states.append(VideoProject.RunState.SUCCEEDED)
+    return projects.filter(pk=project_id, run_number=run, run_state__in=states).first()
 
 
 def work_dir(project: VideoProject) -> Path:
@@ -676,7 +678,7 @@ def finish_run(project_id: int, run: int) -> None:
     # Under the project's lock: a copy of this task (redelivered, resumed) finds the run over, and
     # a cancel arriving now waits, then finds it over too (or this finds it cancelled).
     with transaction.atomic():
-        project = current_project(project_id, run, lock=True)
+        project = current_project(project_id, run, lock=True, ended=True)
         if project is None:
             return
         if project.run_state == VideoProject.RunState.SUCCEEDED:
@@ -747,7 +749,7 @@ def fail_run(project_id: int, run: int, step: str, error: BaseException) -> None
     # Under the project's lock, as a cancel and the run's end: one of them decides the run.
     with transaction.atomic():
         project = current_project(project_id, run, lock=True)
-        if project is None or not project.is_busy:  # over already: a late copy's failure
+        if project is None:  # over already: a late copy's failure
             return
         if _out_of_space(error):
             message = (

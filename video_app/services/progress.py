@@ -204,9 +204,11 @@ def step_started(project_id: int, run: int, step: str, message: str = "") -> Non
     PipelineStep.objects.filter(project_id=project_id, run_number=run, name=step).filter(
         Q(started_at__isnull=True) | Q(state=PipelineStep.State.PENDING)
     ).update(state=PipelineStep.State.RUNNING, started_at=now, message=message)
-    VideoProject.objects.filter(pk=project_id, run_number=run).update(
-        run_state=VideoProject.RunState.RUNNING
-    )
+    # Queued becomes running; a run that has ended stays ended, whatever a late copy of one of
+    # its tasks does.
+    VideoProject.objects.filter(
+        pk=project_id, run_number=run, run_state=VideoProject.RunState.QUEUED
+    ).update(run_state=VideoProject.RunState.RUNNING)
     publish(project_id)
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from celery import current_app
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -85,9 +85,20 @@ def task_started(
 
 
 def task_ended(*, task_id: str, task_name: str, project_id: int, run: int) -> None:
-    TaskInHand.objects.filter(task_id=task_id, task_name=task_name).delete()
-    # The run's next task may be published only after this: the watchdog's grace starts now.
-    _seen(project_id, run)
+    # After the task's outcome is decided (done, or a retry because the database dropped its
+    # connection): this bookkeeping must not replace that outcome with an error of its own, so
+    # a dropped connection is replaced once.
+    for last_try in (False, True):
+        try:
+            TaskInHand.objects.filter(task_id=task_id, task_name=task_name).delete()
+            # The run's next task may be published only after this: the watchdog's grace
+            # starts now.
+            return _seen(project_id, run)
+        except (OperationalError, InterfaceError):
+            if last_try:  # the row stays: a new start of this task counts one more attempt
+                return logger.exception("Could not record the end of task %s", task_id)
+            logger.warning("Database connection lost at the end of task %s: reconnecting", task_id)
+            connection.close()
 
 
 def _seen(project_id: int, run: int) -> None:

@@ -5,7 +5,14 @@ import subprocess
 import pytest
 
 from video_app.ai_services.errors import InvalidInput, RenderFailed
-from video_app.ai_services.ffmpeg import atomic_output, filter_path, probe, run_ffmpeg
+from video_app.ai_services.ffmpeg import (
+    atomic_output,
+    filter_path,
+    in_parallel,
+    probe,
+    run_ffmpeg,
+    stop_requested,
+)
 
 
 def test_it_stops_an_ffmpeg_run_that_exceeds_its_time_limit(tmp_path):
@@ -18,6 +25,23 @@ def test_it_stops_an_ffmpeg_run_that_exceeds_its_time_limit(tmp_path):
 
     running = subprocess.run(["pgrep", "-f", "testsrc2=s=1280x720"], capture_output=True)
     assert running.stdout == b""
+
+
+def test_it_stops_the_other_runs_at_once_when_one_of_a_parallel_set_fails():
+    def job(name):
+        if name == "broken":
+            raise RenderFailed("This piece cannot be made.")
+        # Endless: without the stop, the set would wait on it for its whole hour.
+        run_ffmpeg(
+            ["-re", "-f", "lavfi", "-i", "anullsrc", "-f", "null", "-"],
+            description="An endless piece",
+            timeout_s=3600,
+        )
+
+    with pytest.raises(RenderFailed, match="cannot be made"):
+        in_parallel(job, ["endless", "broken"], workers=2)
+
+    assert not stop_requested()  # the next runs of this process are allowed
 
 
 def test_it_reports_ffmpeg_s_own_words_as_detail(tmp_path):

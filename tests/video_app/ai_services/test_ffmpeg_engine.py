@@ -79,6 +79,27 @@ def test_it_rerenders_only_the_edited_scene(tmp_path, engine):
     assert abs(probe(result.path).duration_s - video.duration_s) <= 0.1
 
 
+def test_it_reports_progress_in_order_with_each_part_its_share(tmp_path, engine):
+    video = narrated_timeline(tmp_path, ["One.", "Two.", "Three."])
+    first, again = [], []
+
+    engine.render(video, tmp_path / "first.mp4", on_progress=lambda *report: first.append(report))
+    engine.render(video, tmp_path / "again.mp4", on_progress=lambda *report: again.append(report))
+
+    fractions = [fraction for fraction, _message in first]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    starts = {message: fraction for fraction, message in reversed(first)}
+    # Encoding costs the most; mixing the soundtrack its own share after it, not a sliver.
+    assert 0.5 < starts["Mixing the soundtrack"] < starts["Joining the scenes"] < 1.0
+    assert starts["Joining the scenes"] - starts["Mixing the soundtrack"] > 0.03
+    # Everything cached: only the join is left to do, so it is the whole of the progress.
+    assert [(f, m) for f, m in again if m != "Rendering scenes"] == [
+        (0.0, "Mixing the soundtrack"),
+        (0.0, "Joining the scenes"),
+        (1.0, "Done"),
+    ]
+
+
 def test_it_loops_a_clip_shorter_than_its_scene(tmp_path, engine):
     short_clip = make.clip(tmp_path / "clip.mp4", seconds=1.0)
     video = Timeline(

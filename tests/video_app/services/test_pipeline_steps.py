@@ -77,6 +77,21 @@ def test_it_completes_the_run_and_emails_a_link_once(rendering, ended):
     assert "is ready" in email.subject and f"/projects/{rendering.pk}/" in email.body
 
 
+def test_it_leaves_a_finished_run_finished_when_a_late_copy_of_a_step_runs(rendering, ended):
+    # A worker died after a step's work, before the broker heard it finished: the step is handed
+    # out again, possibly after the run's end.
+    with ended():
+        pipeline.finish_run(rendering.pk, rendering.run_number)
+
+    pipeline.split_project_script(rendering.pk, rendering.run_number)
+
+    rendering.refresh_from_db()
+    assert rendering.run_state == VideoProject.RunState.SUCCEEDED
+    assert not rendering.script.scenes.exists()
+    steps = PipelineStep.objects.filter(project=rendering, run_number=rendering.run_number)
+    assert {step.state for step in steps} == {PipelineStep.State.DONE}
+
+
 def test_it_ignores_steps_of_a_superseded_run(rendering, ended):
     old_run = rendering.run_number
     projects.project_mark_failed(project=rendering, reason="Stopped")

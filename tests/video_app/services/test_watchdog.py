@@ -15,6 +15,7 @@ import psutil
 import pytest
 from celery import current_app
 from django.core import mail
+from django.db import OperationalError
 from django.utils import timezone
 
 from tests.video_app.factories import make_project
@@ -105,6 +106,28 @@ def test_it_counts_a_start_after_a_death_as_another_attempt(rendering):
     assert start(rendering) == 1
     # The successor of a replaced task keeps its id: another name, another row.
     assert start(rendering, task_name="video_app.tasks.export_video_task") == 1
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")  # it reconnects
+def test_it_records_a_task_s_end_across_a_dropped_database_connection(rendering, monkeypatch):
+    # The end is recorded after the task's outcome is decided (often a retry, because the
+    # database dropped its connection): an error here would replace that outcome.
+    drops = iter([OperationalError("the connection is lost")])
+    seen = watchdog._seen
+
+    def dropped_once(project_id, run):
+        if drop := next(drops, None):
+            raise drop
+        seen(project_id, run)
+
+    start(rendering)
+    monkeypatch.setattr(watchdog, "_seen", dropped_once)
+
+    ended(rendering)
+
+    assert not TaskInHand.objects.exists()
+    rendering.refresh_from_db()
+    assert rendering.run_seen_at is not None
 
 
 def test_it_resumes_a_run_whose_task_went_silent(rendering, settings, queued, recover):
