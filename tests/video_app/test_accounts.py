@@ -1,10 +1,12 @@
 """Sign-up, log-in, log-out, password change and reset, as a visitor goes through them."""
 
 import re
+import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.test import Client
 
 from tests.conftest import PASSWORD
 from video_app.forms import AccountAdminChangeForm, AccountAdminCreationForm
@@ -214,6 +216,31 @@ def test_it_refuses_an_email_that_is_another_account_s_username_at_sign_up(clien
 
     assert "An account with this email already exists" in response.content.decode()
     assert not get_user_model().objects.filter(username="annie").exists()
+
+
+def test_it_limits_the_accounts_one_address_makes_in_an_hour(settings):
+    settings.SIGNUPS_PER_ADDRESS_PER_HOUR = 2
+    # Addresses of their own: counts outlive a test in the production stack's Redis.
+    address, another = (f"2001:db8::{uuid.uuid4().hex[:4]}:{n}" for n in (1, 2))
+    sign_up = lambda name: Client(REMOTE_ADDR=address).post(  # noqa: E731
+        "/accounts/signup/", signup_data(name, f"{name}@example.com")
+    )
+
+    made = [sign_up(name).status_code for name in ("kim", "lee")]
+    refused = sign_up("max")
+    elsewhere = Client(REMOTE_ADDR=another).post(
+        "/accounts/signup/", signup_data("ned", "ned@example.com")
+    )
+
+    assert made == [302, 302]
+    assert refused.status_code == 429
+    assert re.search(
+        r"Too many accounts were made from your network in the last hour\. Try again in "
+        r"(60|59) minutes\.",
+        refused.content.decode(),
+    )
+    assert not get_user_model().objects.filter(username="max").exists()
+    assert elsewhere.status_code == 302
 
 
 def test_it_applies_the_same_rules_in_the_admin_s_user_forms(alice, bob):

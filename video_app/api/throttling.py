@@ -2,18 +2,17 @@
 (`Plan.api_requests_per_hour`: Free 100, Creator 1000, Pro 5000 to start), per user, over an hour
 from the first call; reading a project's status has its own per-minute limit instead.
 
-Both count in Django's cache with `add` + `incr`, never read-then-write (DRF's history list reads,
-appends and writes back, so calls made at once overwrote each other and 130 of 160 parallel calls
-got through a limit of 100). In Redis, the cache of both run modes, both are single commands.
+Both count with `security.rate_limits.count_call`: atomic in the cache, whatever runs at once.
 """
 
 import time
 
-from django.core.cache import cache
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import BaseThrottle
 
 from payments_app.services import plan_for
+
+from ..security.rate_limits import count_call
 
 HOUR_S = 60 * 60
 STATUS_CALLS_PER_WINDOW = 60
@@ -32,7 +31,7 @@ class PlanRateThrottle(BaseThrottle):
             return True  # refused by the permission check, or reading the public schema
         plan = plan_for(request.user)
         now = self.timer()
-        started_s, calls = _count_call(f"throttle_plan_{request.user.pk}", now, HOUR_S)
+        started_s, calls = count_call(f"throttle_plan_{request.user.pk}", now, HOUR_S)
         if calls <= plan.api_requests_per_hour:
             return True
         raise Throttled(
@@ -60,7 +59,7 @@ class StatusPollThrottle(BaseThrottle):
             return True  # refused by the permission check
         now = self.timer()
         window_start_s = now // STATUS_WINDOW_S * STATUS_WINDOW_S  # clock minutes
-        _, calls = _count_call(
+        _, calls = count_call(
             f"throttle_status_{request.user.pk}", now, STATUS_WINDOW_S, start_s=window_start_s
         )
         if calls <= STATUS_CALLS_PER_WINDOW:
@@ -73,20 +72,3 @@ class StatusPollThrottle(BaseThrottle):
                 "it sends the state at every change."
             ),
         )
-
-
-def _count_call(name: str, now: float, window_s: int, *, start_s: float | None = None):
-    """(the window's start, this call's number in it). Without `start_s` the window starts at
-    the first call of `name` and lasts `window_s`."""
-    if start_s is None:
-        # The first call's time wins; the others read it (a key evicted meanwhile: from now).
-        cache.add(f"{name}_start", now, window_s)
-        start_s = cache.get(f"{name}_start", now)
-    # The count's key outlives its window by a minute, so it never restarts mid-window.
-    key = f"{name}_{int(start_s)}"
-    cache.add(key, 0, window_s + 60)
-    try:
-        return start_s, cache.incr(key)
-    except ValueError:  # evicted between the two calls
-        cache.add(key, 1, window_s + 60)
-        return start_s, 1
