@@ -31,44 +31,46 @@ def stored_files(folder: str) -> list[str]:
     )
 
 
-def racing(monkeypatch, owner, name: str, copy):
-    """`owner.name`, which on its first call lets `copy()` run to its end first."""
-    original = getattr(owner, name)
+@pytest.fixture
+def with_a_copy_first(monkeypatch, django_capture_on_commit_callbacks):
+    """Run a step; when it calls `owner.name` (its work), a copy of the step runs to its end
+    first. Files deleted after commit are deleted."""
 
-    def first_call(*args, **kwargs):
-        monkeypatch.setattr(owner, name, original)
-        copy()
-        return original(*args, **kwargs)
+    def run(step, owner, name: str) -> None:
+        original = getattr(owner, name)
 
-    monkeypatch.setattr(owner, name, first_call)
+        def first_call(*args, **kwargs):
+            monkeypatch.setattr(owner, name, original)
+            step()
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, first_call)
+        with django_capture_on_commit_callbacks(execute=True):
+            step()
+
+    return run
 
 
-def test_it_keeps_one_voice_when_a_copy_of_the_step_saves_first(
-    run, monkeypatch, django_capture_on_commit_callbacks
-):
+def test_it_keeps_one_voice_when_a_copy_of_the_step_saves_first(run, with_a_copy_first):
     project, number = run
     scene_id = pipeline.scene_ids(project)[0]
-    step = lambda: pipeline.make_scene_voice(project.pk, number, scene_id)  # noqa: E731
-    racing(monkeypatch, tts, "synthesize", step)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        step()
+    with_a_copy_first(
+        lambda: pipeline.make_scene_voice(project.pk, number, scene_id), tts, "synthesize"
+    )
 
     [voice] = AudioAsset.objects.filter(scene_id=scene_id)
     assert Path(voice.file.path).stat().st_size > 0
     assert stored_files("voices") == [voice.file.name]
 
 
-def test_it_keeps_one_picture_when_a_copy_of_the_step_saves_first(
-    run, monkeypatch, django_capture_on_commit_callbacks
-):
+def test_it_keeps_one_picture_when_a_copy_of_the_step_saves_first(run, with_a_copy_first):
     project, number = run
     scene_id = pipeline.scene_ids(project)[0]
-    step = lambda: pipeline.make_scene_media(project.pk, number, scene_id)  # noqa: E731
-    racing(monkeypatch, pipeline, "find_media", step)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        step()
+    with_a_copy_first(
+        lambda: pipeline.make_scene_media(project.pk, number, scene_id), pipeline, "find_media"
+    )
 
     [picture] = MediaAsset.objects.filter(user=project.user)
     assert Scene.objects.get(pk=scene_id).media == picture
@@ -80,18 +82,15 @@ def test_it_keeps_one_picture_when_a_copy_of_the_step_saves_first(
 
 @pytest.mark.slow  # a render
 @pytest.mark.django_db(transaction=True, databases="__all__")  # it reports from threads
-def test_it_keeps_one_master_when_a_copy_of_the_render_saves_first(
-    run, monkeypatch, django_capture_on_commit_callbacks
-):
+def test_it_keeps_one_master_when_a_copy_of_the_render_saves_first(run, with_a_copy_first):
     project, number = run
     for scene_id in pipeline.scene_ids(project):
         pipeline.make_scene_media(project.pk, number, scene_id)
         pipeline.make_scene_voice(project.pk, number, scene_id)
-    step = lambda: pipeline.render_masters(project.pk, number)  # noqa: E731
-    racing(monkeypatch, pipeline, "render_timeline", step)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        step()
+    with_a_copy_first(
+        lambda: pipeline.render_masters(project.pk, number), pipeline, "render_timeline"
+    )
 
     project.refresh_from_db()
     [master] = project.masters.values()  # both platforms are 9:16
