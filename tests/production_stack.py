@@ -237,6 +237,7 @@ class GunicornServer(StackProcess):
             return False
 
 
+@dataclass
 class Exchange:
     method: str
     path: str
