@@ -122,9 +122,7 @@ class VideoProjectAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark failed (a stuck run)")
     def mark_failed(self, request, queryset):
-        busy = queryset.filter(
-            run_state__in=[VideoProject.RunState.QUEUED, VideoProject.RunState.RUNNING]
-        )
+        busy = queryset.filter(run_state__in=VideoProject.BUSY_STATES)
         count = 0
         for project in busy:
             projects.project_mark_failed(

@@ -118,6 +118,9 @@ class VideoProject(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
+    # A run in these states has work queued or in hand (its tasks act; it may be cancelled).
+    BUSY_STATES = (RunState.QUEUED, RunState.RUNNING)
+
     # Which stage may follow which. Editing goes back (a new script voids the storyboard);
     # a render can start from any stage once there is a script, and a failed one can be retried;
     # a cancelled render goes back to the stage it left (`projects.run_cancel`).
@@ -200,7 +203,7 @@ class VideoProject(models.Model):
 
     @property
     def is_busy(self) -> bool:
-        return self.run_state in (self.RunState.QUEUED, self.RunState.RUNNING)
+        return self.run_state in self.BUSY_STATES
 
     def can_move_to(self, status: str) -> bool:
         return status == self.status or status in self.TRANSITIONS[self.status]

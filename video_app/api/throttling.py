@@ -12,9 +12,8 @@ from rest_framework.throttling import BaseThrottle
 
 from payments_app.services import plan_for
 
-from ..security.rate_limits import count_call
+from ..security.rate_limits import HOUR_S, count_call
 
-HOUR_S = 60 * 60
 STATUS_CALLS_PER_WINDOW = 60
 STATUS_WINDOW_S = 60
 

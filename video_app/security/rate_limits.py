@@ -10,6 +10,8 @@ run modes, each is one command.
 from django.conf import settings
 from django.core.cache import cache
 
+HOUR_S = 60 * 60
+
 
 def count_call(name: str, now: float, window_s: int, *, start_s: float | None = None):
     """(the window's start, this call's number in it). Without `start_s` the window starts at
@@ -26,9 +28,6 @@ def count_call(name: str, now: float, window_s: int, *, start_s: float | None = 
     except ValueError:  # evicted between the two calls
         cache.add(key, 1, window_s + 60)
         return start_s, 1
-
-
-HOUR_S = 60 * 60
 
 
 def signup_wait_s(address: str, now: float) -> float:

@@ -85,9 +85,7 @@ def current_project(
     transaction ends, for a step's last write, which then cannot cross a cancel or a copy of
     itself. `ended`: a run that succeeded too (its end, handed out again)."""
     projects = VideoProject.objects.select_for_update() if lock else VideoProject.objects
-    states = [VideoProject.RunState.QUEUED, VideoProject.RunState.RUNNING]
-    if ended:
-        states.append(VideoProject.RunState.SUCCEEDED)
+    states = [*VideoProject.BUSY_STATES, *([VideoProject.RunState.SUCCEEDED] if ended else [])]
     return projects.filter(pk=project_id, run_number=run, run_state__in=states).first()
 
 

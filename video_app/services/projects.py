@@ -64,7 +64,7 @@ def busy_renders(user, *, exclude: VideoProject | None = None) -> int:
     """How many of the user's renders are queued or running (a plan limits them)."""
     renders = VideoProject.objects.filter(
         user=user, run_kind="render",
-        run_state__in=[VideoProject.RunState.QUEUED, VideoProject.RunState.RUNNING],
+        run_state__in=VideoProject.BUSY_STATES,
     )  # fmt: skip
     return renders.exclude(pk=exclude.pk).count() if exclude else renders.count()
 

@@ -38,7 +38,7 @@ from . import pipeline, projects
 
 logger = logging.getLogger(__name__)
 
-BUSY = (VideoProject.RunState.QUEUED, VideoProject.RunState.RUNNING)
+BUSY = VideoProject.BUSY_STATES
 # A deleted project's work folder, or an empty folder in storage, untouched this long is gone for
 # good: a deleted project has no running task (deleting waits for its run to end or be cancelled,
 # and a cancelled run's FFmpeg is killed within seconds), and storage fills a folder it creates
