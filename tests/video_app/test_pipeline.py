@@ -9,20 +9,26 @@ from payments_app import services as quotas
 from payments_app.models import Plan, RenderUsage
 from tests.video_app.factories import make_project
 from video_app.ai_services.ffmpeg import probe
-from video_app.models import PipelineStep, RenderedVideo, Scene, VideoProject
+from video_app.models import PipelineStep, RenderedVideo, Scene, TaskInHand, VideoProject
 from video_app.services import files, projects
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
 def wait_for_run(project, timeout_s=240):
+    """Until the run is over and its tasks have let go of their records (the last task does
+    so just after the run is shown finished)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         project.refresh_from_db()
-        if not project.is_busy:
+        in_hand = TaskInHand.objects.filter(project=project, run_number=project.run_number)
+        if not project.is_busy and not in_hand.exists():
             return project
         time.sleep(0.5)
-    raise AssertionError(f"run still {project.run_state} after {timeout_s} s")
+    raise AssertionError(
+        f"run still {project.run_state} after {timeout_s} s, "
+        f"tasks in hand: {list(in_hand.values_list('task_name', flat=True))}"
+    )
 
 
 def test_it_renders_a_project_from_script_to_exported_video(alice, celery_worker_process):
