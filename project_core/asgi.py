@@ -4,8 +4,11 @@ WebSocket connections must come from an allowed host and carry the user's sessio
 can check ownership exactly as views do.
 """
 
+import gc
 import os
+from importlib import import_module
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project_core.settings.prod")
@@ -29,3 +32,11 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# The URLconf (and so every view) is imported now rather than by the first request, and then all
+# that is loaded (about 240,000 objects: Django, the apps, the engine's modules) is moved out of
+# the garbage collector's sight. Left in, every full collection walked them all: a pause of
+# 85-200 ms in the middle of whichever request triggered it, the slowest requests of the load
+# test (BENCHMARKS.md).
+import_module(settings.ROOT_URLCONF)
+gc.freeze()

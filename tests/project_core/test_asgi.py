@@ -96,3 +96,24 @@ def test_it_refuses_sockets_from_foreign_origins(client, alice):
         return connected
 
     assert not async_to_sync(scenario)()
+
+
+def test_it_loads_every_view_before_the_first_request_and_keeps_it_out_of_the_collector(
+    subprocess_env,
+):
+    # A child process: importing the application freezes what the importing process holds.
+    code = (
+        "import gc, sys; import project_core.asgi; "
+        "print(gc.get_freeze_count(), 'video_app.api.urls' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    frozen, views_loaded = result.stdout.split()
+    assert views_loaded == "True"  # imported by the URLconf, not by the first request
+    assert int(frozen) > 100_000, result.stdout
