@@ -66,12 +66,11 @@ def burst(*, env: dict, folder: Path, job: dict, processes: int, calls: int) -> 
 
 def _start_renders(job: dict, count: int):
     """One render request per project id, through the service every path calls."""
-    from video_app import tasks
     from video_app.models import VideoProject
-    from video_app.services import projects
+    from video_app.services import dispatch, projects
 
     # Decided and committed for real; the runs are not handed to a worker (none is asked for).
-    tasks.run_queue = lambda **run: None
+    dispatch.queue_run = lambda **run: None
     ids = iter(job["project_ids"][job["offset"] : job["offset"] + count])
     lock = threading.Lock()
 

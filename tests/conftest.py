@@ -26,8 +26,7 @@ from django.db import connections
 
 from project_core.celery import app as celery_app
 from tests import databases, timeouts
-from video_app import tasks
-from video_app.services import progress
+from video_app.services import dispatch, progress
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 PASSWORD = "correct-horse-battery-staple"
@@ -267,8 +266,8 @@ def queued(monkeypatch):
     """The runs handed to Celery, as (project id, run, scene ids, force); none really queued."""
     runs = []
 
-    def run_queue(*, project, run, scene_ids, force):
+    def queue_run(*, project, run, scene_ids, force):
         runs.append((project.pk, run, list(scene_ids), force))
 
-    monkeypatch.setattr(tasks, "run_queue", run_queue)
+    monkeypatch.setattr(dispatch, "queue_run", queue_run)
     return runs

@@ -26,7 +26,7 @@ from .models import (
     VideoTemplate,
 )
 from .services import projects, provider_keys
-from .services.projects import ProjectBusy, RenderRefused
+from .services.projects import ProjectBusy, RenderRefused, RunRefused
 from .template_structure import in_schema_order
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} administration"
@@ -107,6 +107,10 @@ class VideoProjectAdmin(admin.ModelAdmin):
                 self.message_user(request, refusal, messages.WARNING)
             except ProjectBusy:
                 self.message_user(request, f"“{project}” is busy; skipped.", messages.WARNING)
+            except RunRefused as refused:
+                self.message_user(
+                    request, f"“{project}”: {refused.message} Skipped.", messages.WARNING
+                )
         self.message_user(request, done.format(count=count), messages.SUCCESS)
 
     @admin.action(description="Render again")
@@ -116,8 +120,7 @@ class VideoProjectAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry the failed step")
     def retry(self, request, queryset):
-        failed = queryset.filter(run_state=VideoProject.RunState.FAILED)
-        self._each(request, failed, lambda p: projects.project_retry(project=p),
+        self._each(request, queryset, lambda p: projects.project_retry(project=p),
                    "{count} project(s) retried.")  # fmt: skip
 
     @admin.action(description="Mark failed (a stuck run)")

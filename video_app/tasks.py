@@ -21,12 +21,11 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from payments_app import services as quotas
-
 from .ai_services import ffmpeg
 from .ai_services.errors import InvalidInput, ProviderFailed, ProviderRefused, RenderFailed
 from .analytics.tracking import VideoAnalytics
 from .services import emails, pipeline, watchdog
+from .services.dispatch import task_priority
 from .services.projects import RUN_STEPS
 
 logger = logging.getLogger(__name__)
@@ -95,25 +94,6 @@ class PipelineTask(Task):
 
 def pipeline_task(step: str, **options):
     return shared_task(base=PipelineTask, bind=True, step=step, **options)
-
-
-# Redis serves priority 0 first. A paid plan's work goes first (`quotas.render_priority`, 0-9),
-# and within a plan a run's later steps go before other runs' earlier ones, so the video asked for
-# first is finished first. (With one priority for every step, 20 renders on two workers all
-# finished within 16 s of each other, five minutes in: each run's render waited behind every
-# other run's scenes.)
-STEP_URGENCY = {"export": 0, "render": 1, "media": 2, "voice": 2, "scenes": 3, "script": 3}
-
-
-def task_priority(user, step: str) -> int:
-    return min(9, round(quotas.render_priority(user) * 2 / 3) + STEP_URGENCY[step])
-
-
-def run_queue(*, project, run: int, scene_ids: list[int], force: bool) -> None:
-    """Queue a run's first task (a new run, a retry, or the watchdog's resume)."""
-    process_video_project.apply_async(
-        (project.pk, run, list(scene_ids), force), priority=task_priority(project.user, "script")
-    )
 
 
 @pipeline_task("script", edge="start")

@@ -23,7 +23,6 @@ from PIL import Image
 
 from tests.conftest import PASSWORD
 from tests.video_app.factories import make_project
-from video_app import tasks
 from video_app import urls as video_urls
 from video_app.models import (
     AudioAsset,
@@ -36,7 +35,7 @@ from video_app.models import (
     VideoScript,
     VideoTemplate,
 )
-from video_app.services import progress
+from video_app.services import dispatch, progress
 
 pytestmark = pytest.mark.django_db
 
@@ -154,13 +153,13 @@ def staff(db):
 
 @pytest.fixture
 def enqueued(monkeypatch):
-    """The runs handed to Celery (`tasks.run_queue` replaced): what a worker is asked to do."""
+    """The runs handed to Celery (`dispatch.queue_run` replaced): what a worker is asked to do."""
     runs = []
 
-    def run_queue(*, project, run, scene_ids, force):
+    def queue_run(*, project, run, scene_ids, force):
         runs.append((project.pk, run, list(scene_ids), force))
 
-    monkeypatch.setattr(tasks, "run_queue", run_queue)
+    monkeypatch.setattr(dispatch, "queue_run", queue_run)
     monkeypatch.setattr(progress, "publish", lambda project_id: None)
     return runs
 

@@ -225,6 +225,7 @@ def test_it_retries_only_the_failed_projects(admin_client, project, bob):
     page = page_of(run_action(admin_client, "retry", project, idle))
 
     assert "1 project(s) retried." in page
+    assert "“Lighthouses at night (bob)”: Nothing to retry: the last run did not fail." in page
     project.refresh_from_db()
     idle.refresh_from_db()
     assert (project.run_kind, project.run_state, project.run_number) == ("render", "queued", 2)

@@ -4,6 +4,7 @@ FFmpeg output checked like a viewer would."""
 import time
 
 import pytest
+from django.urls import reverse
 
 from payments_app import services as quotas
 from payments_app.models import Plan, RenderUsage
@@ -56,6 +57,35 @@ def test_it_renders_a_project_from_script_to_exported_video(alice, celery_worker
     assert {step.state for step in steps} == {"done"}
     assert [step.name for step in steps] == ["script", "scenes", "media", "voice", "render",
                                             "export"]  # fmt: skip
+
+
+DIALOGUE = (
+    "ANNA: Shall we walk to the lighthouse before lunch?\n\n"
+    "BEN: Only if we are back before the tide comes in.\n\n"
+    "ANNA: Then we leave right now."
+)
+
+
+def test_it_gives_each_speaker_of_a_dialogue_a_voice_of_their_own(
+    alice, client, celery_worker_process
+):
+    project = make_project(alice, script=DIALOGUE)
+    client.force_login(alice)
+
+    client.post(reverse("video_app:scenes_make", args=[project.pk]))
+    wait_for_run(project)
+    client.post(reverse("video_app:voice", args=[project.pk]))
+    wait_for_run(project)
+
+    assert project.run_state == VideoProject.RunState.SUCCEEDED, project.error_detail
+    scenes = Scene.objects.filter(script__project=project).select_related("audio")
+    voices = {}
+    for scene in scenes:
+        voices.setdefault(scene.speaker, set()).add(scene.audio.voice_id)
+    assert voices.keys() == {"ANNA", "BEN"}
+    assert all(len(voice) == 1 for voice in voices.values())  # a speaker keeps one voice
+    assert voices["ANNA"] != voices["BEN"]
+    assert all(scene.audio.duration_s > 1 for scene in scenes)
 
 
 def test_it_fails_with_a_readable_cause_and_resumes_on_retry(alice, celery_worker_process):

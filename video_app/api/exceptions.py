@@ -1,8 +1,9 @@
 """The API's refusals: JSON with a sentence for a person (`{"detail": ...}`), never a page.
 
 The services raise the same exceptions for the pages and the API; here they become HTTP answers:
-a busy project is a 409, a refused storyboard edit or variation request a 400, a plan's limit a
-403 that also says which limit (`limit`), as the pages' quota page does.
+a run that may not start (busy, no script, nothing to retry) is a 409, a refused storyboard edit
+or variation request a 400, a plan's limit a 403 that also says which limit (`limit`), as the
+pages' quota page does.
 """
 
 from django.http import Http404
@@ -10,7 +11,7 @@ from rest_framework import exceptions, status, views
 
 from payments_app.services import QuotaRefusal
 
-from ..services.projects import ProjectBusy, RenderRefused
+from ..services.projects import RenderRefused, RunRefused
 from ..services.storyboard import StoryboardError
 from ..services.variations import VariationsRefused
 
@@ -38,9 +39,9 @@ class QuotaExceeded(exceptions.APIException):
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, RenderRefused):  # before ProjectBusy, of which it is a kind
+    if isinstance(exc, RenderRefused):  # before RunRefused, of which it is a kind
         exc = QuotaExceeded(exc.refusal)
-    elif isinstance(exc, ProjectBusy):
+    elif isinstance(exc, RunRefused):
         exc = Conflict(exc.message)
     elif isinstance(exc, StoryboardError | VariationsRefused):
         exc = Refused(exc.message)

@@ -37,7 +37,6 @@ NO_SCRIPT = (
     "This project has no script yet. Write one (PATCH the project's script), or send "
     "write_script: true to have one written from the title and description."
 )
-NOTHING_TO_RETRY = "Nothing to retry: the last run did not fail."
 STATUS_LIMIT = (
     f"Calls to status have their own limit, {STATUS_CALLS_PER_WINDOW} a minute per user, and do "
     "not count against the plan's hourly limit; past it the answer is 429 with Retry-After."
@@ -118,11 +117,16 @@ class ProjectViewSet(viewsets.ModelViewSet):
         project = self.get_object()
         options = RenderRequestSerializer(data=request.data)
         options.is_valid(raise_exception=True)
-        refuse_while_busy(project)
-        if not project.script.text.strip() and not options.validated_data["write_script"]:
-            raise Conflict(NO_SCRIPT)
-        # The plan decides inside run_start; a refusal becomes a 403 (api/exceptions.py).
-        projects.run_start(project=project, kind="render")
+        # run_start decides (busy, script, plan); a refusal becomes a 409 or, for the plan's
+        # limits, a 403 (api/exceptions.py).
+        try:
+            projects.run_start(
+                project=project,
+                kind="render",
+                write_script=options.validated_data["write_script"],
+            )
+        except projects.NoScript:
+            raise Conflict(NO_SCRIPT) from None
         return Response(progress.project_state(project), status=202)
 
     @extend_schema(
@@ -135,8 +139,6 @@ class ProjectViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         project = self.get_object()
-        if project.run_state != VideoProject.RunState.FAILED:
-            raise Conflict(NOTHING_TO_RETRY)
         projects.project_retry(project=project)
         return Response(progress.project_state(project), status=202)
 

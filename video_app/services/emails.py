@@ -15,6 +15,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from ..models import VideoProject
+from . import dispatch
 
 logger = logging.getLogger(__name__)
 
@@ -55,15 +56,9 @@ def site_link(path: str) -> str:
 def run_email_queue(*, project_id: int, run: int, outcome: str) -> None:
     """Queue the run's email once the transaction that ended the run commits. A broker that
     refuses it is logged, never raised: the run is over either way."""
-    from .. import tasks  # tasks import services: import here to keep the dependency one-way
-
-    def queue():
-        try:
-            tasks.run_email_task.delay(project_id, run, outcome)
-        except Exception:
-            logger.exception("Email %r of project %s run %s not queued", outcome, project_id, run)
-
-    transaction.on_commit(queue)
+    transaction.on_commit(
+        lambda: dispatch.queue_run_email(project_id=project_id, run=run, outcome=outcome)
+    )
 
 
 def run_email_send(*, project_id: int, run: int, outcome: str) -> bool:

@@ -60,6 +60,7 @@ from .production import (
     build_timeline,
     fit_scene_count,
     fit_scenes_to_platforms,
+    speaker_voices,
     timeline_music,
 )
 
@@ -339,9 +340,21 @@ def _report_scenes_done(project: VideoProject, run: int, step: str) -> None:
 
 
 def scene_voice(scene: Scene, project: VideoProject) -> tuple[str, float]:
-    voice_id = scene.voice_id or project.voice_id or tts.default_voice_for(project.language).id
+    """The voice a scene is read with: the one the creator chose for it, else its speaker's in a
+    dialogue, else the project's."""
     speed = scene.voice_speed if scene.voice_speed is not None else project.voice_speed
-    return voice_id, speed
+    if scene.voice_id:
+        return scene.voice_id, speed
+    narrator = project.voice_id or tts.default_voice_for(project.language).id
+    if not scene.speaker:
+        return narrator, speed
+    speakers = Scene.objects.filter(script__project=project).order_by("position")
+    voices = speaker_voices(
+        list(speakers.values_list("speaker", flat=True)),
+        narrator=narrator,
+        language=project.language,
+    )
+    return voices.get(scene.speaker, narrator), speed
 
 
 def make_scene_voice(project_id: int, run: int, scene_id: int, *, force: bool = False) -> None:

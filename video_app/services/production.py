@@ -323,18 +323,27 @@ def _script(request: ProductionRequest) -> tuple[str, str, str]:
     return draft.title, draft.as_text(), note
 
 
+def speaker_voices(speakers: list[str], *, narrator: str, language: str) -> dict[str, str]:
+    """The voice of each speaker of a dialogue, given every scene's speaker in order ("" for
+    narration): the narrator keeps `narrator`, each character gets another voice of the
+    language (conversation.assign_voices). The web pipeline and `make_video` both ask this."""
+    named = list(dict.fromkeys(speaker for speaker in speakers if speaker))
+    same_language = [
+        voice.id
+        for voice in tts.available_voices()
+        if voice.language.split("-")[0].lower() == language.split("-")[0].lower()
+    ]
+    return conversation.assign_voices(named, same_language or [narrator], narrator)
+
+
 def voice_scenes(
     scenes: list[ProcessedScene], request: ProductionRequest, folder: Path, report: Progress
 ) -> list[Speech | None]:
     """A voiceover per scene that has words; speakers of a dialogue get voices of their own."""
     narrator = request.voice_id or tts.default_voice_for(request.language).id
-    speakers = list(dict.fromkeys(scene.speaker for scene in scenes if scene.speaker))
-    same_language = [
-        voice.id
-        for voice in tts.available_voices()
-        if voice.language.split("-")[0].lower() == request.language.split("-")[0].lower()
-    ]
-    voices = conversation.assign_voices(speakers, same_language or [narrator], narrator)
+    voices = speaker_voices(
+        [scene.speaker for scene in scenes], narrator=narrator, language=request.language
+    )
     voiced = itertools.count(1)  # next() on a count is atomic: safe from both threads
 
     def speak(scene: ProcessedScene) -> Speech | None:

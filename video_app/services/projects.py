@@ -10,7 +10,7 @@ from django.utils import timezone
 from payments_app import services as quotas
 
 from ..models import PipelineStep, Scene, VideoProject, VideoScript
-from . import progress
+from . import dispatch, progress
 
 # The steps each kind of run goes through, in order.
 RUN_STEPS = {
@@ -28,10 +28,26 @@ EDIT_BUSY = "Wait until the current step finishes before editing."
 SETTINGS_BUSY = "Wait until the current step finishes before changing settings."
 
 
-class ProjectBusy(Exception):
+class RunRefused(Exception):
+    """A run that may not start now; `message` says why, in words for the creator. Every path
+    that starts runs (pages, API, admin, variations, the command line) asks `run_start` or
+    `project_retry`, which decide under the project's lock (`_refuse_run`)."""
+
+    message = "This can't be started now."
+
+
+class ProjectBusy(RunRefused):
     """Another run of this project is queued or running."""
 
     message = "This project is already being worked on. Wait for it to finish, then try again."
+
+
+class NoScript(RunRefused):
+    message = "Write or generate a script first."
+
+
+class NothingToRetry(RunRefused):
+    message = "Nothing to retry: the last run did not fail."
 
 
 def project_create(*, user, title: str, description: str = "", template=None,
@@ -48,11 +64,9 @@ def project_create(*, user, title: str, description: str = "", template=None,
     return project
 
 
-class RenderRefused(ProjectBusy):
-    """The user's plan refuses this render now; `refusal` says which limit and why.
-
-    A kind of ProjectBusy, so that every caller that turns a refused start into a sentence does
-    so for this one too; pages answer it with the plan's page and the API with a 403."""
+class RenderRefused(RunRefused):
+    """The user's plan refuses this render now; `refusal` says which limit and why. Pages answer
+    it with the plan's page and the API with a 403."""
 
     def __init__(self, refusal: quotas.QuotaRefusal):
         super().__init__(refusal.message)
@@ -111,20 +125,39 @@ def script_save(*, project: VideoProject, text: str) -> VideoScript:
     return script
 
 
-def run_start(*, project: VideoProject, kind: str, scene_ids: tuple[int, ...] = (),
-              force: bool = False) -> int:  # fmt: skip
-    """Record a new run of the project and queue it once committed; returns its number."""
-    from .. import tasks  # tasks import services: import here to keep the dependency one-way
+def _refuse_run(project: VideoProject, kind: str, *, write_script: bool, retry: bool) -> None:
+    """May a run of `kind` start now? Raises RunRefused saying why not. The one answer for every
+    path; the caller holds the project's row lock, and for a render the plan's claim holds the
+    user's plan lock too, until the transaction that starts the run ends."""
+    if project.is_busy:
+        raise ProjectBusy
+    if retry and project.run_state != VideoProject.RunState.FAILED:
+        raise NothingToRetry
+    # A render may write the missing script itself (its first step) unless told not to.
+    needs_script = kind == "scenes" or (kind == "render" and not write_script)
+    if needs_script and not project.script.text.strip():
+        raise NoScript
+    if kind == "render":
+        # Staff re-rendering from admin obey the owner's plan too: support gives more
+        # renders by granting a plan (payments_app admin), which is then on record.
+        renders_claim(user=project.user, video_s=render_estimate_s(project))
 
+
+def run_start(
+    *,
+    project: VideoProject,
+    kind: str,
+    scene_ids: tuple[int, ...] = (),
+    force: bool = False,
+    write_script: bool = True,
+    retry: bool = False,
+) -> int:
+    """Record a new run of the project and queue it once committed; returns its number. Raises
+    RunRefused when it may not start (`_refuse_run`); `retry`: only if the last run failed."""
     steps = RUN_STEPS[kind]
     with transaction.atomic():
         locked = VideoProject.objects.select_for_update().get(pk=project.pk)
-        if locked.is_busy:
-            raise ProjectBusy
-        if kind == "render":
-            # Staff re-rendering from admin obey the owner's plan too: support gives more
-            # renders by granting a plan (payments_app admin), which is then on record.
-            renders_claim(user=locked.user, video_s=render_estimate_s(locked))
+        _refuse_run(locked, kind, write_script=write_script, retry=retry)
         locked.run_number += 1
         locked.run_kind = kind
         locked.run_state = VideoProject.RunState.QUEUED
@@ -165,7 +198,7 @@ def run_start(*, project: VideoProject, kind: str, scene_ids: tuple[int, ...] = 
         )
         run = locked.run_number
         transaction.on_commit(
-            lambda: tasks.run_queue(project=locked, run=run, scene_ids=scene_ids, force=force)
+            lambda: dispatch.queue_run(project=locked, run=run, scene_ids=scene_ids, force=force)
         )
         transaction.on_commit(lambda: progress.publish(locked.pk))
     project.refresh_from_db()
@@ -176,8 +209,6 @@ def run_resume(*, project: VideoProject) -> None:
     """Queue the run again as it was asked (the watchdog, when its work vanished): every step
     skips what is already done, so it carries on from its last finished step. The caller holds
     the project's row lock in its transaction; the run is queued once that commits."""
-    from .. import tasks
-
     project.run_resumes += 1
     project.run_seen_at = timezone.now()
     project.save(update_fields=["run_resumes", "run_seen_at"])
@@ -185,7 +216,7 @@ def run_resume(*, project: VideoProject) -> None:
     scene_ids = list(project.run_options.get("scene_ids", []))
     force = bool(project.run_options.get("force", False))
     transaction.on_commit(
-        lambda: tasks.run_queue(project=project, run=run, scene_ids=scene_ids, force=force)
+        lambda: dispatch.queue_run(project=project, run=run, scene_ids=scene_ids, force=force)
     )
 
 
@@ -252,8 +283,9 @@ def _stage_for(kind: str) -> str:
 
 
 def project_retry(*, project: VideoProject) -> int:
-    """Run a failed run's kind again; finished work (pictures, voices, render pieces) is reused."""
-    return run_start(project=project, kind=project.run_kind or "render")
+    """Run a failed run's kind again; finished work (pictures, voices, render pieces) is reused.
+    Raises NothingToRetry unless the last run failed (or another RunRefused)."""
+    return run_start(project=project, kind=project.run_kind or "render", retry=True)
 
 
 def project_mark_failed(*, project: VideoProject, reason: str) -> None:

@@ -15,7 +15,7 @@ from ..analytics.tracking import VideoAnalytics
 from ..forms import ProjectForm, ProjectSearchForm
 from ..models import VideoProject, VideoTemplate
 from ..services import progress, projects, suggestions
-from ..services.projects import ProjectBusy
+from ..services.projects import RunRefused
 
 PROJECTS_PER_PAGE = 24
 
@@ -36,8 +36,8 @@ def quota_page(request, refusal):
 def start_run(request, project: VideoProject, kind: str, success: str, **options) -> bool:
     try:
         projects.run_start(project=project, kind=kind, **options)
-    except ProjectBusy as busy:
-        messages.error(request, busy.message)
+    except RunRefused as refused:
+        messages.error(request, refused.message)
         return False
     messages.info(request, success)
     return True
@@ -146,8 +146,8 @@ def project_render(request, project_id: int):
             projects.run_start(project=project, kind="render")
         except projects.RenderRefused as refused:  # the plan's page, not an error
             return quota_page(request, refused.refusal)
-        except ProjectBusy as busy:
-            messages.error(request, busy.message)
+        except RunRefused as refused:
+            messages.error(request, refused.message)
         else:
             messages.info(
                 request,
@@ -166,15 +166,15 @@ def project_render(request, project_id: int):
 @require_POST
 def project_retry(request, project_id: int):
     project = owned_project(request, project_id)
-    if project.run_state != VideoProject.RunState.FAILED:
-        messages.info(request, "Nothing to retry: the last run did not fail.")
-        return redirect("video_app:project_detail", project.pk)
     try:
         projects.project_retry(project=project)
+    except projects.NothingToRetry as nothing:
+        messages.info(request, nothing.message)
+        return redirect("video_app:project_detail", project.pk)
     except projects.RenderRefused as refused:
         return quota_page(request, refused.refusal)
-    except ProjectBusy as busy:
-        messages.error(request, busy.message)
+    except RunRefused as refused:
+        messages.error(request, refused.message)
     else:
         messages.info(request, "Trying again from the step that failed; finished work is reused.")
     page = "video_app:render" if project.run_kind == "render" else "video_app:project_detail"

@@ -86,10 +86,15 @@ def script_generate(request, project_id: int):
 @require_POST
 def scenes_make(request, project_id: int):
     project = owned_project(request, project_id)
-    if not project.script.text.strip():
-        messages.error(request, "Write or generate a script first.")
+    try:
+        projects.run_start(project=project, kind="scenes")
+    except projects.NoScript as refused:
+        messages.error(request, refused.message)
         return redirect("video_app:script", project.pk)
-    start_run(request, project, "scenes", "Splitting your script into scenes…")
+    except projects.RunRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.info(request, "Splitting your script into scenes…")
     return redirect("video_app:storyboard", project.pk)
 
 

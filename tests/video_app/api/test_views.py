@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from payments_app.models import RenderUsage
 from tests.video_app.factories import make_project, make_storyboard
-from video_app.api.views import BUSY_SETTINGS, NO_SCRIPT, NOTHING_TO_RETRY
+from video_app.api.views import BUSY_SETTINGS, NO_SCRIPT
 from video_app.models import VideoProject
 from video_app.services import projects
 from video_app.views.wizard import BUSY
@@ -66,7 +66,7 @@ def test_it_refuses_to_render_a_busy_project(alice, alice_api, enqueued):
     response = alice_api.post(action(project, "render"))
 
     assert response.status_code == 409
-    assert response.json() == {"detail": BUSY}
+    assert response.json() == {"detail": projects.ProjectBusy.message}
     assert enqueued == []
 
 
@@ -100,7 +100,7 @@ def test_it_has_nothing_to_retry_when_the_last_run_did_not_fail(alice, alice_api
     response = alice_api.post(action(project, "retry"))
 
     assert response.status_code == 409
-    assert response.json() == {"detail": NOTHING_TO_RETRY}
+    assert response.json() == {"detail": projects.NothingToRetry.message}
 
 
 # --- edits while busy, and refused edits --------------------------------------------------------

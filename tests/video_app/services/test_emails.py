@@ -10,7 +10,7 @@ from payments_app.models import RenderUsage
 from tests.video_app.factories import make_project
 from video_app import tasks
 from video_app.models import RenderedVideo, VideoProject
-from video_app.services import emails, pipeline, projects
+from video_app.services import dispatch, emails, pipeline, projects
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -19,7 +19,11 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 def email_tasks(monkeypatch):
     """The email tasks queued: (project id, run, outcome); run them with `send_queued`."""
     sent = []
-    monkeypatch.setattr(tasks.run_email_task, "delay", lambda *args: sent.append(args))
+    monkeypatch.setattr(
+        dispatch,
+        "queue_run_email",
+        lambda *, project_id, run, outcome: sent.append((project_id, run, outcome)),
+    )
     return sent
 
 
@@ -116,7 +120,7 @@ def test_it_finishes_the_run_when_the_email_can_not_be_queued(
     def broker_down(*args):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(tasks.run_email_task, "delay", broker_down)
+    monkeypatch.setattr(dispatch.current_app, "send_task", broker_down)
 
     project = finished_render(alice, "Shells", django_capture_on_commit_callbacks)
 

@@ -8,7 +8,7 @@ from tests.video_app.factories import make_project
 from video_app import tasks
 from video_app.ai_services.errors import InvalidInput
 from video_app.models import PipelineStep, VideoProject
-from video_app.services import pipeline, projects
+from video_app.services import dispatch, pipeline, projects
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 def emails_sent_at_once(monkeypatch):
     """A run's email is queued after commit to its own task: here it runs in this process."""
     monkeypatch.setattr(
-        tasks.run_email_task, "delay", lambda *args: tasks.run_email_task.apply(args=args)
+        dispatch,
+        "queue_run_email",
+        lambda **email: tasks.run_email_task.apply(kwargs=email),
     )
 
 

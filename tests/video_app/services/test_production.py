@@ -148,3 +148,24 @@ def test_long_form_keeps_a_title_card_of_a_second_at_most(tmp_path):
     assert timeline.caption_words()[0].start_s <= LONG_FORM.title_s + DEFAULT_RECIPE.lead_s
     # The template's own pauses hold in long form.
     assert timeline.scenes[1].speech_offset_s == DEFAULT_RECIPE.lead_s
+
+
+def test_it_gives_each_speaker_of_a_dialogue_a_voice_of_their_own(tmp_path):
+    dialogue = (
+        "ANNA: Shall we walk to the lighthouse before lunch?\n\n"
+        "BEN: Only if we are back before the tide comes in.\n\n"
+        "ANNA: Then we leave right now."
+    )
+
+    result = produce_video(
+        ProductionRequest(script_text=dialogue, platforms=("instagram_square",)),
+        tmp_path / "out",
+        work_dir=tmp_path / "work",
+    )
+
+    voices = {}
+    for scene, speech in zip(result.scenes, result.speeches, strict=True):
+        voices.setdefault(scene.speaker, set()).add(speech.voice_id)
+    assert voices.keys() == {"ANNA", "BEN"}
+    assert all(len(voice) == 1 for voice in voices.values())
+    assert voices["ANNA"] != voices["BEN"]

@@ -6,7 +6,7 @@ import pytest
 from tests.video_app.factories import SHORT_SCRIPT, make_project
 from video_app.models import PipelineStep, Scene, VideoProject
 from video_app.services import projects, storyboard
-from video_app.services.projects import ProjectBusy
+from video_app.services.projects import NoScript, NothingToRetry, ProjectBusy
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_progress_news")]
 
@@ -145,6 +145,42 @@ def test_it_retries_the_kind_of_run_that_failed(alice, queued, django_capture_on
 
     assert (run, project.run_kind, project.status) == (2, "render", Status.RENDERING)
     assert queued == [(project.pk, 2, [], False)]
+
+
+def test_it_retries_only_a_run_that_failed(alice, queued, django_capture_on_commit_callbacks):
+    project = make_project(alice)
+    projects.run_start(project=project, kind="script")
+    VideoProject.objects.filter(pk=project.pk).update(run_state="succeeded")
+    project.refresh_from_db()
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(NothingToRetry):
+        projects.project_retry(project=project)
+
+    project.refresh_from_db()
+    assert project.run_number == 1
+    assert queued == []
+
+
+def test_it_refuses_to_split_a_project_without_a_script(alice, queued):
+    project = make_project(alice, script="")
+
+    with pytest.raises(NoScript):
+        projects.run_start(project=project, kind="scenes")
+
+    project.refresh_from_db()
+    assert project.run_number == 0
+    assert not PipelineStep.objects.filter(project=project).exists()
+
+
+def test_a_render_writes_the_missing_script_unless_told_not_to(alice):
+    project = make_project(alice, script="")
+
+    with pytest.raises(NoScript):
+        projects.run_start(project=project, kind="render", write_script=False)
+    run = projects.run_start(project=project, kind="render")
+
+    assert run == 1
+    assert project.status == Status.RENDERING
 
 
 # --- marking failed -----------------------------------------------------------------------------
