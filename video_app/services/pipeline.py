@@ -9,6 +9,7 @@ has been superseded (the user started another) returns without touching anything
 import errno
 import logging
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -29,6 +30,7 @@ from ..ai_services.illustrated_media import design_thumbnail, hero_illustration
 from ..ai_services.media import MediaRequest, find_media
 from ..ai_services.music import Music
 from ..ai_services.platform_export import (
+    ExportResult,
     capped,
     check_length,
     export_for_platform,
@@ -208,6 +210,8 @@ def _art_used_before(scene: Scene) -> tuple[str, ...]:
 
 
 def make_scene_media(project_id: int, run: int, scene_id: int, *, force: bool = False) -> None:
+    """The scene's picture: kept if the creator chose it or it was made from these inputs,
+    else copied from an identical one made before, else drawn or found by the provider."""
     project = current_project(project_id, run)
     scene = Scene.objects.filter(pk=scene_id, script__project_id=project_id).first()
     if project is None or scene is None:
@@ -215,65 +219,112 @@ def make_scene_media(project_id: int, run: int, scene_id: int, *, force: bool = 
     progress.step_started(project_id, run, "media", "Finding pictures")
     current = scene.media
     frame = project.platform_specs()[0].frame
-    wanted = content_hash("media", scene.text, scene.visual_direction, scene.keywords,
-                          project.style, project.language, frame,
-                          project.media_provider)  # fmt: skip
-    chosen_by_user = current is not None and current.source in (
-        MediaAsset.Source.UPLOAD, MediaAsset.Source.LIBRARY,
-    )  # fmt: skip
-    # A stand-in drawn because the provider failed is not "done": the next run asks again.
-    made_as_wanted = current is not None and current.input_hash == wanted and not current.note
-    if current is not None and not force and (chosen_by_user or made_as_wanted):
+    inputs = (scene.text, scene.visual_direction, scene.keywords, project.style)
+    wanted = content_hash("media", *inputs, project.language, frame, project.media_provider)
+    if current is not None and not force and _media_kept(current, wanted):
         VideoAnalytics.note_step(provider=current.provider, reused=True)
         return _report_scenes_done(project, run, "media")
     variant = (current.variant + 1) if (force and current is not None) else 0
-    cache = VideoCacheService()
     cache_key = content_hash(wanted, variant)  # "regenerate" asks for another picture
-    cached = cache.step_result(project.user_id, "media", cache_key)
-    if cached:
-        # Drawn already for a project of this user with the same words, style and frame (a
-        # duplicate, a variation): a copy of that picture instead of drawing it again.
+    item, cached = _media_item(project, scene, frame, variant, cache_key)
+    asset = _media_asset(project, scene, item, wanted=wanted, variant=variant)
+    if not _swap_media(scene, before=current, asset=asset):
+        return _report_scenes_done(project, run, "media")
+    _remember_media(project, asset, item, cache_key, cached=cached)
+    VideoAnalytics.note_step(provider=item.source, reused=cached)
+    _report_scenes_done(project, run, "media")
+
+
+def _chosen_by_user(media: MediaAsset | None) -> bool:
+    return media is not None and media.source in (
+        MediaAsset.Source.UPLOAD,
+        MediaAsset.Source.LIBRARY,
+    )
+
+
+def _media_kept(current: MediaAsset, wanted: str) -> bool:
+    """The creator's own pick stays; so does a picture made from these very inputs, unless it
+    is a stand-in drawn because the provider failed (the next run asks again)."""
+    return _chosen_by_user(current) or (current.input_hash == wanted and not current.note)
+
+
+def _media_item(
+    project: VideoProject, scene: Scene, frame: FrameSize, variant: int, cache_key: str
+) -> tuple[MediaItem, bool]:
+    """The picture, and whether it is a copy of one drawn already for a project of this user
+    with the same words, style and frame (a duplicate, a variation)."""
+    cache = VideoCacheService()
+    if cached := cache.step_result(project.user_id, "media", cache_key):
         fields = {name: value for name, value in cached.items() if name != "file"}
-        item = MediaItem(path=cache.local_copy(cached["file"]), **fields)
-    else:
-        request = scene_media_request(scene, project, frame, variant, _art_used_before(scene))
-        with usage.attributed(project_id=project_id):
-            item = find_media(request,
-                              work_dir(project) / "media", provider=project.media_provider or None,
-                              fallback=project.allow_provider_fallback)  # fmt: skip
+        return MediaItem(path=cache.local_copy(cached["file"]), **fields), True
+    request = scene_media_request(scene, project, frame, variant, _art_used_before(scene))
+    with usage.attributed(project_id=project.pk):
+        item = find_media(
+            request,
+            work_dir(project) / "media",
+            provider=project.media_provider or None,
+            fallback=project.allow_provider_fallback,
+        )
+    return item, False
+
+
+def _media_asset(
+    project: VideoProject, scene: Scene, item: MediaItem, *, wanted: str, variant: int
+) -> MediaAsset:
+    """The picture's row, its file, layers and thumbnail stored (saved by `_swap_media`)."""
     asset = MediaAsset(
-        user=project.user, scene=scene, kind=item.kind, source=_media_source(item),
-        provider=item.source, title=f"Scene {scene.position + 1}", width=item.width,
-        height=item.height, duration_s=item.duration_s, keywords=list(scene.keywords),
-        query=item.query[:300], attribution=(item.attribution or item.licence)[:300],
-        file_hash=files.file_sha256(item.path), input_hash=wanted, variant=variant,
+        user=project.user,
+        scene=scene,
+        kind=item.kind,
+        source=_media_source(item),
+        provider=item.source,
+        title=f"Scene {scene.position + 1}",
+        width=item.width,
+        height=item.height,
+        duration_s=item.duration_s,
+        keywords=list(scene.keywords),
+        query=item.query[:300],
+        attribution=(item.attribution or item.licence)[:300],
+        file_hash=files.file_sha256(item.path),
+        input_hash=wanted,
+        variant=variant,
         size_bytes=item.path.stat().st_size,
         note=_fallback_note(item.extra.get("fallback_reason", ""))[:300],
         details={key: value for key, value in item.extra.items() if key != "fallback_reason"},
-    )  # fmt: skip
+    )
     files.store(asset.file, item.path, item.path.name)
     _store_layers(asset)
     media_library.add_thumbnail(asset, item.path)
+    return asset
+
+
+def _swap_media(scene: Scene, *, before: MediaAsset | None, asset: MediaAsset) -> bool:
+    """Show `asset` in the scene, unless the scene changed since the step read it; then the new
+    picture's files go. Returns whether it was swapped in."""
     with transaction.atomic():
         # Under the scene's lock: a copy of this step that saved first, or the creator's own pick
-        # meanwhile, wins; this picture's files go.
+        # meanwhile, wins.
         locked = Scene.objects.select_for_update().filter(pk=scene.pk).first()
-        if locked is None or _changed_meanwhile(current, locked.media):
+        if locked is None or _changed_meanwhile(before, locked.media):
             signals.delete_media_files(sender=MediaAsset, instance=asset)
-            return _report_scenes_done(project, run, "media")
+            return False
         asset.save()
         Scene.objects.filter(pk=scene.pk).update(media=asset)
-        if current is not None and not chosen_by_user:
-            current.delete()  # a generated picture nobody else uses; its file goes after commit
-    if not cached and item.source in CACHED_MEDIA_SOURCES and not asset.note:
-        cache.cache_step_result(project.user_id, "media", cache_key, {
-            "file": asset.file.name, "kind": item.kind, "width": item.width,
-            "height": item.height, "source": item.source, "query": item.query,
-            "licence": item.licence, "attribution": item.attribution,
-            "duration_s": item.duration_s, "extra": item.extra,
-        })  # fmt: skip
-    VideoAnalytics.note_step(provider=item.source, reused=bool(cached))
-    _report_scenes_done(project, run, "media")
+        if before is not None and not _chosen_by_user(before):
+            before.delete()  # a generated picture nobody else uses; its file goes after commit
+    return True
+
+
+def _remember_media(
+    project: VideoProject, asset: MediaAsset, item: MediaItem, cache_key: str, *, cached: bool
+) -> None:
+    """Keep a drawn picture for the user's next project with the same inputs."""
+    if cached or item.source not in CACHED_MEDIA_SOURCES or asset.note:
+        return
+    kept = ("kind", "width", "height", "source", "query", "licence", "attribution", "duration_s")
+    result = {"file": asset.file.name, "extra": item.extra}
+    result.update({name: getattr(item, name) for name in kept})
+    VideoCacheService().cache_step_result(project.user_id, "media", cache_key, result)
 
 
 # Pictures reused across a user's projects by their inputs: drawn ones only. Stock and image-model
@@ -358,6 +409,8 @@ def scene_voice(scene: Scene, project: VideoProject) -> tuple[str, float]:
 
 
 def make_scene_voice(project_id: int, run: int, scene_id: int, *, force: bool = False) -> None:
+    """The scene's voiceover: kept if read from these very words and voice, else copied from an
+    identical take made before, else read by the voice provider."""
     project = current_project(project_id, run)
     scene = Scene.objects.filter(pk=scene_id, script__project_id=project_id).first()
     if project is None or scene is None:
@@ -374,60 +427,92 @@ def make_scene_voice(project_id: int, run: int, scene_id: int, *, force: bool = 
         if existing is not None:
             existing.delete()
         return _report_scenes_done(project, run, "voice")
-    note = ""
+    take = _voice_take(project, scene, voice_id, speed, wanted=wanted, force=force)
+    audio = _save_take(scene, before=existing, take=take, speed=speed, wanted=wanted)
+    if audio is None:
+        return _report_scenes_done(project, run, "voice")
+    if not take.cached and not take.note:
+        # Words, voice, speed and language decide a voice entirely, whichever provider read it.
+        result = {**take.spoken, "file": audio.file.name}
+        VideoCacheService().cache_step_result(project.user_id, "voice", wanted, result)
+    VideoAnalytics.note_step(provider=take.spoken["provider"], reused=take.cached)
+    _report_scenes_done(project, run, "voice")
+
+
+@dataclass
+class _Take:
+    path: Path
+    spoken: dict  # voice_id, provider, duration_s, timing_precision, word_timings
+    cached: bool = False
+    note: str = ""  # why another voice read it
+
+
+def _voice_take(
+    project: VideoProject, scene: Scene, voice_id: str, speed: float, *, wanted: str, force: bool
+) -> _Take:
+    """A take of the scene. "Record again" (force) means a new one; otherwise the same words in
+    the same voice, read for another project of this user (a duplicate, a variation), are a
+    copy of that file."""
     cache = VideoCacheService()
-    # "Record again" (force) means a new take; otherwise the same words in the same voice, read
-    # for another project of this user (a duplicate, a variation), are a copy of that file.
     cached = None if force else cache.step_result(project.user_id, "voice", wanted)
     if cached:
-        out_path = cache.local_copy(cached["file"])
-        spoken = cached
-    else:
-        out_path = work_dir(project) / "voice" / f"{wanted}.wav"
-        with usage.attributed(project_id=project_id):
-            try:
-                speech = tts.synthesize(scene.text, voice_id=voice_id, speed=speed,
-                                        out_path=out_path, language=project.language)  # fmt: skip
-            except ProviderFailed as error:
-                offline = tts.default_voice_for(project.language, offline=True)
-                if not project.allow_provider_fallback or voice_id == offline.id:
-                    raise
-                speech = tts.synthesize(scene.text, voice_id=offline.id, speed=speed,
-                                        out_path=out_path, language=project.language)  # fmt: skip
-                note = f"{error.message} {offline.label} read this scene instead."
-        spoken = {
-            "voice_id": speech.voice_id, "provider": speech.provider,
-            "duration_s": speech.duration_s, "timing_precision": speech.timing_precision,
-            "word_timings": [[word.text, word.start_s, word.end_s] for word in speech.words],
-        }  # fmt: skip
-    take = AudioAsset(scene=scene)
-    files.store(take.file, out_path, f"scene-{scene.pk}-{wanted[:12]}.wav")
+        return _Take(path=cache.local_copy(cached["file"]), spoken=cached, cached=True)
+    out_path = work_dir(project) / "voice" / f"{wanted}.wav"
+    note = ""
+
+    def read(voice: str) -> Speech:
+        return tts.synthesize(
+            scene.text, voice_id=voice, speed=speed, out_path=out_path, language=project.language
+        )
+
+    with usage.attributed(project_id=project.pk):
+        try:
+            speech = read(voice_id)
+        except ProviderFailed as error:
+            offline = tts.default_voice_for(project.language, offline=True)
+            if not project.allow_provider_fallback or voice_id == offline.id:
+                raise
+            speech = read(offline.id)
+            note = f"{error.message} {offline.label} read this scene instead."
+    spoken = {
+        "voice_id": speech.voice_id,
+        "provider": speech.provider,
+        "duration_s": speech.duration_s,
+        "timing_precision": speech.timing_precision,
+        "word_timings": [[word.text, word.start_s, word.end_s] for word in speech.words],
+    }
+    return _Take(path=out_path, spoken=spoken, note=note)
+
+
+def _save_take(
+    scene: Scene, *, before: AudioAsset | None, take: _Take, speed: float, wanted: str
+) -> AudioAsset | None:
+    """The take stored as the scene's voice, unless the scene's voice changed since the step
+    read it (None: this take's file goes)."""
+    stored = AudioAsset(scene=scene)
+    files.store(stored.file, take.path, f"scene-{scene.pk}-{wanted[:12]}.wav")
     with transaction.atomic():
         # Under the scene's lock: a copy of this step (a task handed out twice, two fan-outs of
         # one run) that saved first leaves this take nothing to do.
         locked = Scene.objects.select_for_update().filter(pk=scene.pk).first()
         saved = AudioAsset.objects.filter(scene_id=scene.pk).first()
-        if locked is None or _changed_meanwhile(existing, saved):
-            files.delete_after_commit(default_storage, take.file.name)
-            return _report_scenes_done(project, run, "voice")
-        audio = saved or take
-        if saved is not None and saved.file.name != take.file.name:
+        if locked is None or _changed_meanwhile(before, saved):
+            files.delete_after_commit(default_storage, stored.file.name)
+            return None
+        audio = saved or stored
+        if saved is not None and saved.file.name != stored.file.name:
             files.delete_after_commit(default_storage, saved.file.name)
-            audio.file = take.file.name
+            audio.file = stored.file.name
+        spoken = take.spoken
         audio.voice_id, audio.provider, audio.speed = spoken["voice_id"], spoken["provider"], speed
         audio.duration_s = spoken["duration_s"]
         audio.word_timings = spoken["word_timings"]
         audio.timing_precision = spoken["timing_precision"]
         # A stand-in voice is not what was asked for: the next run tries the chosen voice again.
-        audio.input_hash = "" if note else wanted
-        audio.note = note[:300]
+        audio.input_hash = "" if take.note else wanted
+        audio.note = take.note[:300]
         audio.save()
-    if not cached and not note:
-        # Words, voice, speed and language decide a voice entirely, whichever provider read it.
-        cache.cache_step_result(project.user_id, "voice", wanted,
-                                {**spoken, "file": audio.file.name})  # fmt: skip
-    VideoAnalytics.note_step(provider=spoken["provider"], reused=bool(cached))
-    _report_scenes_done(project, run, "voice")
+    return audio
 
 
 def _changed_meanwhile(before, now) -> bool:
@@ -458,9 +543,10 @@ def render_masters(project_id: int, run: int) -> None:
         progress.step_done(project_id, run, step)
     progress.step_started(project_id, run, "render", "Preparing the render")
     scenes = list(
-        Scene.objects.filter(script__project=project).select_related("media", "audio")
+        Scene.objects.filter(script__project=project)
+        .select_related("media", "audio")
         .order_by("position")
-    )  # fmt: skip
+    )
     if not scenes:
         raise InvalidInput("This project has no scenes to render. Write a script first.")
     # The plan is read now, not when the render was asked for: it may have changed meanwhile.
@@ -468,47 +554,60 @@ def render_masters(project_id: int, run: int) -> None:
     # reserved when it started, so an unchanged plan never refuses a run it admitted.
     if refusal := quotas.render_refusal(project.user, busy_renders=0):
         raise InvalidInput(refusal.message, detail=f"quota: {refusal.limit}")
-    specs = project.platform_specs()
     groups: dict[str, list] = {}
-    for spec in specs:
+    for spec in project.platform_specs():
         groups.setdefault(spec.aspect, []).append(spec)
     masters = dict(project.masters)
     reporter = progress.Reporter(project_id, run, "render")
-    plan = quotas.plan_for(project.user)
-    watermark = settings.PRODUCT_NAME if plan.watermark else None
     for number, (aspect, aspect_specs) in enumerate(groups.items()):
-        master_spec = capped(max(aspect_specs, key=lambda spec: spec.width * spec.height),
-                             plan.max_height_px)  # fmt: skip
-        timeline, music = _timeline(project, scenes, master_spec, watermark=watermark)
-        check_length(timeline.duration_s, aspect_specs)
-        if refusal := quotas.length_refusal(plan, video_s=timeline.duration_s, estimated=False):
-            raise InvalidInput(refusal.message, detail=f"quota: {refusal.limit}")
-        wanted = content_hash("master", repr(timeline))
-        stored = masters.get(aspect)
-        if stored and stored["input_hash"] == wanted and default_storage.exists(stored["file"]):
-            VideoAnalytics.note_step(reused=True)
-            continue
 
         def report(fraction, message, number=number):
             reporter((number + fraction) / len(groups), message)
 
-        local = work_dir(project) / "masters" / f"{aspect.replace(':', 'x')}-{wanted[:12]}.mp4"
-        result = render_timeline(timeline, local, on_progress=report)
-        VideoAnalytics.note_step(reused=False)
-        with local.open("rb") as master:
-            name = default_storage.save(
-                f"projects/{project.user_id}/{project.pk}/masters/{local.name}", File(master)
-            )
-        masters[aspect] = {
-            "file": name, "input_hash": wanted, "duration_s": result.duration_s,
-            "max_height_px": plan.max_height_px,
-            "cues": [[[w.text, w.start_s, w.end_s] for w in cue.words] + [cue.start_s, cue.end_s]
-                     for cue in result.cues],
-        }  # fmt: skip
-        masters[aspect]["music"] = _music_credits(music)
-        local.unlink(missing_ok=True)
+        if master := _render_master(project, scenes, aspect_specs, masters.get(aspect), report):
+            masters[aspect] = master
     if _save_masters(project, run, before=project.masters, after=masters):
         progress.step_done(project_id, run, "render", "Video rendered")
+
+
+def _render_master(
+    project: VideoProject, scenes: list[Scene], specs: list, stored: dict | None, report
+) -> dict | None:
+    """The master of one aspect ratio, at the largest of its platforms' sizes the plan allows,
+    stored; None when the stored one was made from the same timeline."""
+    plan = quotas.plan_for(project.user)
+    watermark = settings.PRODUCT_NAME if plan.watermark else None
+    biggest = max(specs, key=lambda spec: spec.width * spec.height)
+    timeline, music = _timeline(
+        project, scenes, capped(biggest, plan.max_height_px), watermark=watermark
+    )
+    check_length(timeline.duration_s, specs)
+    if refusal := quotas.length_refusal(plan, video_s=timeline.duration_s, estimated=False):
+        raise InvalidInput(refusal.message, detail=f"quota: {refusal.limit}")
+    wanted = content_hash("master", repr(timeline))
+    if stored and stored["input_hash"] == wanted and default_storage.exists(stored["file"]):
+        VideoAnalytics.note_step(reused=True)
+        return None
+    name = f"{biggest.aspect.replace(':', 'x')}-{wanted[:12]}.mp4"
+    local = work_dir(project) / "masters" / name
+    result = render_timeline(timeline, local, on_progress=report)
+    VideoAnalytics.note_step(reused=False)
+    with local.open("rb") as master:
+        stored_name = default_storage.save(
+            f"projects/{project.user_id}/{project.pk}/masters/{local.name}", File(master)
+        )
+    local.unlink(missing_ok=True)
+    return {
+        "file": stored_name,
+        "input_hash": wanted,
+        "duration_s": result.duration_s,
+        "max_height_px": plan.max_height_px,
+        "cues": [
+            [[word.text, word.start_s, word.end_s] for word in cue.words] + [cue.start_s, cue.end_s]
+            for cue in result.cues
+        ],
+        "music": _music_credits(music),
+    }
 
 
 def _save_masters(project: VideoProject, run: int, *, before: dict, after: dict) -> bool:
@@ -594,6 +693,7 @@ def _media_for_frame(scene: Scene, project: VideoProject, frame: FrameSize) -> M
 
 
 def export_platform(project_id: int, run: int, platform: str) -> None:
+    """The platform's file, thumbnail and captions from the master of its aspect ratio."""
     project = current_project(project_id, run)
     if project is None:
         return
@@ -618,42 +718,51 @@ def export_platform(project_id: int, run: int, platform: str) -> None:
         max_height_px=master.get("max_height_px"),
         thumbnail=_designed_thumbnail(project, spec, out_dir),
     )
+    saved = _save_export(project, run, platform, result, master["input_hash"])
+    shutil.rmtree(out_dir, ignore_errors=True)
+    if saved:
+        _report_exports_done(project, run)
+
+
+def _export_files(video: RenderedVideo) -> list:
+    return [video.file, video.thumbnail, video.srt_file, video.vtt_file]
+
+
+def _save_export(
+    project: VideoProject, run: int, platform: str, result: ExportResult, input_hash: str
+) -> bool:
+    """The export's files stored and its row saved, unless the run was stopped or another copy
+    of this task saved the same export first; returns whether the run is still going."""
     # Stored under new names first: the row points at them only once they are complete.
     stem = slugify(project.title)[:50] or "video"
     video = RenderedVideo(project=project, platform=platform)
-    files.store(video.file, result.path, f"{stem}.{platform}.mp4")
-    files.store(video.thumbnail, result.thumbnail_path, f"{stem}.{platform}.jpg")
-    files.store(video.srt_file, result.srt_path, f"{stem}.{platform}.srt")
-    files.store(video.vtt_file, result.vtt_path, f"{stem}.{platform}.vtt")
-    new = [video.file.name, video.thumbnail.name, video.srt_file.name, video.vtt_file.name]
+    sources = (result.path, result.thumbnail_path, result.srt_path, result.vtt_path)
+    for field, source, extension in zip(
+        _export_files(video), sources, ("mp4", "jpg", "srt", "vtt"), strict=True
+    ):
+        files.store(field, source, f"{stem}.{platform}.{extension}")
+    new = [field.name for field in _export_files(video)]
     with transaction.atomic():
         # Under the project's lock: a copy of this task (redelivered, resumed) that got here
         # first leaves this one nothing to do, and a cancelled run saves nothing.
-        locked = current_project(project_id, run, lock=True)
+        locked = current_project(project.pk, run, lock=True)
         existing = RenderedVideo.objects.filter(project=project, platform=platform).first()
-        if locked is None or (existing and existing.input_hash == master["input_hash"]):
+        if locked is None or (existing and existing.input_hash == input_hash):
             files.delete_after_commit(default_storage, *new)
-        else:
-            old = []
-            if existing is not None:  # a new render of this platform: the row now points here
-                old = [
-                    existing.file.name,
-                    existing.thumbnail.name,
-                    existing.srt_file.name,
-                    existing.vtt_file.name,
-                ]
-                existing.file, existing.thumbnail = video.file.name, video.thumbnail.name
-                existing.srt_file, existing.vtt_file = video.srt_file.name, video.vtt_file.name
-                video = existing
-            video.width, video.height = result.width, result.height
-            video.duration_s, video.size_bytes = result.duration_s, result.path.stat().st_size
-            video.trimmed, video.input_hash = result.trimmed, master["input_hash"]
-            video.run_number = run
-            video.save()
-            files.delete_after_commit(default_storage, *old)
-    shutil.rmtree(out_dir, ignore_errors=True)
-    if locked is not None:
-        _report_exports_done(project, run)
+            return locked is not None
+        old = []
+        if existing is not None:  # a new render of this platform: the row now points here
+            old = [field.name for field in _export_files(existing)]
+            existing.file, existing.thumbnail = video.file.name, video.thumbnail.name
+            existing.srt_file, existing.vtt_file = video.srt_file.name, video.vtt_file.name
+            video = existing
+        video.width, video.height = result.width, result.height
+        video.duration_s, video.size_bytes = result.duration_s, result.path.stat().st_size
+        video.trimmed, video.input_hash = result.trimmed, input_hash
+        video.run_number = run
+        video.save()
+        files.delete_after_commit(default_storage, *old)
+    return True
 
 
 def _designed_thumbnail(project: VideoProject, spec, out_dir: Path) -> Path | None:
