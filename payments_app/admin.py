@@ -14,24 +14,51 @@ GRANT_DAYS = 30
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "price_label", "renders_per_period", "max_video_s",
-                    "max_height_px", "watermark", "concurrent_renders", "queue_priority",
-                    "stripe_price_id", "is_default", "is_active", "position")  # fmt: skip
+    list_display = (
+        "name",
+        "slug",
+        "price_label",
+        "renders_per_period",
+        "max_video_s",
+        "max_height_px",
+        "watermark",
+        "concurrent_renders",
+        "queue_priority",
+        "stripe_price_id",
+        "is_default",
+        "is_active",
+        "position",
+    )
     list_editable = ("is_active", "position")
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ("user", "plan", "source", "status", "current_period_end",
-                    "cancel_at_period_end", "updated_at")  # fmt: skip
+    list_display = (
+        "user",
+        "plan",
+        "source",
+        "status",
+        "current_period_end",
+        "cancel_at_period_end",
+        "updated_at",
+    )
     list_filter = ("plan", "source", "status", "cancel_at_period_end")
-    search_fields = ("user__username", "user__email", "stripe_customer_id",
-                     "stripe_subscription_id")  # fmt: skip
+    search_fields = (
+        "user__username",
+        "user__email",
+        "stripe_customer_id",
+        "stripe_subscription_id",
+    )
     list_select_related = ("user", "plan")
     raw_id_fields = ("user",)
-    readonly_fields = ("stripe_customer_id", "stripe_subscription_id", "last_event_at",
-                       "updated_at")  # fmt: skip
+    readonly_fields = (
+        "stripe_customer_id",
+        "stripe_subscription_id",
+        "last_event_at",
+        "updated_at",
+    )
     actions = ["grant_creator"]
 
     def get_fields(self, request, obj=None):
@@ -42,23 +69,24 @@ class MembershipAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
-        granted = services.grant_plan(user=obj.user, plan=obj.plan,
-                                      until=obj.current_period_end, note=obj.note)  # fmt: skip
+        granted = services.grant_plan(
+            user=obj.user, plan=obj.plan, until=obj.current_period_end, note=obj.note
+        )
         obj.pk = granted.pk
 
     @admin.action(description=f"Grant Creator for {GRANT_DAYS} days")
     def grant_creator(self, request, queryset):
         creator = Plan.objects.filter(slug="creator").first()
         if creator is None:
-            self.message_user(request, "There is no plan with the slug “creator”.",
-                              messages.ERROR)  # fmt: skip
+            self.message_user(request, "There is no plan with the slug “creator”.", messages.ERROR)
             return
         until = timezone.now() + timedelta(days=GRANT_DAYS)
         note = f"Granted by {request.user.get_username()} in admin"
         for membership in queryset.select_related("user"):
             services.grant_plan(user=membership.user, plan=creator, until=until, note=note)
-        self.message_user(request, f"Granted Creator until {until:%d %B %Y} to "
-                                   f"{queryset.count()} member(s).")  # fmt: skip
+        self.message_user(
+            request, f"Granted Creator until {until:%d %B %Y} to {queryset.count()} member(s)."
+        )
 
 
 @admin.register(RenderUsage)

@@ -68,8 +68,9 @@ def plan_decisions_lock(user) -> None:
     type(user).objects.select_for_update().filter(pk=user.pk).exists()
 
 
-def render_refusal(user, *, busy_renders: int, video_s: float | None = None,
-                   count: int = 1) -> QuotaRefusal | None:  # fmt: skip
+def render_refusal(
+    user, *, busy_renders: int, video_s: float | None = None, count: int = 1
+) -> QuotaRefusal | None:
     """None when `user` may start a render now; else why not. `busy_renders`: their renders
     already queued or running (the caller counts them; this app doesn't know projects).
     `count`: renders asked for at once (API variations), allowed only if all of them are.

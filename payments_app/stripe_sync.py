@@ -51,8 +51,9 @@ def checkout_session_create(*, user, plan: Plan, success_url: str, cancel_url: s
     api_key = _api_key()
     metadata = {"user_id": str(user.pk), "plan": plan.slug}
     try:
-        customer, _ = Customer.get_or_create(subscriber=user, livemode=settings.STRIPE_LIVE_MODE,
-                                             api_key=api_key)  # fmt: skip
+        customer, _ = Customer.get_or_create(
+            subscriber=user, livemode=settings.STRIPE_LIVE_MODE, api_key=api_key
+        )
         session = stripe.checkout.Session.create(
             api_key=api_key,
             mode="subscription",
@@ -79,8 +80,9 @@ def portal_session_create(*, user, return_url: str) -> str:
     if not customer_id:
         raise BillingUnavailable("You have no subscription to manage yet.")
     try:
-        session = stripe.billing_portal.Session.create(api_key=api_key, customer=customer_id,
-                                                       return_url=return_url)  # fmt: skip
+        session = stripe.billing_portal.Session.create(
+            api_key=api_key, customer=customer_id, return_url=return_url
+        )
     except stripe.StripeError as error:
         logger.warning("Stripe refused a portal session for user %s: %s", user.pk, error)
         raise BillingUnavailable(
@@ -109,8 +111,11 @@ def subscription_apply(subscription: dict, *, event_created: datetime) -> Member
     subscription is someone we don't know, a price no plan has, or older news."""
     user = _user_for(subscription.get("customer"), subscription.get("metadata") or {})
     if user is None:
-        logger.warning("Stripe subscription %s: no user for customer %s",
-                       subscription["id"], subscription.get("customer"))  # fmt: skip
+        logger.warning(
+            "Stripe subscription %s: no user for customer %s",
+            subscription["id"],
+            subscription.get("customer"),
+        )
         return None
     status = subscription["status"]
     with transaction.atomic():
@@ -125,40 +130,59 @@ def subscription_apply(subscription: dict, *, event_created: datetime) -> Member
         item = subscription["items"]["data"][0]
         plan = Plan.objects.filter(stripe_price_id=item["price"]["id"]).first()
         if plan is None:
-            logger.error("Stripe subscription %s: no plan has price %s",
-                         subscription["id"], item["price"]["id"])  # fmt: skip
+            logger.error(
+                "Stripe subscription %s: no plan has price %s",
+                subscription["id"],
+                item["price"]["id"],
+            )
             return None
-        # Since API version 2025-03-31 the period lives on the items, before on the subscription.
-        start = item.get("current_period_start") or subscription.get("current_period_start")
-        end = item.get("current_period_end") or subscription.get("current_period_end")
-        fields = {
-            "plan": plan,
-            "source": Membership.Source.STRIPE,
-            "stripe_customer_id": subscription["customer"],
-            "stripe_subscription_id": subscription["id"],
-            "current_period_start": event_time(start),
-            "current_period_end": event_time(end),
-            "cancel_at_period_end": bool(
-                subscription.get("cancel_at_period_end") or subscription.get("cancel_at")
-            ),
-            "last_event_at": event_created,
-        }
-        if subscription.get("cancel_at"):
-            fields["current_period_end"] = event_time(subscription["cancel_at"])
-        if status in ACTIVE_STATUSES:
-            fields["status"] = Membership.Status.ACTIVE
-        elif status in PAST_DUE_STATUSES:
-            fields["status"] = Membership.Status.PAST_DUE
-            if ours:  # the unpaid period gives nothing: the plan lasts to the end of the paid one
-                fields["current_period_start"] = membership.current_period_start
-                fields["current_period_end"] = membership.current_period_end
-        else:
-            fields["status"] = Membership.Status.CANCELED
-            ended_at = subscription.get("ended_at") or subscription.get("canceled_at")
-            if ended_at:
-                fields["current_period_end"] = event_time(ended_at)
+        fields = _membership_fields(
+            subscription, item, plan, membership if ours else None, event_created
+        )
         membership, _ = Membership.objects.update_or_create(user=user, defaults=fields)
     return membership
+
+
+def _membership_fields(
+    subscription: dict,
+    item: dict,
+    plan: Plan,
+    ours: Membership | None,
+    event_created: datetime,
+) -> dict:
+    """The membership as the subscription says it is now. `ours`: the membership this very
+    subscription gave, if any."""
+    status = subscription["status"]
+    # Since API version 2025-03-31 the period lives on the items, before on the subscription.
+    start = item.get("current_period_start") or subscription.get("current_period_start")
+    end = item.get("current_period_end") or subscription.get("current_period_end")
+    fields = {
+        "plan": plan,
+        "source": Membership.Source.STRIPE,
+        "stripe_customer_id": subscription["customer"],
+        "stripe_subscription_id": subscription["id"],
+        "current_period_start": event_time(start),
+        "current_period_end": event_time(end),
+        "cancel_at_period_end": bool(
+            subscription.get("cancel_at_period_end") or subscription.get("cancel_at")
+        ),
+        "last_event_at": event_created,
+    }
+    if subscription.get("cancel_at"):
+        fields["current_period_end"] = event_time(subscription["cancel_at"])
+    if status in ACTIVE_STATUSES:
+        fields["status"] = Membership.Status.ACTIVE
+    elif status in PAST_DUE_STATUSES:
+        fields["status"] = Membership.Status.PAST_DUE
+        if ours:  # the unpaid period gives nothing: the plan lasts to the end of the paid one
+            fields["current_period_start"] = ours.current_period_start
+            fields["current_period_end"] = ours.current_period_end
+    else:
+        fields["status"] = Membership.Status.CANCELED
+        ended_at = subscription.get("ended_at") or subscription.get("canceled_at")
+        if ended_at:
+            fields["current_period_end"] = event_time(ended_at)
+    return fields
 
 
 def checkout_completed(session: dict, *, event_created: datetime) -> Membership | None:
@@ -166,10 +190,16 @@ def checkout_completed(session: dict, *, event_created: datetime) -> Membership 
     completes. The subscription's own events carry its plan and period; they win."""
     if session.get("mode") != "subscription" or session.get("status") != "complete":
         return None
-    user = _user_for(session.get("customer"), session.get("metadata") or {},
-                     user_id=session.get("client_reference_id"))  # fmt: skip
-    plan = Plan.objects.filter(slug=(session.get("metadata") or {}).get("plan"),
-                               is_active=True).exclude(stripe_price_id="").first()  # fmt: skip
+    user = _user_for(
+        session.get("customer"),
+        session.get("metadata") or {},
+        user_id=session.get("client_reference_id"),
+    )
+    plan = (
+        Plan.objects.filter(slug=(session.get("metadata") or {}).get("plan"), is_active=True)
+        .exclude(stripe_price_id="")
+        .first()
+    )
     if user is None or plan is None or not session.get("subscription"):
         logger.warning("Checkout session %s: no user or plan to apply", session.get("id"))
         return None
@@ -181,13 +211,19 @@ def checkout_completed(session: dict, *, event_created: datetime) -> Membership 
         ):
             return membership
         # No last_event_at: the subscription's events, whenever they arrive, must still apply.
-        membership, _ = Membership.objects.update_or_create(user=user, defaults={
-            "plan": plan, "source": Membership.Source.STRIPE, "status": Membership.Status.ACTIVE,
-            "stripe_customer_id": session["customer"],
-            "stripe_subscription_id": session["subscription"],
-            "current_period_start": event_created, "current_period_end": None,
-            "cancel_at_period_end": False,
-        })  # fmt: skip
+        membership, _ = Membership.objects.update_or_create(
+            user=user,
+            defaults={
+                "plan": plan,
+                "source": Membership.Source.STRIPE,
+                "status": Membership.Status.ACTIVE,
+                "stripe_customer_id": session["customer"],
+                "stripe_subscription_id": session["subscription"],
+                "current_period_start": event_created,
+                "current_period_end": None,
+                "cancel_at_period_end": False,
+            },
+        )
     return membership
 
 
@@ -214,8 +250,11 @@ def _invoice_status(invoice: dict, event_created: datetime, status: str) -> Memb
     if not subscription_id:
         return None  # a one-off invoice: not ours to judge
     with transaction.atomic():
-        membership = (Membership.objects.select_for_update()
-                      .filter(stripe_subscription_id=subscription_id).first())  # fmt: skip
+        membership = (
+            Membership.objects.select_for_update()
+            .filter(stripe_subscription_id=subscription_id)
+            .first()
+        )
         if membership is None or _is_stale(membership, event_created):
             return None
         if membership.status == Membership.Status.CANCELED:

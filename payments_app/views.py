@@ -18,11 +18,15 @@ from .models import Membership, Plan
 def pricing(request):
     plans = Plan.objects.filter(is_active=True)
     current = services.plan_for(request.user) if request.user.is_authenticated else None
-    return render(request, "payments_app/pricing.html", {
-        "plans": [(plan, plan_features(plan)) for plan in plans],
-        "current_plan": current,
-        "billing_enabled": stripe_sync.billing_enabled(),
-    })  # fmt: skip
+    return render(
+        request,
+        "payments_app/pricing.html",
+        {
+            "plans": [(plan, plan_features(plan)) for plan in plans],
+            "current_plan": current,
+            "billing_enabled": stripe_sync.billing_enabled(),
+        },
+    )
 
 
 @require_POST
@@ -47,8 +51,9 @@ def checkout(request, slug):
 @require_GET
 @login_required
 def checkout_success(request):
-    return render(request, "payments_app/checkout_success.html",
-                  {"plan": services.plan_for(request.user)})  # fmt: skip
+    return render(
+        request, "payments_app/checkout_success.html", {"plan": services.plan_for(request.user)}
+    )
 
 
 @require_GET
@@ -64,16 +69,20 @@ def billing(request):
     membership = Membership.objects.filter(user=request.user).first()
     if membership is not None and not membership.is_current():
         membership = None  # lapsed: the user is on the default plan
-    return render(request, "payments_app/billing.html", {
-        "plan": plan,
-        "features": plan_features(plan),
-        "membership": membership,
-        "renders_used": services.renders_used(request.user),
-        "storage_used_bytes": storage_used_bytes(request.user),
-        "storage_quota_bytes": services.storage_quota_bytes(request.user),
-        "can_manage": stripe_sync.billing_enabled()
-        and bool(stripe_sync.customer_id_for(request.user)),
-    })  # fmt: skip
+    return render(
+        request,
+        "payments_app/billing.html",
+        {
+            "plan": plan,
+            "features": plan_features(plan),
+            "membership": membership,
+            "renders_used": services.renders_used(request.user),
+            "storage_used_bytes": storage_used_bytes(request.user),
+            "storage_quota_bytes": services.storage_quota_bytes(request.user),
+            "can_manage": stripe_sync.billing_enabled()
+            and bool(stripe_sync.customer_id_for(request.user)),
+        },
+    )
 
 
 @require_POST

@@ -24,8 +24,13 @@ from . import stripe_sync
 logger = logging.getLogger(__name__)
 
 
-@djstripe_receiver(["customer.subscription.created", "customer.subscription.updated",
-                    "customer.subscription.deleted"])  # fmt: skip
+@djstripe_receiver(
+    [
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+    ]
+)
 def on_subscription_event(sender, event: Event, **kwargs):
     stripe_sync.subscription_apply(event.data["object"], event_created=event.created)
 
@@ -45,8 +50,11 @@ def on_invoice_payment_failed(sender, event: Event, **kwargs):
     invoice = event.data["object"]
     membership = stripe_sync.invoice_payment_failed(invoice, event_created=event.created)
     # Stripe sends one event per failed attempt; the user hears about each invoice once.
-    told_before = (Event.objects.filter(type=event.type, data__object__id=invoice["id"])
-                   .exclude(id=event.id).exists())  # fmt: skip
+    told_before = (
+        Event.objects.filter(type=event.type, data__object__id=invoice["id"])
+        .exclude(id=event.id)
+        .exists()
+    )
     if membership is not None and not told_before:
         user_id = membership.user_id
         transaction.on_commit(lambda: payment_failed_email_queue(user_id=user_id, invoice=invoice))

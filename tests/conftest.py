@@ -32,8 +32,11 @@ BASE_DIR = Path(__file__).resolve().parents[1]
 PASSWORD = "correct-horse-battery-staple"
 # Tests of the video engine use neither the database nor Redis: the production-stack pass of
 # `make test` leaves them out (-m "not engine") instead of running them a second time.
-ENGINE_TESTS = ("tests/video_app/ai_services/", "tests/video_app/services/test_production.py",
-                "tests/video_app/test_make_video.py")  # fmt: skip
+ENGINE_TESTS = (
+    "tests/video_app/ai_services/",
+    "tests/video_app/services/test_production.py",
+    "tests/video_app/test_make_video.py",
+)
 
 
 def pytest_configure(config):
@@ -188,14 +191,33 @@ class WorkerProcess:
     def _start(self):
         self._ready = threading.Event()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "project_core", "worker",
-             "--queues", "light,render", "--concurrency", "1", "--loglevel", "INFO",
-             "--hostname", self.name, "--without-gossip", "--without-mingle",
-             # Faults to order (tests/faults): inert unless the environment asks for one.
-             "--include", "tests.faults.pause"],
-            cwd=BASE_DIR, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "project_core",
+                "worker",
+                "--queues",
+                "light,render",
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "INFO",
+                "--hostname",
+                self.name,
+                "--without-gossip",
+                "--without-mingle",
+                # Faults to order (tests/faults): inert unless the environment asks for one.
+                "--include",
+                "tests.faults.pause",
+            ],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
-        )  # fmt: skip
+        )
         threading.Thread(target=self._read_output, args=(self.process,), daemon=True).start()
 
     def _read_output(self, process):

@@ -70,15 +70,32 @@ class RenderedVideoInline(admin.TabularInline):
 
 @admin.register(VideoProject)
 class VideoProjectAdmin(admin.ModelAdmin):
-    list_display = ("title", "user", "status", "run_state", "failed_step", "template", "preview",
-                    "updated_at")  # fmt: skip
+    list_display = (
+        "title",
+        "user",
+        "status",
+        "run_state",
+        "failed_step",
+        "template",
+        "preview",
+        "updated_at",
+    )
     list_filter = ("status", "run_state", "failed_step", "style", "language", "template")
     search_fields = ("title", "description", "user__username", "user__email")
     list_select_related = ("user", "template")
     raw_id_fields = ("user", "duplicated_from")
-    readonly_fields = ("run_number", "run_kind", "run_started_at", "run_finished_at",
-                       "emailed_run", "error_detail", "masters", "created_at", "updated_at",
-                       "completed_at")  # fmt: skip
+    readonly_fields = (
+        "run_number",
+        "run_kind",
+        "run_started_at",
+        "run_finished_at",
+        "emailed_run",
+        "error_detail",
+        "masters",
+        "created_at",
+        "updated_at",
+        "completed_at",
+    )
     inlines = [RenderedVideoInline, PipelineStepInline]
     actions = ["re_render", "retry", "mark_failed"]
     date_hierarchy = "created_at"
@@ -91,8 +108,9 @@ class VideoProjectAdmin(admin.ModelAdmin):
         videos = list(project.videos.all())
         if not videos:
             return "—"
-        return thumbnail_tag(videos[0].thumbnail, "rendered_file", project.pk, videos[0].pk,
-                             "thumbnail")  # fmt: skip
+        return thumbnail_tag(
+            videos[0].thumbnail, "rendered_file", project.pk, videos[0].pk, "thumbnail"
+        )
 
     def _each(self, request, queryset, action, done: str):
         count = 0
@@ -115,13 +133,21 @@ class VideoProjectAdmin(admin.ModelAdmin):
 
     @admin.action(description="Render again")
     def re_render(self, request, queryset):
-        self._each(request, queryset, lambda p: projects.run_start(project=p, kind="render"),
-                   "{count} render(s) queued.")  # fmt: skip
+        self._each(
+            request,
+            queryset,
+            lambda p: projects.run_start(project=p, kind="render"),
+            "{count} render(s) queued.",
+        )
 
     @admin.action(description="Retry the failed step")
     def retry(self, request, queryset):
-        self._each(request, queryset, lambda p: projects.project_retry(project=p),
-                   "{count} project(s) retried.")  # fmt: skip
+        self._each(
+            request,
+            queryset,
+            lambda p: projects.project_retry(project=p),
+            "{count} project(s) retried.",
+        )
 
     @admin.action(description="Mark failed (a stuck run)")
     def mark_failed(self, request, queryset):
@@ -151,22 +177,44 @@ class VideoTemplateForm(forms.ModelForm):
         label="Structure",
         help_text='Scenes, transitions and "render" settings (pacing, captions, cards, music). '
         'See "Templates" in the README.',
-        widget=forms.Textarea(attrs={"rows": 32, "spellcheck": "false", "style":
-                                     "font-family: ui-monospace, monospace; width: 48em"}),
-    )  # fmt: skip
+        widget=forms.Textarea(
+            attrs={
+                "rows": 32,
+                "spellcheck": "false",
+                "style": "font-family: ui-monospace, monospace; width: 48em",
+            }
+        ),
+    )
 
     class Meta:
         model = VideoTemplate
         # The preview is drawn from the structure (services/template_previews.py), not uploaded.
-        fields = ["name", "slug", "description", "category", "difficulty_level", "industry",
-                  "estimated_duration", "is_active", "json_structure"]  # fmt: skip
+        fields = [
+            "name",
+            "slug",
+            "description",
+            "category",
+            "difficulty_level",
+            "industry",
+            "estimated_duration",
+            "is_active",
+            "json_structure",
+        ]
 
 
 @admin.register(VideoTemplate)
 class VideoTemplateAdmin(admin.ModelAdmin):
     form = VideoTemplateForm
-    list_display = ("name", "slug", "category", "difficulty_level", "industry",
-                    "estimated_duration", "is_active", "preview")  # fmt: skip
+    list_display = (
+        "name",
+        "slug",
+        "category",
+        "difficulty_level",
+        "industry",
+        "estimated_duration",
+        "is_active",
+        "preview",
+    )
     list_filter = ("category", "difficulty_level", "industry", "is_active")
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
@@ -177,9 +225,11 @@ class VideoTemplateAdmin(admin.ModelAdmin):
         # Through the view, which draws a preview of the current structure if there is none.
         if not template.pk or not template.is_active:  # the view serves active templates only
             return "—"
-        return format_html('<img src="{}" alt="" style="height:{}px;border-radius:4px">',
-                           reverse("video_app:template_preview", args=[template.slug]),
-                           height_px)  # fmt: skip
+        return format_html(
+            '<img src="{}" alt="" style="height:{}px;border-radius:4px">',
+            reverse("video_app:template_preview", args=[template.slug]),
+            height_px,
+        )
 
     @admin.display(description="Preview")
     def preview_picture(self, template):
@@ -211,8 +261,17 @@ class SceneAdmin(admin.ModelAdmin):
 
 @admin.register(MediaAsset)
 class MediaAssetAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "user", "kind", "source", "provider", "width", "height", "picture",
-                    "created_at")  # fmt: skip
+    list_display = (
+        "__str__",
+        "user",
+        "kind",
+        "source",
+        "provider",
+        "width",
+        "height",
+        "picture",
+        "created_at",
+    )
     list_filter = ("kind", "source", "provider")
     search_fields = ("title", "query", "user__username", "attribution")
     list_select_related = ("user",)
@@ -234,8 +293,16 @@ class AudioAssetAdmin(admin.ModelAdmin):
 
 @admin.register(RenderedVideo)
 class RenderedVideoAdmin(admin.ModelAdmin):
-    list_display = ("project", "platform", "width", "height", "duration_s", "size_bytes",
-                    "picture", "created_at")  # fmt: skip
+    list_display = (
+        "project",
+        "platform",
+        "width",
+        "height",
+        "duration_s",
+        "size_bytes",
+        "picture",
+        "created_at",
+    )
     list_filter = ("platform", "trimmed")
     search_fields = ("project__title", "project__user__username")
     list_select_related = ("project__user",)
@@ -243,14 +310,22 @@ class RenderedVideoAdmin(admin.ModelAdmin):
 
     @admin.display(description="Thumbnail")
     def picture(self, video):
-        return thumbnail_tag(video.thumbnail, "rendered_file", video.project_id, video.pk,
-                             "thumbnail")  # fmt: skip
+        return thumbnail_tag(
+            video.thumbnail, "rendered_file", video.project_id, video.pk, "thumbnail"
+        )
 
 
 @admin.register(PipelineStep)
 class PipelineStepAdmin(admin.ModelAdmin):
-    list_display = ("project", "run_number", "name", "state", "progress", "started_at",
-                    "finished_at")  # fmt: skip
+    list_display = (
+        "project",
+        "run_number",
+        "name",
+        "state",
+        "progress",
+        "started_at",
+        "finished_at",
+    )
     list_filter = ("name", "state")
     search_fields = ("project__title",)
     list_select_related = ("project__user",)
@@ -286,9 +361,11 @@ class ProviderKeyForm(forms.ModelForm):
     """The key is typed in and never shown again (the page and its HTML hold no saved value)."""
 
     name = forms.ChoiceField(choices=[(name, name) for name in provider_keys.KEY_NAMES])
-    value = forms.CharField(widget=forms.PasswordInput(render_value=False), label="Key",
-                            help_text="Saved keys are never displayed. Type a new one to "
-                                      "replace it.")  # fmt: skip
+    value = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        label="Key",
+        help_text="Saved keys are never displayed. Type a new one to replace it.",
+    )
 
     class Meta:
         model = ProviderKey
@@ -307,8 +384,16 @@ class ProviderKeyAdmin(admin.ModelAdmin):
 
 @admin.register(ProviderCall)
 class ProviderCallAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "provider", "capability", "units", "unit", "outcome",
-                    "duration_s", "project")  # fmt: skip
+    list_display = (
+        "created_at",
+        "provider",
+        "capability",
+        "units",
+        "unit",
+        "outcome",
+        "duration_s",
+        "project",
+    )
     list_filter = ("provider", "capability", "outcome")
     search_fields = ("provider", "project__title")
     list_select_related = ("project",)

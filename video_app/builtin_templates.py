@@ -254,12 +254,22 @@ def builtin_recipe(slug: str) -> Recipe:
 def legacy_structure(slug: str) -> dict:
     name, transition = LEGACY[slug]
     return {
-        "scenes": [{"duration": 5.0, "elements": [{
-            "type": "text", "position": {"x": 0.5, "y": 0.5},
-            "size": {"width": 0.8, "height": 0.2}, "content": name, "effects": ["fade_in"],
-        }]}],
+        "scenes": [
+            {
+                "duration": 5.0,
+                "elements": [
+                    {
+                        "type": "text",
+                        "position": {"x": 0.5, "y": 0.5},
+                        "size": {"width": 0.8, "height": 0.2},
+                        "content": name,
+                        "effects": ["fade_in"],
+                    }
+                ],
+            }
+        ],
         "transitions": [{"type": transition, "duration": 0.5}],
-    }  # fmt: skip
+    }
 
 
 def install_builtin_templates(using="default", **kwargs):

@@ -70,22 +70,36 @@ MIN_TARGET_S, MAX_TARGET_S = 10, 600
 
 class ProjectForm(forms.ModelForm):
     platforms = forms.MultipleChoiceField(
-        choices=PLATFORM_CHOICES, widget=forms.CheckboxSelectMultiple, initial=["youtube"],
+        choices=PLATFORM_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        initial=["youtube"],
         help_text="The first one chosen shapes the storyboard; every one gets its own file.",
-    )  # fmt: skip
+    )
     template = forms.ModelChoiceField(
-        queryset=VideoTemplate.objects.filter(is_active=True), widget=forms.RadioSelect,
-        empty_label=None, required=False,
-    )  # fmt: skip
+        queryset=VideoTemplate.objects.filter(is_active=True),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        required=False,
+    )
     voice_id = forms.ChoiceField(label="Voice", required=False)
     script_provider = forms.ChoiceField(label="Script writer", required=False)
     media_provider = forms.ChoiceField(label="Pictures from", required=False)
 
     class Meta:
         model = VideoProject
-        fields = ["title", "description", "template", "platforms", "style", "target_duration_s",
-                  "voice_id", "language", "script_provider", "media_provider",
-                  "allow_provider_fallback"]  # fmt: skip
+        fields = [
+            "title",
+            "description",
+            "template",
+            "platforms",
+            "style",
+            "target_duration_s",
+            "voice_id",
+            "language",
+            "script_provider",
+            "media_provider",
+            "allow_provider_fallback",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
         labels = {"target_duration_s": "Length (seconds)"}
         help_texts = {
@@ -124,21 +138,25 @@ class ProjectForm(forms.ModelForm):
 
 class ScriptForm(forms.Form):
     text = forms.CharField(
-        label="Script", widget=forms.Textarea(attrs={"rows": 16}), max_length=MAX_SCRIPT_CHARS,
+        label="Script",
+        widget=forms.Textarea(attrs={"rows": 16}),
+        max_length=MAX_SCRIPT_CHARS,
         help_text="A paragraph per scene. Put what to show in [brackets]; "
-                  "write “NAME: …” for dialogue.",
-    )  # fmt: skip
+        "write “NAME: …” for dialogue.",
+    )
 
 
 class SceneForm(forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                           max_length=MAX_SCENE_CHARS)  # fmt: skip
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=MAX_SCENE_CHARS
+    )
     visual_direction = forms.CharField(required=False, max_length=500, label="Show")
 
 
 class SceneAddForm(forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=MAX_SCENE_CHARS,
-                           label="New scene")  # fmt: skip
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=MAX_SCENE_CHARS, label="New scene"
+    )
     after = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
@@ -148,8 +166,12 @@ class SceneSplitForm(forms.Form):
 
 class SceneVoiceForm(forms.Form):
     voice_id = forms.ChoiceField(label="Voice", required=False)
-    speed = forms.FloatField(min_value=tts.MIN_SPEED, max_value=tts.MAX_SPEED, initial=1.0,
-                             widget=forms.NumberInput(attrs={"step": "0.05"}))  # fmt: skip
+    speed = forms.FloatField(
+        min_value=tts.MIN_SPEED,
+        max_value=tts.MAX_SPEED,
+        initial=1.0,
+        widget=forms.NumberInput(attrs={"step": "0.05"}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -158,9 +180,10 @@ class SceneVoiceForm(forms.Form):
 
 class MediaUploadForm(forms.Form):
     file = ValidatedFileField(
-        allowed_kinds=("image", "video"), label="Upload a picture or clip",
+        allowed_kinds=("image", "video"),
+        label="Upload a picture or clip",
         help_text="JPEG, PNG, WebP or GIF up to 10 MB; MP4, MOV, WebM or AVI up to 500 MB.",
-    )  # fmt: skip
+    )
 
 
 class PickMediaForm(forms.Form):

@@ -38,10 +38,17 @@ PIPELINE_STEPS = {
 PLATFORM_CHOICES = [(name, spec.label) for name, spec in PLATFORM_SPECS.items()]
 STYLE_CHOICES = [(name, name.replace("_", " ").capitalize()) for name in STYLES]
 LANGUAGE_CHOICES = [
-    ("en", "English"), ("es", "Spanish"), ("fr", "French"), ("de", "German"),
-    ("it", "Italian"), ("pt", "Portuguese"), ("nl", "Dutch"), ("ja", "Japanese"),
-    ("zh", "Chinese"), ("ko", "Korean"),
-]  # fmt: skip
+    ("en", "English"),
+    ("es", "Spanish"),
+    ("fr", "French"),
+    ("de", "German"),
+    ("it", "Italian"),
+    ("pt", "Portuguese"),
+    ("nl", "Dutch"),
+    ("ja", "Japanese"),
+    ("zh", "Chinese"),
+    ("ko", "Korean"),
+]
 
 
 class VideoTemplate(models.Model):
@@ -130,20 +137,39 @@ class VideoProject(models.Model):
         Status.STORYBOARD: {Status.SCRIPTING, Status.MEDIA, Status.VOICE, Status.RENDERING},
         Status.MEDIA: {Status.SCRIPTING, Status.STORYBOARD, Status.VOICE, Status.RENDERING},
         Status.VOICE: {Status.SCRIPTING, Status.STORYBOARD, Status.MEDIA, Status.RENDERING},
-        Status.RENDERING: {Status.COMPLETED, Status.FAILED, Status.DRAFT, Status.SCRIPTING,
-                           Status.STORYBOARD, Status.MEDIA, Status.VOICE},
-        Status.COMPLETED: {Status.SCRIPTING, Status.STORYBOARD, Status.MEDIA, Status.VOICE,
-                           Status.RENDERING},
-        Status.FAILED: {Status.SCRIPTING, Status.STORYBOARD, Status.MEDIA, Status.VOICE,
-                        Status.RENDERING},
-    }  # fmt: skip
+        Status.RENDERING: {
+            Status.COMPLETED,
+            Status.FAILED,
+            Status.DRAFT,
+            Status.SCRIPTING,
+            Status.STORYBOARD,
+            Status.MEDIA,
+            Status.VOICE,
+        },
+        Status.COMPLETED: {
+            Status.SCRIPTING,
+            Status.STORYBOARD,
+            Status.MEDIA,
+            Status.VOICE,
+            Status.RENDERING,
+        },
+        Status.FAILED: {
+            Status.SCRIPTING,
+            Status.STORYBOARD,
+            Status.MEDIA,
+            Status.VOICE,
+            Status.RENDERING,
+        },
+    }
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="video_projects")  # fmt: skip
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="video_projects"
+    )
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    template = models.ForeignKey(VideoTemplate, on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="projects")  # fmt: skip
+    template = models.ForeignKey(
+        VideoTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="projects"
+    )
     platforms = models.JSONField(default=list)  # names from PLATFORM_SPECS, first is the main one
     style = models.CharField(max_length=40, choices=STYLE_CHOICES, default="modern")
     voice_id = models.CharField(max_length=100, blank=True)  # blank: the language's default
@@ -155,8 +181,9 @@ class VideoProject(models.Model):
     # When a cloud provider fails for one scene, use the offline default for that scene instead of
     # failing the step (the storyboard says so).
     allow_provider_fallback = models.BooleanField(default=True)
-    duplicated_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
-                                        related_name="copies")  # fmt: skip
+    duplicated_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="copies"
+    )
     # A variation (API `generate_variations`) says what it changes from the project it copies.
     variation_label = models.CharField(max_length=100, blank=True)
     # How long the video should be; blank: the template's length, else the platform's usual one.
@@ -341,8 +368,9 @@ class Scene(models.Model):
     estimated_duration_s = models.FloatField(default=0.0)
     voice_id = models.CharField(max_length=100, blank=True)  # blank: the project's voice
     voice_speed = models.FloatField(null=True, blank=True)  # None: the project's speed
-    media = models.ForeignKey("MediaAsset", on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+")  # fmt: skip  # the picture shown
+    media = models.ForeignKey(
+        "MediaAsset", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )  # the picture shown
 
     class Meta:
         ordering = ["script", "position"]
@@ -371,10 +399,12 @@ class MediaAsset(models.Model):
         STOCK = "stock", "Stock"
         GENERATED = "generated", "Image model"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="media_assets")  # fmt: skip
-    scene = models.ForeignKey(Scene, on_delete=models.CASCADE, null=True, blank=True,
-                              related_name="media_assets")  # fmt: skip
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="media_assets"
+    )
+    scene = models.ForeignKey(
+        Scene, on_delete=models.CASCADE, null=True, blank=True, related_name="media_assets"
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     source = models.CharField(max_length=20, choices=Source.choices)
     provider = models.CharField(max_length=40, blank=True)
@@ -464,8 +494,13 @@ class ProviderCall(models.Model):
     unit = models.CharField(max_length=20)
     outcome = models.CharField(max_length=20)
     duration_s = models.FloatField()
-    project = models.ForeignKey(VideoProject, on_delete=models.SET_NULL, null=True, blank=True,
-                                related_name="provider_calls")  # fmt: skip
+    project = models.ForeignKey(
+        VideoProject,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="provider_calls",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

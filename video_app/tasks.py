@@ -32,8 +32,15 @@ logger = logging.getLogger(__name__)
 
 # Worth another try: a provider or the machine had a bad moment. Bad input and a provider's
 # refusal (a bad key, a refused prompt) never are.
-TRANSIENT_ERRORS = (ProviderFailed, RenderFailed, ConnectionError, TimeoutError, OSError,
-                    OperationalError, InterfaceError)  # fmt: skip
+TRANSIENT_ERRORS = (
+    ProviderFailed,
+    RenderFailed,
+    ConnectionError,
+    TimeoutError,
+    OSError,
+    OperationalError,
+    InterfaceError,
+)
 
 
 class PipelineTask(Task):
@@ -53,10 +60,14 @@ class PipelineTask(Task):
         arguments = inspect.signature(self.run).bind_partial(*args, **kwargs).arguments
         project_id, run = arguments.get("project_id"), arguments.get("run", 0)
         with VideoAnalytics.track_step(
-            self.step, project_id=project_id, run=run,
-            scene_id=arguments.get("scene_id"), platform=arguments.get("platform", ""),
-            edge=self.edge, worker=self.request.hostname or "",
-        ):  # fmt: skip
+            self.step,
+            project_id=project_id,
+            run=run,
+            scene_id=arguments.get("scene_id"),
+            platform=arguments.get("platform", ""),
+            edge=self.edge,
+            worker=self.request.hostname or "",
+        ):
             if not self.request.id:  # called as a plain function: no worker to lose
                 return super().__call__(*args, **kwargs)
             return self._run_in_hand(project_id, run, *args, **kwargs)

@@ -261,16 +261,19 @@ def _rule_errors(structure: dict) -> list[str]:
     errors = []
     counts = render.get("scene_count", {})
     if counts.get("min", 1) > counts.get("max", 60):
-        errors.append(f"render.scene_count: min ({counts['min']}) must not be more than "
-                      f"max ({counts['max']})")  # fmt: skip
+        errors.append(
+            f"render.scene_count: min ({counts['min']}) must not be more than max ({counts['max']})"
+        )
     # A cross-fade straddles the cut, so a card must last at least two halves of it.
     transitions = structure.get("transitions") or [{}]
     fade_s = transitions[0].get("duration", Recipe.transition_s)
     for name in ("title_card", "outro_card"):
         seconds = render.get(name, {}).get("seconds")
         if seconds is not None and seconds < 2 * fade_s:
-            errors.append(f"render.{name}.seconds: must be at least {2 * fade_s:g}, twice the "
-                          f"transition's {fade_s:g} s")  # fmt: skip
+            errors.append(
+                f"render.{name}.seconds: must be at least {2 * fade_s:g}, twice the "
+                f"transition's {fade_s:g} s"
+            )
     return errors
 
 

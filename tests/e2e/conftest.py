@@ -26,9 +26,15 @@ from tests.conftest import BASE_DIR, WorkerProcess
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package (`make test` installs it); never a download
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 TIMEOUT_MS = 15_000
 
 # The web server as `make run` runs it (project_core/supervisord.conf): uvicorn serving
@@ -87,9 +93,12 @@ def live_server_stack(subprocess_env, celery_worker_process):
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, *SERVE_PRODUCT, *SERVE_OPTIONS, "--port", str(port)],
-        cwd=BASE_DIR, env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=BASE_DIR,
+        env=subprocess_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-    )  # fmt: skip
+    )
     stack = LiveServerStack(f"http://127.0.0.1:{port}", process, celery_worker_process)
     try:
         stack.wait_until_healthy()

@@ -22,22 +22,57 @@ def sign_in(page, user, live_server_stack):
     """The browser carries a session made here (the login form is tested elsewhere)."""
     client = Client()
     client.force_login(user)
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                               "url": live_server_stack.url}])  # fmt: skip
+    page.context.add_cookies(
+        [
+            {
+                "name": "sessionid",
+                "value": client.cookies["sessionid"].value,
+                "url": live_server_stack.url,
+            }
+        ]
+    )
 
 
 def rendered_video(user, tmp_path) -> RenderedVideo:
     """A project with a real 3-second video (with sound) and its thumbnail."""
     project = make_project(user, title="Shells on the beach", platforms=("youtube",))
     clip, poster = tmp_path / "clip.mp4", tmp_path / "poster.jpg"
-    run_ffmpeg(["-f", "lavfi", "-i", "testsrc=size=640x360:rate=25", "-f", "lavfi",
-                "-i", "sine=frequency=440", "-t", "3", "-c:v", "libx264", "-pix_fmt", "yuv420p",
-                "-c:a", "aac", "-shortest", "-movflags", "+faststart", str(clip)],
-               description="test clip", timeout_s=60)  # fmt: skip
-    run_ffmpeg(["-i", str(clip), "-frames:v", "1", str(poster)], description="poster",
-               timeout_s=60)  # fmt: skip
-    video = RenderedVideo(project=project, platform="youtube", width=640, height=360,
-                          duration_s=3.0, input_hash="c" * 32, run_number=1)  # fmt: skip
+    run_ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=640x360:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440",
+            "-t",
+            "3",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            "-movflags",
+            "+faststart",
+            str(clip),
+        ],
+        description="test clip",
+        timeout_s=60,
+    )
+    run_ffmpeg(["-i", str(clip), "-frames:v", "1", str(poster)], description="poster", timeout_s=60)
+    video = RenderedVideo(
+        project=project,
+        platform="youtube",
+        width=640,
+        height=360,
+        duration_s=3.0,
+        input_hash="c" * 32,
+        run_number=1,
+    )
     video.file.save("clip.mp4", ContentFile(clip.read_bytes()), save=False)
     video.thumbnail.save("clip.jpg", ContentFile(poster.read_bytes()), save=False)
     video.save()
@@ -45,13 +80,21 @@ def rendered_video(user, tmp_path) -> RenderedVideo:
 
 
 def test_staff_see_the_charts_drawn(page, live_server_stack, alice):
-    staff = get_user_model().objects.create_user("sam", "sam@example.com", PASSWORD,
-                                                 is_staff=True, is_superuser=True)  # fmt: skip
+    staff = get_user_model().objects.create_user(
+        "sam", "sam@example.com", PASSWORD, is_staff=True, is_superuser=True
+    )
     project = make_project(alice)
     for step, wall_s in (("script", 0.2), ("render", 12.0), ("export", 1.5)):
-        StepPerformance.objects.create(project=project, run=1, step=step, outcome="ok",
-                                       started_at=timezone.now(), wall_s=wall_s, cpu_s=wall_s,
-                                       peak_memory_mb=300)  # fmt: skip
+        StepPerformance.objects.create(
+            project=project,
+            run=1,
+            step=step,
+            outcome="ok",
+            started_at=timezone.now(),
+            wall_s=wall_s,
+            cpu_s=wall_s,
+            peak_memory_mb=300,
+        )
     sign_in(page, staff, live_server_stack)
 
     page.goto("/admin/")
@@ -72,8 +115,10 @@ def test_the_result_page_reports_a_play(page, live_server_stack, alice, tmp_path
     sign_in(page, alice, live_server_stack)
 
     page.goto(f"/projects/{video.project_id}/")
-    page.evaluate("() => { const v = document.getElementById('result-video'); v.muted = true; "
-                  "return v.play(); }")  # fmt: skip
+    page.evaluate(
+        "() => { const v = document.getElementById('result-video'); v.muted = true; "
+        "return v.play(); }"
+    )
 
     deadline = time.monotonic() + 10
     while not UserInteraction.objects.filter(action="preview_played").exists():

@@ -71,8 +71,9 @@ def watch_bar_until_result(page, timeout_s=180) -> list[int]:
     raise AssertionError(f"no result page after {timeout_s} s; the bar showed {seen}")
 
 
-def test_it_takes_a_new_creator_from_sign_up_to_a_downloaded_video(page, live_server_stack,
-                                                                   tmp_path):  # fmt: skip
+def test_it_takes_a_new_creator_from_sign_up_to_a_downloaded_video(
+    page, live_server_stack, tmp_path
+):
     sign_up(page)
 
     # 1. New project
@@ -165,8 +166,10 @@ def test_it_takes_a_new_creator_from_sign_up_to_a_downloaded_video(page, live_se
     # 7. Result: the video plays in the page and downloads
     video = page.locator("#result-video")
     expect(video).to_be_visible()
-    page.evaluate("() => { const v = document.getElementById('result-video'); v.muted = true; "
-                  "return v.play(); }")  # fmt: skip
+    page.evaluate(
+        "() => { const v = document.getElementById('result-video'); v.muted = true; "
+        "return v.play(); }"
+    )
     page.wait_for_function(
         "() => document.getElementById('result-video').currentTime > 0.5", timeout=30_000
     )
@@ -179,7 +182,11 @@ def test_it_takes_a_new_creator_from_sign_up_to_a_downloaded_video(page, live_se
     assert path.name == "shells-on-the-beach.instagram_square.mp4"
     info = probe(path, decode=True)
     assert (info.width, info.height, info.video_codec, info.audio_codec) == (
-        720, 720, "h264", "aac")  # fmt: skip
+        720,
+        720,
+        "h264",
+        "aac",
+    )
     assert 8 < info.duration_s < 40
     # Short form starts on the hook: the first word within half a second, no title card first.
     srt_link = page.locator("#downloads a", has_text="SRT").first.get_attribute("href")

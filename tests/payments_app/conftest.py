@@ -66,9 +66,17 @@ def event(kind: str, obj: dict, *, created: int, event_id: str | None = None) ->
     }
 
 
-def subscription(*, price: str, status: str = "active", start: int, end: int,
-                 customer: str = "cus_Alice", sub_id: str = "sub_Alice1",
-                 cancel_at_period_end: bool = False, **extra) -> dict:  # fmt: skip
+def subscription(
+    *,
+    price: str,
+    status: str = "active",
+    start: int,
+    end: int,
+    customer: str = "cus_Alice",
+    sub_id: str = "sub_Alice1",
+    cancel_at_period_end: bool = False,
+    **extra,
+) -> dict:
     """A Subscription (https://docs.stripe.com/api/subscriptions/object), periods on its item."""
     return {
         "id": sub_id,
@@ -84,25 +92,33 @@ def subscription(*, price: str, status: str = "active", start: int, end: int,
         "metadata": {},
         "items": {
             "object": "list",
-            "data": [{
-                "id": f"si_{sub_id}",
-                "object": "subscription_item",
-                "current_period_start": start,
-                "current_period_end": end,
-                "quantity": 1,
-                "price": {"id": price, "object": "price", "product": "prod_Plan",
-                          "recurring": {"interval": "month", "interval_count": 1},
-                          "unit_amount": 1200, "currency": "usd"},
-            }],
+            "data": [
+                {
+                    "id": f"si_{sub_id}",
+                    "object": "subscription_item",
+                    "current_period_start": start,
+                    "current_period_end": end,
+                    "quantity": 1,
+                    "price": {
+                        "id": price,
+                        "object": "price",
+                        "product": "prod_Plan",
+                        "recurring": {"interval": "month", "interval_count": 1},
+                        "unit_amount": 1200,
+                        "currency": "usd",
+                    },
+                }
+            ],
         },
         **extra,
-    }  # fmt: skip
+    }
 
 
 def post_event(client, url: str, payload: dict, **sign_options):
     body = json.dumps(payload)
-    return client.post(url, body, content_type="application/json",
-                       HTTP_STRIPE_SIGNATURE=sign(body, **sign_options))  # fmt: skip
+    return client.post(
+        url, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body, **sign_options)
+    )
 
 
 @pytest.fixture

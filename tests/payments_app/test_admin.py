@@ -17,8 +17,9 @@ def staff_client(client, django_user_model):
 
 
 def test_it_lists_plans_memberships_and_usage(staff_client, alice, plans):
-    Membership.objects.create(user=alice, plan=plans["pro"], source="stripe",
-                              stripe_customer_id="cus_Alice")  # fmt: skip
+    Membership.objects.create(
+        user=alice, plan=plans["pro"], source="stripe", stripe_customer_id="cus_Alice"
+    )
     RenderUsage.objects.create(user=alice, project_id=3, run_number=1, plan=plans["pro"])
     assert "Creator" in staff_client.get("/admin/payments_app/plan/").content.decode()
     found = staff_client.get("/admin/payments_app/membership/?q=cus_Alice&status=active")
@@ -29,9 +30,13 @@ def test_it_lists_plans_memberships_and_usage(staff_client, alice, plans):
 
 def test_it_grants_creator_for_30_days(staff_client, alice, plans):
     membership = Membership.objects.create(user=alice, plan=plans["free"], source="staff")
-    response = staff_client.post("/admin/payments_app/membership/", {
-        "action": "grant_creator", "_selected_action": [membership.pk],
-    })  # fmt: skip
+    response = staff_client.post(
+        "/admin/payments_app/membership/",
+        {
+            "action": "grant_creator",
+            "_selected_action": [membership.pk],
+        },
+    )
     assert response.status_code == 302
     membership.refresh_from_db()
     assert (membership.plan.slug, membership.source) == ("creator", "staff")
@@ -40,10 +45,16 @@ def test_it_grants_creator_for_30_days(staff_client, alice, plans):
 
 
 def test_adding_a_membership_grants_the_plan(staff_client, alice, plans):
-    response = staff_client.post("/admin/payments_app/membership/add/", {
-        "user": alice.pk, "plan": plans["pro"].pk, "current_period_end_0": "",
-        "current_period_end_1": "", "note": "Podcast partner",
-    })  # fmt: skip
+    response = staff_client.post(
+        "/admin/payments_app/membership/add/",
+        {
+            "user": alice.pk,
+            "plan": plans["pro"].pk,
+            "current_period_end_0": "",
+            "current_period_end_1": "",
+            "note": "Podcast partner",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     membership = Membership.objects.get(user=alice)
     assert (membership.source, membership.note, membership.current_period_end) == (

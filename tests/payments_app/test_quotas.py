@@ -101,10 +101,18 @@ def test_it_lifts_the_limits_after_a_signed_subscription_webhook(
     assert alice_client.post(f"/projects/{project.pk}/render/").status_code == 403
 
     now = int(time.time())
-    sub = subscription(price=PRICES["pro"], start=now, end=now + 30 * 24 * 3600,
-                       metadata={"user_id": str(alice.pk), "plan": "pro"})  # fmt: skip
-    assert post_event(client, webhook_url, event("customer.subscription.created", sub,
-                                                 created=now)).status_code == 200  # fmt: skip
+    sub = subscription(
+        price=PRICES["pro"],
+        start=now,
+        end=now + 30 * 24 * 3600,
+        metadata={"user_id": str(alice.pk), "plan": "pro"},
+    )
+    assert (
+        post_event(
+            client, webhook_url, event("customer.subscription.created", sub, created=now)
+        ).status_code
+        == 200
+    )
 
     response = alice_client.post(f"/projects/{project.pk}/render/")
     assert response.status_code == 302

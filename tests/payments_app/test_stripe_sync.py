@@ -70,8 +70,13 @@ def test_it_keeps_the_plan_until_a_cancelled_period_ends(alice, plans, alice_sub
     assert services.plan_for(alice).slug == "pro"
     assert not membership.is_current(now=at(NOW + 30 * DAY_S + 1))
 
-    ended = alice_sub("pro", status="canceled", cancel_at_period_end=True,
-                      ended_at=NOW + 30 * DAY_S, canceled_at=NOW + 60)  # fmt: skip
+    ended = alice_sub(
+        "pro",
+        status="canceled",
+        cancel_at_period_end=True,
+        ended_at=NOW + 30 * DAY_S,
+        canceled_at=NOW + 60,
+    )
     apply(ended, NOW + 30 * DAY_S)
     assert Membership.objects.get(user=alice).status == "canceled"
     assert services.plan_for(alice).slug == "free"
@@ -94,8 +99,9 @@ def test_it_reads_a_cancellation_date_set_by_the_portal(alice, plans, alice_sub)
 
 def test_it_keeps_the_paid_period_while_past_due(alice, plans, alice_sub):
     apply(alice_sub("pro"), NOW)
-    renewed_unpaid = alice_sub("pro", status="past_due", start=NOW + 30 * DAY_S,
-                               end=NOW + 60 * DAY_S)  # fmt: skip
+    renewed_unpaid = alice_sub(
+        "pro", status="past_due", start=NOW + 30 * DAY_S, end=NOW + 60 * DAY_S
+    )
     apply(renewed_unpaid, NOW + 30 * DAY_S)
 
     membership = Membership.objects.get(user=alice)
@@ -151,10 +157,16 @@ def test_a_subscription_replaces_a_staff_grant(alice, plans, alice_sub):
 
 
 def test_a_completed_checkout_gives_the_plan_until_the_subscription_reports(alice, plans):
-    session = {"id": "cs_1", "object": "checkout.session", "mode": "subscription",
-               "status": "complete", "customer": "cus_Alice", "subscription": "sub_Alice1",
-               "client_reference_id": str(alice.pk),
-               "metadata": {"user_id": str(alice.pk), "plan": "pro"}}  # fmt: skip
+    session = {
+        "id": "cs_1",
+        "object": "checkout.session",
+        "mode": "subscription",
+        "status": "complete",
+        "customer": "cus_Alice",
+        "subscription": "sub_Alice1",
+        "client_reference_id": str(alice.pk),
+        "metadata": {"user_id": str(alice.pk), "plan": "pro"},
+    }
     stripe_sync.checkout_completed(session, event_created=at(NOW))
     assert services.plan_for(alice).slug == "pro"
 

@@ -118,9 +118,14 @@ def test_it_shows_checkout_outcomes(alice_client, plans):
 
 def test_it_shows_plan_usage_and_renewal(alice_client, alice, plans):
     end = timezone.now() + timedelta(days=12)
-    Membership.objects.create(user=alice, plan=plans["creator"], source="stripe",
-                              current_period_start=timezone.now() - timedelta(days=18),
-                              current_period_end=end, stripe_customer_id="cus_Alice")  # fmt: skip
+    Membership.objects.create(
+        user=alice,
+        plan=plans["creator"],
+        source="stripe",
+        current_period_start=timezone.now() - timedelta(days=18),
+        current_period_end=end,
+        stripe_customer_id="cus_Alice",
+    )
     RenderUsage.objects.create(user=alice, project_id=1, run_number=1)
     RenderUsage.objects.create(user=alice, project_id=1, run_number=2)
 
@@ -134,24 +139,38 @@ def test_it_shows_plan_usage_and_renewal(alice_client, alice, plans):
 
 def test_it_shows_when_a_cancelled_plan_ends(alice_client, alice, plans):
     end = timezone.now() + timedelta(days=3)
-    Membership.objects.create(user=alice, plan=plans["pro"], source="stripe",
-                              current_period_end=end, cancel_at_period_end=True)  # fmt: skip
+    Membership.objects.create(
+        user=alice,
+        plan=plans["pro"],
+        source="stripe",
+        current_period_end=end,
+        cancel_at_period_end=True,
+    )
     page = alice_client.get("/billing/").content.decode()
     assert f"Ends on {end:%-d %B %Y}" in page
     assert "return to the free plan" in page
 
 
 def test_it_warns_when_payment_failed(alice_client, alice, plans):
-    Membership.objects.create(user=alice, plan=plans["pro"], source="stripe", status="past_due",
-                              current_period_end=timezone.now() + timedelta(days=3))  # fmt: skip
+    Membership.objects.create(
+        user=alice,
+        plan=plans["pro"],
+        source="stripe",
+        status="past_due",
+        current_period_end=timezone.now() + timedelta(days=3),
+    )
     page = alice_client.get("/billing/").content.decode()
     assert "Your last payment did not go through" in page
     assert "Your plan: Pro" in page
 
 
 def test_it_shows_free_after_a_plan_lapsed(alice_client, alice, plans):
-    Membership.objects.create(user=alice, plan=plans["pro"], source="stripe",
-                              current_period_end=timezone.now() - timedelta(days=1))  # fmt: skip
+    Membership.objects.create(
+        user=alice,
+        plan=plans["pro"],
+        source="stripe",
+        current_period_end=timezone.now() - timedelta(days=1),
+    )
     page = alice_client.get("/billing/").content.decode()
     assert "Your plan: Free" in page
     assert "0 of 5 renders used" in page
@@ -162,8 +181,9 @@ def test_it_requires_login_for_billing(client, db):
 
 
 def test_it_opens_the_customer_portal(alice_client, alice, plans, stripe_api):
-    Membership.objects.create(user=alice, plan=plans["pro"], source="stripe",
-                              stripe_customer_id="cus_Alice")  # fmt: skip
+    Membership.objects.create(
+        user=alice, plan=plans["pro"], source="stripe", stripe_customer_id="cus_Alice"
+    )
     replay(stripe_api, "stripe/portal_ok")
     page = alice_client.get("/billing/").content.decode()
     assert "Manage subscription" in page

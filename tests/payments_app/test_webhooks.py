@@ -26,8 +26,12 @@ def stripe_objects(stripe_api):
 @pytest.fixture
 def pro_created(alice):
     now = int(time.time())
-    sub = subscription(price=PRICES["pro"], start=now, end=now + 30 * DAY_S,
-                       metadata={"user_id": str(alice.pk), "plan": "pro"})  # fmt: skip
+    sub = subscription(
+        price=PRICES["pro"],
+        start=now,
+        end=now + 30 * DAY_S,
+        metadata={"user_id": str(alice.pk), "plan": "pro"},
+    )
     return event("customer.subscription.created", sub, created=now)
 
 
@@ -47,8 +51,9 @@ def test_it_moves_a_free_user_to_pro_on_a_signed_subscription(
     assert Event.objects.filter(id=pro_created["id"]).exists()
 
 
-def test_it_rejects_a_forged_signature(client, alice, plans, stripe_objects, webhook_url,
-                                       pro_created):  # fmt: skip
+def test_it_rejects_a_forged_signature(
+    client, alice, plans, stripe_objects, webhook_url, pro_created
+):
     response = post_event(client, webhook_url, pro_created, secret="whsec_not_the_secret")
     assert response.status_code == 400
     assert services.plan_for(alice).slug == "free"
@@ -56,8 +61,9 @@ def test_it_rejects_a_forged_signature(client, alice, plans, stripe_objects, web
     assert stripe_objects.log == []
 
 
-def test_it_rejects_a_replayed_old_delivery(client, alice, plans, stripe_objects, webhook_url,
-                                            pro_created):  # fmt: skip
+def test_it_rejects_a_replayed_old_delivery(
+    client, alice, plans, stripe_objects, webhook_url, pro_created
+):
     ten_minutes_ago = int(time.time()) - 600  # Stripe's tolerance is 5 minutes
     response = post_event(client, webhook_url, pro_created, timestamp=ten_minutes_ago)
     assert response.status_code == 400
@@ -68,8 +74,12 @@ def test_it_rejects_a_replayed_old_delivery(client, alice, plans, stripe_objects
 def test_it_rejects_a_body_changed_after_signing(client, alice, plans, webhook_url, pro_created):
     signature = sign(json.dumps(pro_created))
     pro_created["data"]["object"]["items"]["data"][0]["price"]["id"] = "price_other"
-    response = client.post(webhook_url, json.dumps(pro_created), content_type="application/json",
-                           HTTP_STRIPE_SIGNATURE=signature)  # fmt: skip
+    response = client.post(
+        webhook_url,
+        json.dumps(pro_created),
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=signature,
+    )
     assert response.status_code == 400
     assert not Membership.objects.exists()
 
@@ -80,8 +90,9 @@ def test_it_rejects_an_unsigned_delivery(client, alice, plans, webhook_url, pro_
     assert not WebhookEventTrigger.objects.exists()
 
 
-def test_it_processes_a_retried_delivery_once(client, alice, plans, stripe_objects, webhook_url,
-                                             pro_created, monkeypatch):  # fmt: skip
+def test_it_processes_a_retried_delivery_once(
+    client, alice, plans, stripe_objects, webhook_url, pro_created, monkeypatch
+):
     applied = []
     apply = webhooks.stripe_sync.subscription_apply
 
@@ -105,16 +116,29 @@ def test_it_processes_a_retried_delivery_once(client, alice, plans, stripe_objec
 def invoice(invoice_id="in_Alice1"):
     """An Invoice (https://docs.stripe.com/api/invoices/object), its subscription under
     `parent` as in API versions since 2025-03-31."""
-    return {"id": invoice_id, "object": "invoice", "customer": "cus_Alice",
-            "hosted_invoice_url": "https://invoice.stripe.com/i/acct_1TestPlatform/test_in_Alice1",
-            "parent": {"type": "subscription_details", "subscription_details": {
-                "subscription": "sub_Alice1", "metadata": {}}}}  # fmt: skip
+    return {
+        "id": invoice_id,
+        "object": "invoice",
+        "customer": "cus_Alice",
+        "hosted_invoice_url": "https://invoice.stripe.com/i/acct_1TestPlatform/test_in_Alice1",
+        "parent": {
+            "type": "subscription_details",
+            "subscription_details": {"subscription": "sub_Alice1", "metadata": {}},
+        },
+    }
 
 
 def test_it_emails_once_per_failed_invoice_and_recovers_when_paid(
-    client, alice, plans, stripe_objects, webhook_url, pro_created, mailoutbox,
-    django_capture_on_commit_callbacks, email_tasks_here,
-):  # fmt: skip
+    client,
+    alice,
+    plans,
+    stripe_objects,
+    webhook_url,
+    pro_created,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    email_tasks_here,
+):
     now = pro_created["created"]
     post_event(client, webhook_url, pro_created)
     with django_capture_on_commit_callbacks(execute=True):
@@ -148,9 +172,14 @@ def client_page(client, user):
 def test_the_receivers_are_connected_by_the_app():
     from djstripe.signals import WEBHOOK_SIGNALS
 
-    for kind in ("checkout.session.completed", "customer.subscription.created",
-                 "customer.subscription.updated", "customer.subscription.deleted",
-                 "invoice.paid", "invoice.payment_failed"):  # fmt: skip
+    for kind in (
+        "checkout.session.completed",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "invoice.paid",
+        "invoice.payment_failed",
+    ):
         receivers = [entry[1]() for entry in WEBHOOK_SIGNALS[kind].receivers]
         assert any(getattr(r, "__module__", "") == "payments_app.webhooks" for r in receivers), kind
 

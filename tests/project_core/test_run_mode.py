@@ -50,9 +50,13 @@ def running_product(tmp_path_factory):
     # Append mode: the processes write at the end whatever the test reads (read() opens anew).
     log = (tmp_path / "make-run.log").open("a")
     process = subprocess.Popen(
-        ["make", "run"], cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        ["make", "run"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
-    )  # fmt: skip
+    )
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_for(base_url, process, log)
@@ -226,8 +230,11 @@ def test_make_run_relays_news_from_another_process_to_the_browser(running_produc
         "notify_user(user_id=User.objects.get(username='demo').pk, text='Your video is ready')"
     )
 
-    with connect(base_url.replace("http", "ws") + "/ws/notifications/", additional_headers=headers,
-                 open_timeout=10) as websocket:  # fmt: skip
+    with connect(
+        base_url.replace("http", "ws") + "/ws/notifications/",
+        additional_headers=headers,
+        open_timeout=10,
+    ) as websocket:
         # Idle for longer than a listener waits in Redis at a time: the socket stays open.
         time.sleep(6)
         subprocess.run(
@@ -318,8 +325,12 @@ def test_make_run_says_how_to_install_redis_server_when_it_is_missing(tmp_path):
 
     completed = subprocess.run(
         ["make", "run", f"PORT={free_port()}"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
     assert completed.returncode != 0
     assert "make run needs Redis's server" in completed.stdout

@@ -62,10 +62,15 @@ def s3_server():
 def s3_settings(s3_server):
     """The storage settings of a production environment that names a bucket."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    env.update(DJANGO_SETTINGS_MODULE="project_core.settings.test", AWS_S3_REGION_NAME=REGION,
-               AWS_STORAGE_BUCKET_NAME="media", AWS_S3_ENDPOINT_URL=s3_server)  # fmt: skip
-    completed = subprocess.run([sys.executable, "-c", INSPECT], cwd=BASE_DIR, env=env,
-                               capture_output=True, text=True)  # fmt: skip
+    env.update(
+        DJANGO_SETTINGS_MODULE="project_core.settings.test",
+        AWS_S3_REGION_NAME=REGION,
+        AWS_STORAGE_BUCKET_NAME="media",
+        AWS_S3_ENDPOINT_URL=s3_server,
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", INSPECT], cwd=BASE_DIR, env=env, capture_output=True, text=True
+    )
     assert completed.returncode == 0, completed.stderr
     return json.loads(completed.stdout.strip().splitlines()[-1])
 

@@ -10,14 +10,24 @@ SHORT_SCRIPT = (
 )
 
 
-def make_project(user, *, title="Shells on the beach", script=SHORT_SCRIPT,
-                 platforms=("instagram_square",), **fields):  # fmt: skip
+def make_project(
+    user,
+    *,
+    title="Shells on the beach",
+    script=SHORT_SCRIPT,
+    platforms=("instagram_square",),
+    **fields,
+):
     project = projects.project_create(
-        user=user, title=title, description=fields.pop("description", "Where shells come from"),
+        user=user,
+        title=title,
+        description=fields.pop("description", "Where shells come from"),
         template=VideoTemplate.objects.filter(slug="explainer").first(),
-        platforms=list(platforms), style=fields.pop("style", "modern"),
-        voice_id=fields.pop("voice_id", ""), language=fields.pop("language", "en"),
-    )  # fmt: skip
+        platforms=list(platforms),
+        style=fields.pop("style", "modern"),
+        voice_id=fields.pop("voice_id", ""),
+        language=fields.pop("language", "en"),
+    )
     if script:
         projects.script_save(project=project, text=script)
     return project

@@ -95,47 +95,81 @@ def world(alice, settings, tmp_path, render_cache):
     settings.RENDER_CACHE_DIR = render_cache
     project = make_project(alice)
     scenes = [
-        Scene.objects.create(script=project.script, position=position, text=text,
-                             estimated_duration_s=2.0)
+        Scene.objects.create(
+            script=project.script, position=position, text=text, estimated_duration_s=2.0
+        )
         for position, text in enumerate(SCENE_TEXTS)
-    ]  # fmt: skip
+    ]
     VideoProject.objects.filter(pk=project.pk).update(
-        status=VideoProject.Status.FAILED, run_number=2, run_kind="render",
-        run_state=VideoProject.RunState.FAILED, failed_step="render",
-        error_message="The render stopped.", run_started_at=timezone.now() - timedelta(minutes=2),
+        status=VideoProject.Status.FAILED,
+        run_number=2,
+        run_kind="render",
+        run_state=VideoProject.RunState.FAILED,
+        failed_step="render",
+        error_message="The render stopped.",
+        run_started_at=timezone.now() - timedelta(minutes=2),
         run_finished_at=timezone.now(),
-    )  # fmt: skip
+    )
     for position, name in enumerate(("script", "scenes", "media", "voice", "render", "export")):
         state, fraction = {"render": ("failed", 0.3), "export": ("pending", 0.0)}.get(
             name, ("done", 1.0)
         )
         PipelineStep.objects.create(
-            project=project, run_number=2, name=name, position=position, state=state,
+            project=project,
+            run_number=2,
+            name=name,
+            position=position,
+            state=state,
             progress=fraction,
-        )  # fmt: skip
+        )
     project.refresh_from_db()
 
-    upload = MediaAsset(user=alice, kind=MediaAsset.Kind.IMAGE, source=MediaAsset.Source.UPLOAD,
-                        provider="upload", title="Shell photo", width=96, height=80)  # fmt: skip
+    upload = MediaAsset(
+        user=alice,
+        kind=MediaAsset.Kind.IMAGE,
+        source=MediaAsset.Source.UPLOAD,
+        provider="upload",
+        title="Shell photo",
+        width=96,
+        height=80,
+    )
     upload.file.save("shell.png", ContentFile(png_bytes()), save=False)
     upload.thumbnail.save("shell-thumb.png", ContentFile(png_bytes((48, 40))), save=False)
     upload.save()
 
-    audio = AudioAsset(scene=scenes[0], voice_id="piper:en_US-joe-medium", provider="piper",
-                       duration_s=0.3, input_hash="a" * 32)  # fmt: skip
+    audio = AudioAsset(
+        scene=scenes[0],
+        voice_id="piper:en_US-joe-medium",
+        provider="piper",
+        duration_s=0.3,
+        input_hash="a" * 32,
+    )
     audio.file.save("scene-0.wav", ContentFile(wav_bytes()))
 
-    video = RenderedVideo(project=project, platform="instagram_square", width=1080, height=1080,
-                          duration_s=6.0, input_hash="b" * 32, run_number=1)  # fmt: skip
+    video = RenderedVideo(
+        project=project,
+        platform="instagram_square",
+        width=1080,
+        height=1080,
+        duration_s=6.0,
+        input_hash="b" * 32,
+        run_number=1,
+    )
     video.file.save("shells.mp4", ContentFile(VIDEO_BYTES), save=False)
     video.thumbnail.save("shells.png", ContentFile(png_bytes((108, 108))), save=False)
     video.srt_file.save("shells.srt", ContentFile(SRT_TEXT.encode()), save=False)
     video.vtt_file.save("shells.vtt", ContentFile(VTT_TEXT.encode()), save=False)
     video.save()
 
-    return World(project=project, scenes=scenes, upload=upload, audio=audio, video=video,
-                 template=VideoTemplate.objects.get(slug="explainer"),
-                 media_root=settings.MEDIA_ROOT)  # fmt: skip
+    return World(
+        project=project,
+        scenes=scenes,
+        upload=upload,
+        audio=audio,
+        video=video,
+        template=VideoTemplate.objects.get(slug="explainer"),
+        media_root=settings.MEDIA_ROOT,
+    )
 
 
 @pytest.fixture
@@ -164,14 +198,22 @@ def enqueued(monkeypatch):
     return runs
 
 
-SNAPSHOT_MODELS = (VideoProject, VideoScript, Scene, MediaAsset, AudioAsset, RenderedVideo,
-                   PipelineStep)  # fmt: skip
+SNAPSHOT_MODELS = (
+    VideoProject,
+    VideoScript,
+    Scene,
+    MediaAsset,
+    AudioAsset,
+    RenderedVideo,
+    PipelineStep,
+)
 
 
 def snapshot(w: World) -> dict:
     """Every row of the product's tables and every stored file of the users' things."""
-    rows = {model.__name__: list(model.objects.order_by("pk").values())
-            for model in SNAPSHOT_MODELS}  # fmt: skip
+    rows = {
+        model.__name__: list(model.objects.order_by("pk").values()) for model in SNAPSHOT_MODELS
+    }
     # Template previews and voice samples are made on first view: a cache, not anyone's data.
     stored = sorted(
         str(path.relative_to(w.media_root))
@@ -271,23 +313,26 @@ def scene_moved(w, response, runs):
 def scene_split(w, response, runs):
     redirects_to("storyboard")(w, response)
     assert [scene.text for scene in alice_scenes(w)] == [
-        "Every morning the tide brings new shells.", "Children collect them before breakfast.",
+        "Every morning the tide brings new shells.",
+        "Children collect them before breakfast.",
         *SCENE_TEXTS[1:],
-    ]  # fmt: skip
+    ]
 
 
 def scenes_merged(w, response, runs):
     redirects_to("storyboard")(w, response)
     assert [scene.text for scene in alice_scenes(w)] == [
-        f"{SCENE_TEXTS[0]} {SCENE_TEXTS[1]}", SCENE_TEXTS[2],
-    ]  # fmt: skip
+        f"{SCENE_TEXTS[0]} {SCENE_TEXTS[1]}",
+        SCENE_TEXTS[2],
+    ]
 
 
 def scene_deleted(w, response, runs):
     redirects_to("storyboard")(w, response)
     assert [(scene.position, scene.text) for scene in alice_scenes(w)] == [
-        (0, SCENE_TEXTS[1]), (1, SCENE_TEXTS[2]),
-    ]  # fmt: skip
+        (0, SCENE_TEXTS[1]),
+        (1, SCENE_TEXTS[2]),
+    ]
 
 
 def picture_uploaded(w, response, runs):
@@ -308,8 +353,10 @@ def preview_play_recorded(w, response, runs):
     assert response.status_code == 204
     [played] = UserInteraction.objects.filter(action="preview_played")
     assert (played.user, played.project, played.detail) == (
-        w.project.user, w.project, "instagram_square",
-    )  # fmt: skip
+        w.project.user,
+        w.project,
+        "instagram_square",
+    )
     assert runs == []
 
 
@@ -349,9 +396,15 @@ def video_ids(w):
 
 def project_fields(title):
     def data(w):
-        return {"title": title, "description": "Why the sea comes and goes",
-                "template": w.template.pk, "platforms": ["youtube"], "style": "modern",
-                "voice_id": "", "language": "en"}  # fmt: skip
+        return {
+            "title": title,
+            "description": "Why the sea comes and goes",
+            "template": w.template.pk,
+            "platforms": ["youtube"],
+            "style": "modern",
+            "voice_id": "",
+            "language": "en",
+        }
 
     return data
 
@@ -374,54 +427,110 @@ ROUTES = [
     Route("home", ("get",), ANYONE),
     Route("healthz", ("get",), ANYONE),
     Route("dashboard", ("get",), SIGNED_IN),
-    Route("project_create", ("get", "post"), SIGNED_IN, data=project_fields("Tides"),
-          effect=project_created),
+    Route(
+        "project_create",
+        ("get", "post"),
+        SIGNED_IN,
+        data=project_fields("Tides"),
+        effect=project_created,
+    ),
     Route("project_detail", ("get",), OWNER, project_ids),
-    Route("project_settings", ("get", "post"), OWNER, project_ids, project_fields("Tides"),
-          settings_saved),
+    Route(
+        "project_settings",
+        ("get", "post"),
+        OWNER,
+        project_ids,
+        project_fields("Tides"),
+        settings_saved,
+    ),
     Route("render", ("get", "post"), OWNER, project_ids, effect=run_started("render", "render")),
     Route("project_retry", ("post",), OWNER, project_ids, effect=run_started("render", "render")),
     Route("project_cancel", ("post",), OWNER, project_ids, effect=nothing_to_cancel),
     Route("project_duplicate", ("post",), OWNER, project_ids, effect=project_duplicated),
     Route("project_delete", ("get", "post"), OWNER, project_ids, effect=project_deleted),
     Route("project_status", ("get",), OWNER_OR_STAFF, project_ids),
-    Route("interaction_beacon", ("post",), OWNER, project_ids,
-          lambda w: {"action": "preview_played", "platform": "instagram_square"},
-          preview_play_recorded, owner_status=204),
-    Route("script", ("get", "post"), OWNER, project_ids,
-          lambda w: {"text": "The tide comes in. The tide goes out."}, script_saved),
-    Route("script_generate", ("post",), OWNER, project_ids,
-          effect=run_started("script", "script")),
+    Route(
+        "interaction_beacon",
+        ("post",),
+        OWNER,
+        project_ids,
+        lambda w: {"action": "preview_played", "platform": "instagram_square"},
+        preview_play_recorded,
+        owner_status=204,
+    ),
+    Route(
+        "script",
+        ("get", "post"),
+        OWNER,
+        project_ids,
+        lambda w: {"text": "The tide comes in. The tide goes out."},
+        script_saved,
+    ),
+    Route("script_generate", ("post",), OWNER, project_ids, effect=run_started("script", "script")),
     Route("scenes_make", ("post",), OWNER, project_ids, effect=run_started("scenes", "storyboard")),
     Route("storyboard", ("get",), OWNER, project_ids),
-    Route("scene_add", ("post",), OWNER, project_ids,
-          lambda w: {"text": "The tide goes out again."}, scene_added),
-    Route("scene_edit", ("post",), OWNER, scene_ids,
-          lambda w: {"text": "A shell in a hand.", "visual_direction": "a shell"}, scene_edited),
+    Route(
+        "scene_add",
+        ("post",),
+        OWNER,
+        project_ids,
+        lambda w: {"text": "The tide goes out again."},
+        scene_added,
+    ),
+    Route(
+        "scene_edit",
+        ("post",),
+        OWNER,
+        scene_ids,
+        lambda w: {"text": "A shell in a hand.", "visual_direction": "a shell"},
+        scene_edited,
+    ),
     Route("scene_move", ("post",), OWNER, scene_ids, lambda w: {"direction": "down"}, scene_moved),
     Route("scene_split", ("post",), OWNER, scene_ids, effect=scene_split),
     Route("scene_merge", ("post",), OWNER, scene_ids, effect=scenes_merged),
     Route("scene_delete", ("post",), OWNER, scene_ids, effect=scene_deleted),
     Route("media", ("get", "post"), OWNER, project_ids, effect=run_started("media", "media")),
-    Route("scene_media_regenerate", ("post",), OWNER, scene_ids,
-          effect=run_started("media", "media", one_scene=True)),
-    Route("scene_media_upload", ("post",), OWNER, scene_ids,
-          lambda w: {"file": SimpleUploadedFile("beach.png", png_bytes(), "image/png")},
-          picture_uploaded),
-    Route("scene_media_pick", ("post",), OWNER, scene_ids, lambda w: {"asset": w.upload.pk},
-          picture_picked),
+    Route(
+        "scene_media_regenerate",
+        ("post",),
+        OWNER,
+        scene_ids,
+        effect=run_started("media", "media", one_scene=True),
+    ),
+    Route(
+        "scene_media_upload",
+        ("post",),
+        OWNER,
+        scene_ids,
+        lambda w: {"file": SimpleUploadedFile("beach.png", png_bytes(), "image/png")},
+        picture_uploaded,
+    ),
+    Route(
+        "scene_media_pick",
+        ("post",),
+        OWNER,
+        scene_ids,
+        lambda w: {"asset": w.upload.pk},
+        picture_picked,
+    ),
     Route("voice", ("get", "post"), OWNER, project_ids, effect=run_started("voice", "voice")),
-    Route("scene_voice", ("post",), OWNER, scene_ids,
-          lambda w: {f"scene-{w.scenes[0].pk}-voice_id": "",
-                     f"scene-{w.scenes[0].pk}-speed": "1.25"}, voice_changed),
+    Route(
+        "scene_voice",
+        ("post",),
+        OWNER,
+        scene_ids,
+        lambda w: {f"scene-{w.scenes[0].pk}-voice_id": "", f"scene-{w.scenes[0].pk}-speed": "1.25"},
+        voice_changed,
+    ),
     Route("rendered_file", ("get",), OWNER_OR_STAFF, video_ids),
     Route("scene_audio", ("get",), OWNER_OR_STAFF, scene_ids),
-    Route("media_file", ("get",), OWNER_OR_STAFF,
-          lambda w: {"asset_id": w.upload.pk, "kind": "file"}),
+    Route(
+        "media_file", ("get",), OWNER_OR_STAFF, lambda w: {"asset_id": w.upload.pk, "kind": "file"}
+    ),
     Route("stored_file", ("get",), OWNER_OR_STAFF, lambda w: {"name": w.video.file.name}),
     Route("voice_sample", ("get",), SIGNED_IN),
     Route("template_preview", ("get",), SIGNED_IN, lambda w: {"slug": "explainer"}),
-]  # fmt: skip
+]
 ROUTES_BY_NAME = {route.name: route for route in ROUTES}
 # Anyone else's answer to these is a 404 whatever the method.
 PRIVATE = [route for route in ROUTES if route.audience in (OWNER, OWNER_OR_STAFF)]
@@ -515,8 +624,9 @@ def test_it_hides_alice_s_scenes_and_videos_behind_bob_s_own_project(
     before = snapshot(world)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        response = visit(bob_client, method, through_bob_s_project(route, world, bob_project),
-                         route.data(world))  # fmt: skip
+        response = visit(
+            bob_client, method, through_bob_s_project(route, world, bob_project), route.data(world)
+        )
 
     assert response.status_code == 404
     assert snapshot(world) == before
@@ -606,14 +716,17 @@ def test_it_serves_the_owner_the_files_of_a_rendered_video(alice_client, world, 
 
 def test_it_serves_the_owner_the_pictures_and_voices(alice_client, world):
     urls_and_files = {
-        reverse("video_app:rendered_file", args=[world.project.pk, world.video.pk, "thumbnail"]):
-            world.video.thumbnail,
+        reverse(
+            "video_app:rendered_file", args=[world.project.pk, world.video.pk, "thumbnail"]
+        ): world.video.thumbnail,
         reverse("video_app:media_file", args=[world.upload.pk, "file"]): world.upload.file,
-        reverse("video_app:media_file", args=[world.upload.pk, "thumbnail"]):
-            world.upload.thumbnail,
-        reverse("video_app:scene_audio", args=[world.project.pk, world.scenes[0].pk]):
-            world.audio.file,
-    }  # fmt: skip
+        reverse(
+            "video_app:media_file", args=[world.upload.pk, "thumbnail"]
+        ): world.upload.thumbnail,
+        reverse(
+            "video_app:scene_audio", args=[world.project.pk, world.scenes[0].pk]
+        ): world.audio.file,
+    }
 
     for url, stored in urls_and_files.items():
         response = alice_client.get(url)
@@ -658,8 +771,9 @@ def test_it_starts_no_work_when_the_owner_opens_every_url(
     before = snapshot(world)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        answers = {route.name: visit(alice_client, "get", route.url(world)).status_code
-                   for route in ROUTES}  # fmt: skip
+        answers = {
+            route.name: visit(alice_client, "get", route.url(world)).status_code for route in ROUTES
+        }
 
     project = reloaded(world)
     assert (project.run_number, project.run_state) == (2, "failed")

@@ -35,18 +35,33 @@ def project(alice):
     """A rendered project with a row of every kind."""
     project = make_project(alice)
     scene = storyboard.scene_add(project=project, text="Every morning the tide brings shells.")
-    picture = MediaAsset(user=alice, scene=scene, kind="image", source="procedural",
-                         provider="procedural", title="Scene 1", width=96, height=64)  # fmt: skip
+    picture = MediaAsset(
+        user=alice,
+        scene=scene,
+        kind="image",
+        source="procedural",
+        provider="procedural",
+        title="Scene 1",
+        width=96,
+        height=64,
+    )
     picture.file.save("scene-1.jpg", ContentFile(jpeg()), save=False)
     picture.thumbnail.save("scene-1-thumb.jpg", ContentFile(jpeg()), save=False)
     picture.save()
     Scene.objects.filter(pk=scene.pk).update(media=picture)
-    audio = AudioAsset(scene=scene, voice_id="espeak:en-us", provider="espeak", duration_s=2.0,
-                       input_hash="0" * 32)  # fmt: skip
+    audio = AudioAsset(
+        scene=scene, voice_id="espeak:en-us", provider="espeak", duration_s=2.0, input_hash="0" * 32
+    )
     audio.file.save("scene-1.wav", ContentFile(b"RIFF"), save=False)
     audio.save()
-    video = RenderedVideo(project=project, platform="instagram_square", width=1080, height=1080,
-                          duration_s=12.5, input_hash="0" * 32)  # fmt: skip
+    video = RenderedVideo(
+        project=project,
+        platform="instagram_square",
+        width=1080,
+        height=1080,
+        duration_s=12.5,
+        input_hash="0" * 32,
+    )
     video.file.save("shells.mp4", ContentFile(b"mp4"), save=False)
     video.thumbnail.save("shells.jpg", ContentFile(jpeg()), save=False)
     video.save()
@@ -68,12 +83,16 @@ def project(alice):
 def rows(project) -> dict:
     scene = Scene.objects.get(script__project=project)
     return {
-        "videoproject": project, "videotemplate": VideoTemplate.objects.get(slug="explainer"),
-        "videoscript": project.script, "scene": scene, "mediaasset": scene.media,
-        "audioasset": scene.audio, "renderedvideo": project.videos.get(),
+        "videoproject": project,
+        "videotemplate": VideoTemplate.objects.get(slug="explainer"),
+        "videoscript": project.script,
+        "scene": scene,
+        "mediaasset": scene.media,
+        "audioasset": scene.audio,
+        "renderedvideo": project.videos.get(),
         "pipelinestep": PipelineStep.objects.filter(project=project).first(),
         "taskinhand": TaskInHand.objects.get(project=project),
-    }  # fmt: skip
+    }
 
 
 MODELS = [

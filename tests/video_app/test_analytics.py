@@ -48,8 +48,12 @@ def test_it_measures_a_step_s_time_cpu_and_memory():
         burn_cpu(0.2)
 
     row = StepPerformance.objects.get()
-    assert (row.step, row.outcome, row.worker, row.provider) == ("render", "ok", "test@host",
-                                                                 "ffmpeg")  # fmt: skip
+    assert (row.step, row.outcome, row.worker, row.provider) == (
+        "render",
+        "ok",
+        "test@host",
+        "ffmpeg",
+    )
     assert row.cpu_s >= 0.19
     assert row.wall_s >= 0.19
     assert 20 < row.peak_memory_mb < 20_000  # a Python process, in MB (not kB, not bytes)
@@ -164,11 +168,14 @@ def test_each_pipeline_task_logs_its_step_subject_and_outcome(rendering):
     assert rows == [
         ("script", "", "reused", ""),  # written by the creator, not a provider
         ("scenes", "", "ok", ""),
-        ("media", "scene 1", "ok", "illustrated"), ("voice", "scene 1", "ok", voice),
-        ("media", "scene 2", "ok", "illustrated"), ("voice", "scene 2", "ok", voice),
-        ("media", "scene 3", "ok", "illustrated"), ("voice", "scene 3", "ok", voice),
+        ("media", "scene 1", "ok", "illustrated"),
+        ("voice", "scene 1", "ok", voice),
+        ("media", "scene 2", "ok", "illustrated"),
+        ("voice", "scene 2", "ok", voice),
+        ("media", "scene 3", "ok", "illustrated"),
+        ("voice", "scene 3", "ok", voice),
         ("voice", "scene 1", "reused", voice),
-    ]  # fmt: skip
+    ]
     assert StepPerformance.objects.filter(run=run, cpu_s__gt=0, wall_s__gt=0).count() >= 7
 
 
@@ -179,8 +186,9 @@ def test_it_logs_each_retry_then_the_failure_at_its_step(rendering, monkeypatch)
 
     monkeypatch.setattr(pipeline, "export_platform", export_fails)
 
-    result = tasks.export_video_task.apply(args=(rendering.pk, rendering.run_number,
-                                                 "instagram_square"))  # fmt: skip
+    result = tasks.export_video_task.apply(
+        args=(rendering.pk, rendering.run_number, "instagram_square")
+    )
 
     assert result.failed()
     rows = list(StepPerformance.objects.filter(project=rendering).order_by("id"))
@@ -198,10 +206,21 @@ def test_it_logs_each_retry_then_the_failure_at_its_step(rendering, monkeypatch)
 def video(alice, media_root):
     """Alice's project with a rendered video (its files are stand-ins)."""
     project = make_project(alice)
-    video = RenderedVideo(project=project, platform="instagram_square", width=720, height=720,
-                          duration_s=6.0, input_hash="b" * 32, run_number=1)  # fmt: skip
-    for field, name in (("file", "v.mp4"), ("thumbnail", "v.jpg"), ("srt_file", "v.srt"),
-                        ("vtt_file", "v.vtt")):  # fmt: skip
+    video = RenderedVideo(
+        project=project,
+        platform="instagram_square",
+        width=720,
+        height=720,
+        duration_s=6.0,
+        input_hash="b" * 32,
+        run_number=1,
+    )
+    for field, name in (
+        ("file", "v.mp4"),
+        ("thumbnail", "v.jpg"),
+        ("srt_file", "v.srt"),
+        ("vtt_file", "v.vtt"),
+    ):
         getattr(video, field).save(name, ContentFile(b"stand-in"), save=False)
     video.save()
     return video
@@ -217,8 +236,17 @@ def interactions(action: str) -> list[tuple]:
 
 def test_it_records_each_wizard_step_an_owner_reaches_once_a_day(alice_client, video):
     project = video.project
-    pages = ["script", "script", "storyboard", "media", "voice", "render", "project_detail",
-             "project_detail", "script"]  # fmt: skip
+    pages = [
+        "script",
+        "script",
+        "storyboard",
+        "media",
+        "voice",
+        "render",
+        "project_detail",
+        "project_detail",
+        "script",
+    ]
 
     for page in pages:
         assert alice_client.get(reverse(f"video_app:{page}", args=[project.pk])).status_code == 200
@@ -246,8 +274,10 @@ def test_it_takes_a_play_beacon_from_the_owner_only_and_only_known_actions(clien
     assert client.post(url, played).status_code == 204
     assert client.post(url, {**played, "platform": "myspace"}).status_code == 204
 
-    assert interactions("preview_played") == [("alice", project.pk, "instagram_square"),
-                                              ("alice", project.pk, "")]  # fmt: skip
+    assert interactions("preview_played") == [
+        ("alice", project.pk, "instagram_square"),
+        ("alice", project.pk, ""),
+    ]
     assert interactions("download") == []
 
 
@@ -278,9 +308,11 @@ def test_it_records_the_owner_s_downloads_by_kind_and_platform(alice_client, adm
     assert fetch(admin_client, "video", download=1) == 200  # staff's download is not alice's
 
     assert [row[2] for row in interactions("download")] == [
-        "mp4:instagram_square", "srt:instagram_square", "vtt:instagram_square",
+        "mp4:instagram_square",
+        "srt:instagram_square",
+        "vtt:instagram_square",
         "thumbnail:instagram_square",
-    ]  # fmt: skip
+    ]
 
 
 # --- the analytics page -------------------------------------------------------------------------
@@ -342,9 +374,17 @@ def test_it_is_linked_from_the_admin_index_and_the_step_log(admin_client):
 
 def test_it_lists_the_logs_read_only(admin_client, alice):
     project = make_project(alice)
-    log = StepPerformance.objects.create(project=project, run=1, step="voice", subject="scene 1",
-                                         outcome="ok", started_at=timezone.now(), wall_s=1.0,
-                                         cpu_s=0.5, peak_memory_mb=300)  # fmt: skip
+    log = StepPerformance.objects.create(
+        project=project,
+        run=1,
+        step="voice",
+        subject="scene 1",
+        outcome="ok",
+        started_at=timezone.now(),
+        wall_s=1.0,
+        cpu_s=0.5,
+        peak_memory_mb=300,
+    )
     UserInteraction.objects.create(user=alice, project=project, action="download", detail="srt:x")
 
     for model in ("stepperformance", "userinteraction"):
@@ -352,8 +392,9 @@ def test_it_lists_the_logs_read_only(admin_client, alice):
         assert admin_client.get(changelist).status_code == 200
         assert admin_client.get(changelist, {"o": "1"}).status_code == 200
         assert admin_client.get(reverse(f"admin:video_app_{model}_add")).status_code == 403
-    filtered = admin_client.get(reverse("admin:video_app_stepperformance_changelist"),
-                                {"step": "voice", "outcome": "ok"})  # fmt: skip
+    filtered = admin_client.get(
+        reverse("admin:video_app_stepperformance_changelist"), {"step": "voice", "outcome": "ok"}
+    )
     assert "scene 1" in filtered.content.decode()
     change = admin_client.get(reverse("admin:video_app_stepperformance_change", args=[log.pk]))
     assert change.status_code == 200 and 'name="_save"' not in change.content.decode()
@@ -364,9 +405,17 @@ def log_run(project, run, *, render_s=None, fail_at=None, when=None, scenes=2):
     when = when or timezone.now()
 
     def row(step, subject="", outcome="ok", wall_s=0.5):
-        StepPerformance.objects.create(project=project, run=run, step=step, subject=subject,
-                                       outcome=outcome, started_at=when, wall_s=wall_s,
-                                       cpu_s=wall_s / 2, peak_memory_mb=200)  # fmt: skip
+        StepPerformance.objects.create(
+            project=project,
+            run=run,
+            step=step,
+            subject=subject,
+            outcome=outcome,
+            started_at=when,
+            wall_s=wall_s,
+            cpu_s=wall_s / 2,
+            peak_memory_mb=200,
+        )
 
     row("script", "render run start", wall_s=0.01)
     for step in ("script", "scenes"):
@@ -385,8 +434,11 @@ def log_run(project, run, *, render_s=None, fail_at=None, when=None, scenes=2):
 
 
 def test_it_computes_the_figures_from_the_logs(alice, bob):
-    shells, bikes, tides = (make_project(alice, title="Shells"), make_project(bob, title="Bikes"),
-                            make_project(alice, title="Tides"))  # fmt: skip
+    shells, bikes, tides = (
+        make_project(alice, title="Shells"),
+        make_project(bob, title="Bikes"),
+        make_project(alice, title="Tides"),
+    )
     for run, render_s in enumerate(range(1, 21), start=1):  # 20 renders of 1 s .. 20 s
         log_run(shells, run, render_s=float(render_s))
     log_run(bikes, 1, render_s=100.0)
@@ -395,9 +447,17 @@ def test_it_computes_the_figures_from_the_logs(alice, bob):
     log_run(tides, 2, fail_at="scenes")
     old = make_project(bob, title="Long ago")
     log_run(old, 1, render_s=500.0, when=timezone.now() - timedelta(days=40))  # out of the window
-    StepPerformance.objects.create(project=tides, run=3, step="script", subject="script run start",
-                                   outcome="ok", started_at=timezone.now(), wall_s=0.1, cpu_s=0,
-                                   peak_memory_mb=1)  # a script run: not a render  # fmt: skip
+    StepPerformance.objects.create(
+        project=tides,
+        run=3,
+        step="script",
+        subject="script run start",
+        outcome="ok",
+        started_at=timezone.now(),
+        wall_s=0.1,
+        cpu_s=0,
+        peak_memory_mb=1,
+    )  # a script run: not a render
 
     report = analytics_report()
 
@@ -412,8 +472,10 @@ def test_it_computes_the_figures_from_the_logs(alice, bob):
     assert steps["scenes"].failure_rate == pytest.approx(1 / 24)
     assert steps["script"].ok == 24  # the bookkeeping rows are not the step's work
     assert [(p.title, p.run, p.failed) for p in report.slowest] == [
-        ("Shells", 20, False), ("Bikes", 2, False), ("Tides", 2, True),
-    ]  # fmt: skip
+        ("Shells", 20, False),
+        ("Bikes", 2, False),
+        ("Tides", 2, True),
+    ]
     assert report.slowest[0].wall_s == pytest.approx(0.01 + 2 * 0.5 + 4 * 0.5 + 20 + 0.5 + 0.01)
 
 
@@ -467,10 +529,12 @@ def test_the_analytics_page_shows_real_figures_after_a_few_renders(
     alice, bob, admin_client, celery_worker_process
 ):
     shells = make_project(alice, title="Shells on the beach")
-    bikes = make_project(bob, title="Bikes in the rain",
-                         script="Bikes shine in the rain. Puddles hold the lights.")  # fmt: skip
-    too_long = make_project(alice, title="Too long for TikTok", script=TOO_LONG,
-                            platforms=("tiktok", "youtube_shorts"))  # fmt: skip
+    bikes = make_project(
+        bob, title="Bikes in the rain", script="Bikes shine in the rain. Puddles hold the lights."
+    )
+    too_long = make_project(
+        alice, title="Too long for TikTok", script=TOO_LONG, platforms=("tiktok", "youtube_shorts")
+    )
     # The Free plan renders one video at a time per user: alice's second waits for her first.
     for project in (shells, bikes):
         projects.run_start(project=project, kind="render")
@@ -488,8 +552,14 @@ def test_the_analytics_page_shows_real_figures_after_a_few_renders(
 
     rows = StepPerformance.objects.filter(project=shells)
     assert {row.step for row in rows} == {"script", "scenes", "media", "voice", "render", "export"}
-    assert {"render run start", "fan-out", "render run end", "scene 1", "scene 3",
-            "instagram_square"} <= {row.subject for row in rows}  # fmt: skip
+    assert {
+        "render run start",
+        "fan-out",
+        "render run end",
+        "scene 1",
+        "scene 3",
+        "instagram_square",
+    } <= {row.subject for row in rows}
     worker_name = celery_worker_process.name.split("@")[0]
     assert {row.worker.split("@")[0] for row in rows} == {worker_name}
     [render] = rows.filter(step="render")

@@ -213,9 +213,11 @@ def test_a_duplicate_reuses_drawn_pictures(alice, monkeypatch, django_capture_on
     run_steps(copy, "media", django_capture_on_commit_callbacks)
 
     assert drawn == []
-    pairs = zip(Scene.objects.filter(script__project=copy).order_by("position"),
-                Scene.objects.filter(script__project=original).order_by("position"),
-                strict=True)  # fmt: skip
+    pairs = zip(
+        Scene.objects.filter(script__project=copy).order_by("position"),
+        Scene.objects.filter(script__project=original).order_by("position"),
+        strict=True,
+    )
     for mine, theirs in pairs:
         assert mine.media.file.name != theirs.media.file.name
         assert mine.media.file.read() == theirs.media.file.read()
@@ -242,11 +244,32 @@ def rendered(alice, tmp_path):
     """Alice's project with a real 4-second 640x360 video."""
     project = make_project(alice)
     clip = tmp_path / "clip.mp4"
-    run_ffmpeg(["-f", "lavfi", "-i", "testsrc=size=640x360:rate=25", "-t", "4",
-                "-c:v", "libx264", "-pix_fmt", "yuv420p", str(clip)],
-               description="test clip", timeout_s=60)  # fmt: skip
-    video = RenderedVideo(project=project, platform="youtube", width=640, height=360,
-                          duration_s=4.0, input_hash=uuid.uuid4().hex, run_number=1)  # fmt: skip
+    run_ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=640x360:rate=25",
+            "-t",
+            "4",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            str(clip),
+        ],
+        description="test clip",
+        timeout_s=60,
+    )
+    video = RenderedVideo(
+        project=project,
+        platform="youtube",
+        width=640,
+        height=360,
+        duration_s=4.0,
+        input_hash=uuid.uuid4().hex,
+        run_number=1,
+    )
     video.file.save("clip.mp4", ContentFile(clip.read_bytes()))
     return video
 
@@ -254,8 +277,9 @@ def rendered(alice, tmp_path):
 def test_it_makes_a_small_hover_preview_once(alice_client, rendered, monkeypatch, tmp_path):
     made = []
     real = cache_service.preview_clip
-    monkeypatch.setattr(cache_service, "preview_clip",
-                        lambda *a, **k: made.append(a) or real(*a, **k))  # fmt: skip
+    monkeypatch.setattr(
+        cache_service, "preview_clip", lambda *a, **k: made.append(a) or real(*a, **k)
+    )
     url = reverse("video_app:rendered_file", args=[rendered.project_id, rendered.pk, "preview"])
 
     bodies = [b"".join(alice_client.get(url).streaming_content) for _ in range(2)]

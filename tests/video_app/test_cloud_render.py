@@ -22,8 +22,12 @@ pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 @pytest.fixture
 def cloud(httpserver, settings, monkeypatch, bucket, waits):
-    settings.AI_PROVIDERS = {**settings.AI_PROVIDERS, "script": "gemini", "media": "pexels",
-                             "voice": "polly"}  # fmt: skip
+    settings.AI_PROVIDERS = {
+        **settings.AI_PROVIDERS,
+        "script": "gemini",
+        "media": "pexels",
+        "voice": "polly",
+    }
     base = httpserver.url_for("").rstrip("/")
     settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL = "test-gemini-key", base
     settings.PEXELS_API_KEY, settings.PEXELS_BASE_URL = "test-pexels-key", base
@@ -42,8 +46,13 @@ def cloud(httpserver, settings, monkeypatch, bucket, waits):
 
 @pytest.mark.slow  # a whole render
 def test_it_renders_a_complete_video_with_every_cloud_provider(alice, cloud, bucket, queued):
-    project = make_project(alice, title="Solar power at home", script="",
-                           platforms=("instagram_square",), voice_id="polly:Joanna")  # fmt: skip
+    project = make_project(
+        alice,
+        title="Solar power at home",
+        script="",
+        platforms=("instagram_square",),
+        voice_id="polly:Joanna",
+    )
     quotas.grant_plan(user=alice, plan=Plan.objects.get(slug="creator"))  # 1080p, no watermark
     run = projects.run_start(project=project, kind="render")  # queued: the steps run here
 
@@ -64,8 +73,9 @@ def test_it_renders_a_complete_video_with_every_cloud_provider(alice, cloud, buc
     pictures = MediaAsset.objects.filter(scene__script__project=project)
     assert pictures and {(p.provider, p.source) for p in pictures} == {("pexels", "stock")}
     assert all("Pexels" in picture.attribution and not picture.note for picture in pictures)
-    assert all(picture.details["page_url"].startswith("https://www.pexels.com/")
-               for picture in pictures)  # fmt: skip
+    assert all(
+        picture.details["page_url"].startswith("https://www.pexels.com/") for picture in pictures
+    )
     voices = AudioAsset.objects.filter(scene__script__project=project)
     assert voices.count() == pictures.count()
     assert {voice.provider for voice in voices} == {"polly"}
@@ -74,7 +84,11 @@ def test_it_renders_a_complete_video_with_every_cloud_provider(alice, cloud, buc
     assert {video.file.name, *(picture.file.name for picture in pictures)} <= in_bucket
     info = probe(files.local_path(video.file), decode=True)
     assert (info.width, info.height, info.video_codec, info.audio_codec) == (
-        1080, 1080, "h264", "aac")  # fmt: skip
+        1080,
+        1080,
+        "h264",
+        "aac",
+    )
     spoken_s = sum(voice.duration_s for voice in voices)
     assert spoken_s < info.duration_s < spoken_s + 15
     assert "roof" in files.local_path(video.srt_file).read_text().lower()

@@ -28,18 +28,28 @@ def rendering(user, *, title="Shells on the beach") -> VideoProject:
     """A project a minute into its render: script and scenes done, pictures under way."""
     project = make_project(user, title=title)
     VideoProject.objects.filter(pk=project.pk).update(
-        status=VideoProject.Status.RENDERING, run_number=1, run_kind="render",
+        status=VideoProject.Status.RENDERING,
+        run_number=1,
+        run_kind="render",
         run_state=VideoProject.RunState.RUNNING,
         run_started_at=timezone.now() - timedelta(minutes=1),
-    )  # fmt: skip
-    states = {"script": ("done", 1.0, ""), "scenes": ("done", 1.0, ""),
-              "media": ("running", 0.4, "Picture 2 of 5")}  # fmt: skip
+    )
+    states = {
+        "script": ("done", 1.0, ""),
+        "scenes": ("done", 1.0, ""),
+        "media": ("running", 0.4, "Picture 2 of 5"),
+    }
     for position, name in enumerate(RUN_STEPS["render"]):
         state, fraction, message = states.get(name, ("pending", 0.0, ""))
         PipelineStep.objects.create(
-            project=project, run_number=1, name=name, position=position, state=state,
-            progress=fraction, message=message,
-        )  # fmt: skip
+            project=project,
+            run_number=1,
+            name=name,
+            position=position,
+            state=state,
+            progress=fraction,
+            message=message,
+        )
     project.refresh_from_db()
     return project
 
@@ -99,8 +109,10 @@ def test_it_sends_the_owner_the_stored_state_on_connect(client, alice):
     message = first_message(project.pk, session_headers(client, alice))
 
     assert (message["status"], message["run_state"], message["step"]) == (
-        "rendering", "running", "media",
-    )  # fmt: skip
+        "rendering",
+        "running",
+        "media",
+    )
     assert message["progress"] == 16.0  # script 5 + scenes 5 + 40% of pictures 15, of 100
     assert_shows_stored_state(message, project)
 
@@ -122,8 +134,12 @@ def test_it_relays_progress_a_worker_reports_from_another_process(client, alice,
     update = async_to_sync(scenario)()
 
     assert update["message"] == "Picture 4 of 5"
-    assert update["steps"][2] == {"name": "media", "label": "Pictures", "state": "running",
-                                  "progress": 80}  # fmt: skip
+    assert update["steps"][2] == {
+        "name": "media",
+        "label": "Pictures",
+        "state": "running",
+        "progress": 80,
+    }
     assert_shows_stored_state(update, project)
 
 

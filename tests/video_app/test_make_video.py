@@ -31,8 +31,16 @@ def test_it_prints_each_exported_file_on_its_own_line_at_the_end(tmp_path):
     script = tmp_path / "script.txt"
     script.write_text("Bees talk by dancing.\n\nA waggle dance points the way to flowers.")
 
-    completed = make_video("--script-file", str(script), "--out", str(tmp_path / "videos"),
-                           "--platform", "youtube_shorts", "--style", "warm")  # fmt: skip
+    completed = make_video(
+        "--script-file",
+        str(script),
+        "--out",
+        str(tmp_path / "videos"),
+        "--platform",
+        "youtube_shorts",
+        "--style",
+        "warm",
+    )
 
     assert completed.returncode == 0, completed.stderr
     paths = completed.stdout.strip().splitlines()

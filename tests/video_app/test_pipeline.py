@@ -55,8 +55,14 @@ def test_it_renders_a_project_from_script_to_exported_video(alice, celery_worker
     assert files.local_path(video.thumbnail).stat().st_size > 5000
     steps = PipelineStep.objects.filter(project=project, run_number=project.run_number)
     assert {step.state for step in steps} == {"done"}
-    assert [step.name for step in steps] == ["script", "scenes", "media", "voice", "render",
-                                            "export"]  # fmt: skip
+    assert [step.name for step in steps] == [
+        "script",
+        "scenes",
+        "media",
+        "voice",
+        "render",
+        "export",
+    ]
 
 
 DIALOGUE = (
@@ -118,9 +124,10 @@ def test_it_reuses_unchanged_work_when_rendering_again(alice, celery_worker_proc
     project = make_project(alice)
     projects.run_start(project=project, kind="render")
     wait_for_run(project)
-    first = {scene.pk: (scene.media.file.name, scene.audio.file.name)
-             for scene in Scene.objects.filter(script__project=project)
-             .select_related("media", "audio")}  # fmt: skip
+    first = {
+        scene.pk: (scene.media.file.name, scene.audio.file.name)
+        for scene in Scene.objects.filter(script__project=project).select_related("media", "audio")
+    }
     scene = Scene.objects.filter(script__project=project).order_by("position").first()
     scene.text = "Every evening the tide takes some shells back."
     scene.save()
@@ -129,9 +136,10 @@ def test_it_reuses_unchanged_work_when_rendering_again(alice, celery_worker_proc
     wait_for_run(project)
 
     assert project.status == VideoProject.Status.COMPLETED, project.error_detail
-    second = {scene.pk: (scene.media.file.name, scene.audio.file.name)
-              for scene in Scene.objects.filter(script__project=project)
-              .select_related("media", "audio")}  # fmt: skip
+    second = {
+        scene.pk: (scene.media.file.name, scene.audio.file.name)
+        for scene in Scene.objects.filter(script__project=project).select_related("media", "audio")
+    }
     changed = {pk for pk in first if first[pk] != second[pk]}
     assert changed == {scene.pk}
 

@@ -39,5 +39,6 @@ def test_it_finishes_a_render_whose_worker_process_was_killed(alice, celery_work
         celery_worker_process.output[-40:]
     )
     assert RenderedVideo.objects.filter(project=project).count() == 1
-    assert any("WorkerLostError" in line or "signal 9" in line
-               for line in celery_worker_process.output)  # fmt: skip
+    assert any(
+        "WorkerLostError" in line or "signal 9" in line for line in celery_worker_process.output
+    )

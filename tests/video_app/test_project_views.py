@@ -33,15 +33,24 @@ def png(size=(320, 200), color="#2471a3") -> bytes:
 
 
 def add_video(project, platform="instagram_square") -> RenderedVideo:
-    video = RenderedVideo(project=project, platform=platform, width=1080, height=1080,
-                          duration_s=12.5, size_bytes=2048, input_hash="0" * 32)  # fmt: skip
+    video = RenderedVideo(
+        project=project,
+        platform=platform,
+        width=1080,
+        height=1080,
+        duration_s=12.5,
+        size_bytes=2048,
+        input_hash="0" * 32,
+    )
     stem = f"shells.{platform}"
     video.file.save(f"{stem}.mp4", ContentFile(b"mp4 of " + platform.encode()), save=False)
     video.thumbnail.save(f"{stem}.jpg", ContentFile(png()), save=False)
-    video.srt_file.save(f"{stem}.srt", ContentFile(b"1\n00:00:00,000 --> 00:00:02,000\nShells\n"),
-                        save=False)  # fmt: skip
-    video.vtt_file.save(f"{stem}.vtt", ContentFile(b"WEBVTT\n\n00:00.000 --> 00:02.000\nShells\n"),
-                        save=False)  # fmt: skip
+    video.srt_file.save(
+        f"{stem}.srt", ContentFile(b"1\n00:00:00,000 --> 00:00:02,000\nShells\n"), save=False
+    )
+    video.vtt_file.save(
+        f"{stem}.vtt", ContentFile(b"WEBVTT\n\n00:00.000 --> 00:02.000\nShells\n"), save=False
+    )
     video.save()
     return video
 
@@ -61,10 +70,15 @@ def page_of(response) -> str:
 
 def form_data(**fields):
     return {
-        "title": "Tides explained", "description": "Why the sea comes and goes",
-        "template": VideoTemplate.objects.get(slug="explainer").pk, "platforms": ["youtube"],
-        "style": "modern", "voice_id": "", "language": "en", **fields,
-    }  # fmt: skip
+        "title": "Tides explained",
+        "description": "Why the sea comes and goes",
+        "template": VideoTemplate.objects.get(slug="explainer").pk,
+        "platforms": ["youtube"],
+        "style": "modern",
+        "voice_id": "",
+        "language": "en",
+        **fields,
+    }
 
 
 def test_it_creates_a_project_from_the_form(alice_client, alice):
@@ -173,11 +187,18 @@ def test_it_shows_the_dashboard_in_the_same_number_of_queries_however_many_proje
         for number in range(count):
             project = make_project(alice, title=f"Episode {number}", script="")
             RenderedVideo.objects.bulk_create(
-                RenderedVideo(project=project, platform=platform, file=f"{platform}.mp4",
-                              thumbnail=f"{platform}.jpg", width=1080, height=1080,
-                              duration_s=10, input_hash="x")
+                RenderedVideo(
+                    project=project,
+                    platform=platform,
+                    file=f"{platform}.mp4",
+                    thumbnail=f"{platform}.jpg",
+                    width=1080,
+                    height=1080,
+                    duration_s=10,
+                    input_hash="x",
+                )
                 for platform in ("youtube", "tiktok")
-            )  # fmt: skip
+            )
 
     def dashboard_queries():
         with django_assert_max_num_queries(10) as captured:
@@ -202,21 +223,24 @@ def make_finished_project(user):
     project = make_project(user)
     first = storyboard.scene_add(project=project, text="Every morning the tide brings shells.")
     second = storyboard.scene_add(project=project, text="Children collect them.")
-    generated = MediaAsset(user=user, scene=first, kind="image", source="procedural",
-                           provider="procedural")  # fmt: skip
+    generated = MediaAsset(
+        user=user, scene=first, kind="image", source="procedural", provider="procedural"
+    )
     generated.file.save("scene-1.png", ContentFile(png()), save=False)
     generated.thumbnail.save("scene-1-thumb.jpg", ContentFile(png()), save=False)
     generated.save()
     Scene.objects.filter(pk=first.pk).update(media=generated)
     upload = ContentValidator().validate(SimpleUploadedFile("beach.png", png()))
     storyboard.media_upload(user=user, upload=upload, scene=second)
-    audio = AudioAsset(scene=first, voice_id="espeak:en-us", provider="espeak", duration_s=2.0,
-                       input_hash="0" * 32)  # fmt: skip
+    audio = AudioAsset(
+        scene=first, voice_id="espeak:en-us", provider="espeak", duration_s=2.0, input_hash="0" * 32
+    )
     audio.file.save("scene-1.wav", ContentFile(b"RIFF voice"), save=False)
     audio.save()
     add_video(project)
-    master = default_storage.save(f"projects/{user.pk}/{project.pk}/masters/1x1.mp4",
-                                  ContentFile(b"master"))  # fmt: skip
+    master = default_storage.save(
+        f"projects/{user.pk}/{project.pk}/masters/1x1.mp4", ContentFile(b"master")
+    )
     project.masters = {"1:1": {"file": master, "input_hash": "0" * 32}}
     project.save(update_fields=["masters"])
     return project
@@ -365,8 +389,14 @@ def test_it_starts_a_render_and_queues_it_after_commit(
     assert project.run_state == VideoProject.RunState.QUEUED
     assert project.status == VideoProject.Status.RENDERING
     steps = PipelineStep.objects.filter(project=project, run_number=1)
-    assert [step.name for step in steps] == ["script", "scenes", "media", "voice", "render",
-                                            "export"]  # fmt: skip
+    assert [step.name for step in steps] == [
+        "script",
+        "scenes",
+        "media",
+        "voice",
+        "render",
+        "export",
+    ]
     assert {step.state for step in steps} == {"pending"}
     assert queued == [(project.pk, 1, [], False)]
 
@@ -395,8 +425,11 @@ def test_it_reports_the_run_as_json(alice_client, alice):
 
     assert {"status", "step", "progress", "error"} <= set(state)
     assert (state["status"], state["step"], state["progress"], state["error"]) == (
-        "rendering", "script", 0.0, ""
-    )  # fmt: skip
+        "rendering",
+        "script",
+        0.0,
+        "",
+    )
 
 
 def test_it_reports_the_failure_as_json(alice_client, alice):
@@ -473,9 +506,12 @@ def read(response) -> bytes:
 
 @pytest.mark.parametrize(
     ("kind", "expected"),
-    [("video", b"mp4 of youtube"), ("srt", b"1\n00:00:00,000 --> 00:00:02,000\nShells\n"),
-     ("vtt", b"WEBVTT\n\n00:00.000 --> 00:02.000\nShells\n")],
-)  # fmt: skip
+    [
+        ("video", b"mp4 of youtube"),
+        ("srt", b"1\n00:00:00,000 --> 00:00:02,000\nShells\n"),
+        ("vtt", b"WEBVTT\n\n00:00.000 --> 00:02.000\nShells\n"),
+    ],
+)
 def test_it_downloads_each_file_as_an_attachment(alice_client, alice, kind, expected):
     project = make_project(alice, platforms=("youtube",))
     video = add_video(project, "youtube")

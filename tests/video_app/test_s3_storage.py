@@ -28,14 +28,22 @@ def downloads(bucket):
     """Keys this process fetched from the bucket (GetObject calls of the default storage)."""
     fetched = []
     events = default_storage.connection.meta.client.meta.events
-    events.register("before-call.s3.GetObject", lambda params, **kwargs: fetched.append(
-        params["url_path"]))  # fmt: skip
+    events.register(
+        "before-call.s3.GetObject", lambda params, **kwargs: fetched.append(params["url_path"])
+    )
     return fetched
 
 
 def stored_picture(user, content: bytes, name: str = "shell.png") -> MediaAsset:
-    asset = MediaAsset(user=user, kind=MediaAsset.Kind.IMAGE, source=MediaAsset.Source.UPLOAD,
-                       provider="upload", title="Shell photo", width=96, height=80)  # fmt: skip
+    asset = MediaAsset(
+        user=user,
+        kind=MediaAsset.Kind.IMAGE,
+        source=MediaAsset.Source.UPLOAD,
+        provider="upload",
+        title="Shell photo",
+        width=96,
+        height=80,
+    )
     asset.file.save(name, ContentFile(content), save=False)
     asset.thumbnail.save("shell-thumb.png", ContentFile(png_bytes((48, 40))), save=False)
     asset.save()
@@ -100,20 +108,38 @@ class Stored:
 def stored(alice, bucket):
     """Alice's project with a voice, a rendered video and a library upload, all on S3."""
     project = make_project(alice)
-    scene = Scene.objects.create(script=project.script, position=0, text="Shells.",
-                                 estimated_duration_s=2.0)  # fmt: skip
-    audio = AudioAsset(scene=scene, voice_id="piper:en_US-joe-medium", provider="piper",
-                       duration_s=0.3, input_hash="a" * 32)  # fmt: skip
+    scene = Scene.objects.create(
+        script=project.script, position=0, text="Shells.", estimated_duration_s=2.0
+    )
+    audio = AudioAsset(
+        scene=scene,
+        voice_id="piper:en_US-joe-medium",
+        provider="piper",
+        duration_s=0.3,
+        input_hash="a" * 32,
+    )
     audio.file.save("scene-0.wav", ContentFile(wav_bytes()))
-    video = RenderedVideo(project=project, platform="instagram_square", width=1080, height=1080,
-                          duration_s=6.0, input_hash="b" * 32, run_number=1)  # fmt: skip
+    video = RenderedVideo(
+        project=project,
+        platform="instagram_square",
+        width=1080,
+        height=1080,
+        duration_s=6.0,
+        input_hash="b" * 32,
+        run_number=1,
+    )
     video.file.save("shells.mp4", ContentFile(VIDEO_BYTES), save=False)
     video.thumbnail.save("shells.png", ContentFile(png_bytes((108, 108))), save=False)
     video.srt_file.save("shells.srt", ContentFile(SRT_TEXT.encode()), save=False)
     video.vtt_file.save("shells.vtt", ContentFile(VTT_TEXT.encode()), save=False)
     video.save()
-    return Stored(project=project, scene=scene, upload=stored_picture(alice, png_bytes()),
-                  audio=audio, video=video)  # fmt: skip
+    return Stored(
+        project=project,
+        scene=scene,
+        upload=stored_picture(alice, png_bytes()),
+        audio=audio,
+        video=video,
+    )
 
 
 def file_urls(s: Stored) -> dict[str, object]:
@@ -210,8 +236,11 @@ def test_it_runs_the_pipeline_through_the_bucket_and_deletes_its_objects_after_c
         *(layer["path"] for asset in media for layer in asset.details["layers"]),
         *(voice.file.name for voice in voices),
         *(master["file"] for master in project.masters.values()),
-        video.file.name, video.thumbnail.name, video.srt_file.name, video.vtt_file.name,
-    }  # fmt: skip
+        video.file.name,
+        video.thumbnail.name,
+        video.srt_file.name,
+        video.vtt_file.name,
+    }
     assert bucket.keys() == stored_names
     assert not settings.MEDIA_ROOT.exists()  # nothing kept on this machine's disk
     head = bucket.head(video.file.name)

@@ -15,8 +15,15 @@ CREATE = reverse("video_app:project_create")
 
 
 def suggest(client, url=CREATE, **fields):
-    data = {"title": "", "description": "", "style": "modern", "platforms": ["youtube"],
-            "language": "en", "suggest": "1", **fields}  # fmt: skip
+    data = {
+        "title": "",
+        "description": "",
+        "style": "modern",
+        "platforms": ["youtube"],
+        "language": "en",
+        "suggest": "1",
+        **fields,
+    }
     return client.post(url, data)
 
 
@@ -102,19 +109,30 @@ def test_another_users_project_gives_no_suggestions(alice, client, bob):
     project = make_project(alice)
     client.force_login(bob)
 
-    response = suggest(client, reverse("video_app:project_settings", args=[project.pk]),
-                       title="x", description="How to")  # fmt: skip
+    response = suggest(
+        client,
+        reverse("video_app:project_settings", args=[project.pk]),
+        title="x",
+        description="How to",
+    )
 
     assert response.status_code == 404
 
 
 @pytest.mark.django_db
 def test_the_suggested_length_is_saved_when_the_project_is_created(alice_client):
-    response = alice_client.post(CREATE, {
-        "title": "Knots", "description": "How to tie a tie", "style": "modern",
-        "platforms": ["tiktok"], "language": "en", "target_duration_s": "52",
-        "allow_provider_fallback": "on",
-    })  # fmt: skip
+    response = alice_client.post(
+        CREATE,
+        {
+            "title": "Knots",
+            "description": "How to tie a tie",
+            "style": "modern",
+            "platforms": ["tiktok"],
+            "language": "en",
+            "target_duration_s": "52",
+            "allow_provider_fallback": "on",
+        },
+    )
 
     assert response.status_code == 302
     assert VideoProject.objects.get().target_duration_s == 52
@@ -122,10 +140,16 @@ def test_the_suggested_length_is_saved_when_the_project_is_created(alice_client)
 
 @pytest.mark.django_db
 def test_a_length_out_of_range_is_refused_with_the_range(alice_client):
-    response = alice_client.post(CREATE, {
-        "title": "Knots", "style": "modern", "platforms": ["tiktok"], "language": "en",
-        "target_duration_s": "4000",
-    })  # fmt: skip
+    response = alice_client.post(
+        CREATE,
+        {
+            "title": "Knots",
+            "style": "modern",
+            "platforms": ["tiktok"],
+            "language": "en",
+            "target_duration_s": "4000",
+        },
+    )
 
     assert response.status_code == 200
     assert "between 10 and 600 seconds" in response.content.decode()

@@ -102,8 +102,12 @@ def test_it_says_where_each_problem_is_in_words():
     structure["scenes"][0]["elements"][1]["size"]["width"] = 2
     structure["scenes"].append({"elements": []})
     structure["transitions"][0]["type"] = "wipe"
-    structure["render"] = {"captions": "comic", "music": {"mood": "jazz"},
-                           "pacing": {"lead": 1}, "scene_count": {"min": "3"}}  # fmt: skip
+    structure["render"] = {
+        "captions": "comic",
+        "music": {"mood": "jazz"},
+        "pacing": {"lead": 1},
+        "scene_count": {"min": "3"},
+    }
 
     errors = structure_errors(structure)
 
@@ -145,11 +149,15 @@ def test_it_reads_a_recipe_with_defaults_for_what_is_left_out():
                 {"duration": 3, "elements": [{"type": "image", "effects": ["pan_left"]}]},
                 {"duration": 6, "elements": [{"type": "text", "effects": ["zoom_out"]}]},
             ],
-            "render": {"writer": "tutorial", "captions": "centred",
-                       "title_card": {"text": "{title}: the basics"},
-                       "outro_card": {"show": False}, "music": {"mood": "calm", "level_db": -30}},
+            "render": {
+                "writer": "tutorial",
+                "captions": "centred",
+                "title_card": {"text": "{title}: the basics"},
+                "outro_card": {"show": False},
+                "music": {"mood": "calm", "level_db": -30},
+            },
         }
-    )  # fmt: skip
+    )
 
     assert recipe.writer == "tutorial"
     assert recipe.title_card.text_for("Knots") == "Knots: the basics"
@@ -165,12 +173,23 @@ def test_it_reads_a_recipe_with_defaults_for_what_is_left_out():
 def test_all_eight_builtins_are_valid_and_each_a_recipe_of_its_own():
     recipes = {data["slug"]: builtin_recipe(data["slug"]) for data in BUILTIN}
 
-    assert sorted(recipes) == sorted(["explainer", "listicle", "promo", "tutorial", "story",
-                                      "news", "quote", "product"])  # fmt: skip
+    assert sorted(recipes) == sorted(
+        ["explainer", "listicle", "promo", "tutorial", "story", "news", "quote", "product"]
+    )
     assert all(structure_errors(data["json_structure"]) == [] for data in BUILTIN)
     assert all(recipe.writer == slug for slug, recipe in recipes.items())
-    looks = {(r.transition, r.captions, r.music_mood, r.lead_s, r.tail_s, r.title_card.show,
-              r.outro_card.text) for r in recipes.values()}  # fmt: skip
+    looks = {
+        (
+            r.transition,
+            r.captions,
+            r.music_mood,
+            r.lead_s,
+            r.tail_s,
+            r.title_card.show,
+            r.outro_card.text,
+        )
+        for r in recipes.values()
+    }
     assert len(looks) == 8
     assert recipes["explainer"] == DEFAULT_RECIPE
 
@@ -183,13 +202,19 @@ def scene(index, narration, seconds, speaker=None):
 
 
 def test_it_merges_the_shortest_neighbours_down_to_the_templates_most_scenes():
-    scenes = [scene(0, "Bees dance.", 1.0), scene(1, "Flowers wait.", 1.2),
-              scene(2, "The hive follows the dance.", 3.0), scene(3, "Honey!", 1.0)]  # fmt: skip
+    scenes = [
+        scene(0, "Bees dance.", 1.0),
+        scene(1, "Flowers wait.", 1.2),
+        scene(2, "The hive follows the dance.", 3.0),
+        scene(3, "Honey!", 1.0),
+    ]
 
     fitted = fit_scene_count(scenes, Recipe(max_scenes=2), language="en")
 
-    assert [s.narration for s in fitted] == ["Bees dance. Flowers wait.",
-                                             "The hive follows the dance. Honey!"]  # fmt: skip
+    assert [s.narration for s in fitted] == [
+        "Bees dance. Flowers wait.",
+        "The hive follows the dance. Honey!",
+    ]
     assert [s.index for s in fitted] == [0, 1]
     assert all(s.keywords for s in fitted)
 
@@ -201,13 +226,18 @@ def test_it_splits_the_longest_scene_at_a_sentence_to_reach_the_fewest_scenes():
     fitted = fit_scene_count(scenes, Recipe(min_scenes=3), language="en")
 
     assert [s.narration for s in fitted] == [
-        "Tie the first loop. Pull it tight.", "Cross the ends. Tuck one under.", "Done.",
-    ]  # fmt: skip
+        "Tie the first loop. Pull it tight.",
+        "Cross the ends. Tuck one under.",
+        "Done.",
+    ]
 
 
 def test_it_never_merges_two_speakers():
-    scenes = [scene(0, "Hi.", 1.0, "ANNA"), scene(1, "Hello.", 1.0, "BEN"),
-              scene(2, "Bye.", 1.0, "ANNA")]  # fmt: skip
+    scenes = [
+        scene(0, "Hi.", 1.0, "ANNA"),
+        scene(1, "Hello.", 1.0, "BEN"),
+        scene(2, "Bye.", 1.0, "ANNA"),
+    ]
 
     assert fit_scene_count(scenes, Recipe(max_scenes=1), language="en") == scenes
 
@@ -217,9 +247,14 @@ def test_it_never_merges_two_speakers():
 
 @pytest.mark.django_db
 def test_it_refuses_an_invalid_structure_on_the_model():
-    template = VideoTemplate(slug="broken", name="Broken", description="-", category="PROMO",
-                             estimated_duration=30,
-                             json_structure={"scenes": [{"duration": 0}]})  # fmt: skip
+    template = VideoTemplate(
+        slug="broken",
+        name="Broken",
+        description="-",
+        category="PROMO",
+        estimated_duration=30,
+        json_structure={"scenes": [{"duration": 0}]},
+    )
 
     with pytest.raises(ValidationError) as refused:
         template.full_clean()
@@ -232,8 +267,9 @@ def test_it_refuses_an_invalid_structure_on_the_model():
 @pytest.fixture
 def staff_client(client, django_user_model):
     """A staff member who may add and change templates, and nothing else."""
-    charlie = django_user_model.objects.create_user("charlie", "c@example.com", PASSWORD,
-                                                    is_staff=True)  # fmt: skip
+    charlie = django_user_model.objects.create_user(
+        "charlie", "c@example.com", PASSWORD, is_staff=True
+    )
     names = ["add_videotemplate", "change_videotemplate", "view_videotemplate"]
     charlie.user_permissions.set(Permission.objects.filter(codename__in=names))
     client.force_login(charlie)
@@ -241,10 +277,17 @@ def staff_client(client, django_user_model):
 
 
 def template_form(template: VideoTemplate, structure: str) -> dict:
-    return {"name": template.name, "slug": template.slug, "description": template.description,
-            "category": template.category, "difficulty_level": template.difficulty_level,
-            "industry": template.industry, "estimated_duration": template.estimated_duration,
-            "is_active": "on", "json_structure": structure}  # fmt: skip
+    return {
+        "name": template.name,
+        "slug": template.slug,
+        "description": template.description,
+        "category": template.category,
+        "difficulty_level": template.difficulty_level,
+        "industry": template.industry,
+        "estimated_duration": template.estimated_duration,
+        "is_active": "on",
+        "json_structure": structure,
+    }
 
 
 @pytest.mark.django_db
@@ -281,8 +324,9 @@ def test_it_shows_structure_errors_beside_the_field_and_saves_nothing(staff_clie
     before = promo.json_structure
     structure = '{"scenes": [{"duration": 0.2}], "transitions": [{"type": "wipe"}]}'
 
-    response = staff_client.post(f"/admin/video_app/videotemplate/{promo.pk}/change/",
-                                 template_form(promo, structure))  # fmt: skip
+    response = staff_client.post(
+        f"/admin/video_app/videotemplate/{promo.pk}/change/", template_form(promo, structure)
+    )
 
     page = response.content.decode()
     assert response.status_code == 200
@@ -300,15 +344,22 @@ def test_it_shows_structure_errors_beside_the_field_and_saves_nothing(staff_clie
 def test_it_saves_a_new_template_that_writes_scripts_whatever_its_slug(
     staff_client, alice, django_capture_on_commit_callbacks
 ):
-    webinar = VideoTemplate(name="Webinar teaser", slug="webinar-teaser", description="A teaser.",
-                            category="CORP", difficulty_level=1, industry="TECH",
-                            estimated_duration=40)  # fmt: skip
+    webinar = VideoTemplate(
+        name="Webinar teaser",
+        slug="webinar-teaser",
+        description="A teaser.",
+        category="CORP",
+        difficulty_level=1,
+        industry="TECH",
+        estimated_duration=40,
+    )
     structure = (
         '{"transitions": [{"type": "dissolve", "duration": 0.6}], "render": {"writer": "tutorial"}}'
     )
 
-    response = staff_client.post("/admin/video_app/videotemplate/add/",
-                                 template_form(webinar, structure))  # fmt: skip
+    response = staff_client.post(
+        "/admin/video_app/videotemplate/add/", template_form(webinar, structure)
+    )
 
     assert response.status_code == 302
     webinar = VideoTemplate.objects.get(slug="webinar-teaser")
@@ -459,8 +510,9 @@ def videos(tmp_path_factory) -> dict[str, Video]:
                 scenes, speeches, media, request, style, SMALL, "Bees", work, music=music
             )
             result = render_timeline(timeline, work / f"{slug}.mp4")
-            plain = render_timeline(replace(timeline, caption_style="none"),
-                                    work / f"{slug}-plain.mp4")  # fmt: skip
+            plain = render_timeline(
+                replace(timeline, caption_style="none"), work / f"{slug}-plain.mp4"
+            )
             made[slug] = Video(timeline, result, plain.path, speeches, media)
     return made
 

@@ -58,8 +58,9 @@ def test_it_saves_the_script_and_moves_to_the_script_stage(
     text = "Shells wash up every morning.\n\nChildren collect them."
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = alice_client.post(f"/projects/{project.pk}/script/",
-                                     {"text": text, "save": ""}, follow=True)  # fmt: skip
+        response = alice_client.post(
+            f"/projects/{project.pk}/script/", {"text": text, "save": ""}, follow=True
+        )
 
     assert response.redirect_chain == [(f"/projects/{project.pk}/script/", 302)]
     assert "Script saved." in page_of(response)
@@ -179,20 +180,23 @@ def test_it_refuses_a_scene_with_nothing_to_say_or_show(alice_client, project):
 
     assert fetched.status_code == 400
     assert fetched.json() == {
-        "ok": False, "error": "A scene needs words to say or a picture to show.",
-    }  # fmt: skip
+        "ok": False,
+        "error": "A scene needs words to say or a picture to show.",
+    }
     assert "A scene needs words to say or a picture to show." in page_of(posted)
     assert texts(project) == list(STORYBOARD_TEXTS)
 
 
-@pytest.mark.parametrize(("moved", "direction", "order"), [(1, "up", [1, 0, 2]),
-                                                          (0, "down", [1, 0, 2]),
-                                                          (2, "down", [0, 1, 2])])  # fmt: skip
+@pytest.mark.parametrize(
+    ("moved", "direction", "order"),
+    [(1, "up", [1, 0, 2]), (0, "down", [1, 0, 2]), (2, "down", [0, 1, 2])],
+)
 def test_it_moves_a_scene(alice_client, project, moved, direction, order):
     scene = scenes(project)[moved]
 
-    response = alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/move/",
-                                 {"direction": direction})  # fmt: skip
+    response = alice_client.post(
+        f"/projects/{project.pk}/scenes/{scene.pk}/move/", {"direction": direction}
+    )
 
     assert response.status_code == 302
     assert texts(project) == [STORYBOARD_TEXTS[index] for index in order]
@@ -201,8 +205,9 @@ def test_it_moves_a_scene(alice_client, project, moved, direction, order):
 def test_it_splits_a_scene_where_the_creator_clicked(alice_client, project):
     scene = scenes(project)[0]
 
-    response = alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/split/", {"at": 18},
-                                 follow=True)  # fmt: skip
+    response = alice_client.post(
+        f"/projects/{project.pk}/scenes/{scene.pk}/split/", {"at": 18}, follow=True
+    )
 
     assert "Scene split in two." in page_of(response)
     rest = STORYBOARD_TEXTS[0].removeprefix("Every morning the ")
@@ -281,18 +286,26 @@ def test_it_asks_for_the_words_of_a_new_scene(alice_client, project):
     assert texts(project) == list(STORYBOARD_TEXTS)
 
 
-@pytest.mark.parametrize(("action", "data"), [
-    ("edit", {"text": "Changed words.", "visual_direction": ""}), ("move", {"direction": "down"}),
-    ("split", {"at": 10}), ("merge", {}), ("delete", {}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("edit", {"text": "Changed words.", "visual_direction": ""}),
+        ("move", {"direction": "down"}),
+        ("split", {"at": 10}),
+        ("merge", {}),
+        ("delete", {}),
+    ],
+)
 def test_it_refuses_scene_edits_while_a_run_is_busy(alice_client, project, action, data):
     scene = scenes(project)[0]
     make_busy(project)
 
-    response = alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/{action}/", data,
-                                 follow=True)  # fmt: skip
-    fetched = alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/{action}/", data,
-                                headers=FETCH)  # fmt: skip
+    response = alice_client.post(
+        f"/projects/{project.pk}/scenes/{scene.pk}/{action}/", data, follow=True
+    )
+    fetched = alice_client.post(
+        f"/projects/{project.pk}/scenes/{scene.pk}/{action}/", data, headers=FETCH
+    )
 
     assert BUSY in page_of(response)
     assert (fetched.status_code, fetched.json()["error"]) == (400, BUSY)
@@ -302,8 +315,9 @@ def test_it_refuses_scene_edits_while_a_run_is_busy(alice_client, project, actio
 def test_it_refuses_to_add_a_scene_while_a_run_is_busy(alice_client, project):
     make_busy(project)
 
-    response = alice_client.post(f"/projects/{project.pk}/scenes/add/", {"text": "Gulls."},
-                                 follow=True)  # fmt: skip
+    response = alice_client.post(
+        f"/projects/{project.pk}/scenes/add/", {"text": "Gulls."}, follow=True
+    )
 
     assert BUSY in page_of(response)
     assert texts(project) == list(STORYBOARD_TEXTS)
@@ -363,8 +377,9 @@ def test_it_shows_a_library_picture_in_a_scene(alice_client, alice, project):
     library = media_library.store_upload(user=alice, upload=upload, title="Beach")
     scene = scenes(project)[1]
 
-    response = alice_client.post(f"/projects/{project.pk}/scenes/{scene.pk}/media/pick/",
-                                 {"asset": library.pk}, follow=True)  # fmt: skip
+    response = alice_client.post(
+        f"/projects/{project.pk}/scenes/{scene.pk}/media/pick/", {"asset": library.pk}, follow=True
+    )
 
     assert response.redirect_chain == [(f"/projects/{project.pk}/media/", 302)]
     assert "Scene 2 now shows “Beach”." in page_of(response)
@@ -389,10 +404,13 @@ def test_it_queues_a_new_picture_for_one_scene(
     assert queued == [(project.pk, 1, [scene.pk], True)]
 
 
-@pytest.mark.parametrize(("page", "kind", "message"), [
-    ("media", "media", "Finding a picture for every scene"),
-    ("voice", "voice", "Recording the voice of every scene"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("page", "kind", "message"),
+    [
+        ("media", "media", "Finding a picture for every scene"),
+        ("voice", "voice", "Recording the voice of every scene"),
+    ],
+)
 def test_it_queues_work_for_every_scene(
     alice_client, project, queued, django_capture_on_commit_callbacks, page, kind, message
 ):
@@ -419,8 +437,9 @@ def test_it_changes_a_scenes_voice_and_records_it_again(
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(
             f"/projects/{project.pk}/scenes/{scene.pk}/voice/",
-            {f"{prefix}-voice_id": voice_id, f"{prefix}-speed": "1.25"}, follow=True,
-        )  # fmt: skip
+            {f"{prefix}-voice_id": voice_id, f"{prefix}-speed": "1.25"},
+            follow=True,
+        )
 
     page = page_of(response)
     assert "Recording scene 3 again" in page
@@ -440,8 +459,9 @@ def test_it_refuses_a_speed_out_of_range(
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(
             f"/projects/{project.pk}/scenes/{scene.pk}/voice/",
-            {f"{prefix}-voice_id": "", f"{prefix}-speed": "5"}, follow=True,
-        )  # fmt: skip
+            {f"{prefix}-voice_id": "", f"{prefix}-speed": "5"},
+            follow=True,
+        )
 
     assert "Scene 1: choose a voice and a speed between 0.5 and 2." in page_of(response)
     scene.refresh_from_db()
@@ -455,17 +475,25 @@ def add_pictured_scenes(project, alice, count):
 
     start = project.script.scenes.count()
     for position in range(start, start + count):
-        scene = Scene.objects.create(script=project.script, position=position,
-                                     text=f"Scene number {position} has a few words.")  # fmt: skip
+        scene = Scene.objects.create(
+            script=project.script,
+            position=position,
+            text=f"Scene number {position} has a few words.",
+        )
         asset = MediaAsset(user=alice, scene=scene, kind="image", source="procedural")
         asset.file.save(f"scene-{position}.png", io.BytesIO(png()), save=False)
         asset.thumbnail.save(f"scene-{position}-thumb.png", io.BytesIO(png()), save=False)
         asset.save()
         scene.media = asset
         scene.save(update_fields=["media"])
-        AudioAsset.objects.create(scene=scene, file=f"voices/{alice.pk}/{position}.wav",
-                                  voice_id="piper:en_US-joe-medium", provider="piper",
-                                  duration_s=1.0, input_hash="h")  # fmt: skip
+        AudioAsset.objects.create(
+            scene=scene,
+            file=f"voices/{alice.pk}/{position}.wav",
+            voice_id="piper:en_US-joe-medium",
+            provider="piper",
+            duration_s=1.0,
+            input_hash="h",
+        )
 
 
 @pytest.mark.parametrize("page", ["storyboard", "media", "voice", "render"])

@@ -24,8 +24,19 @@ class ReadOnlyLogAdmin(admin.ModelAdmin):
 
 @admin.register(StepPerformance)
 class StepPerformanceAdmin(ReadOnlyLogAdmin):
-    list_display = ("started_at", "step", "subject", "outcome", "provider", "wall_s", "cpu_s",
-                    "peak_memory_mb", "project", "run", "worker")  # fmt: skip
+    list_display = (
+        "started_at",
+        "step",
+        "subject",
+        "outcome",
+        "provider",
+        "wall_s",
+        "cpu_s",
+        "peak_memory_mb",
+        "project",
+        "run",
+        "worker",
+    )
     list_filter = ("step", "outcome", "provider", "started_at")
     search_fields = ("project__title", "subject", "error", "worker")
     list_select_related = ("project",)
@@ -37,11 +48,18 @@ class StepPerformanceAdmin(ReadOnlyLogAdmin):
 
     def analytics_view(self, request):
         report = analytics_report()
-        return TemplateResponse(request, "admin/video_app/analytics.html", {
-            **self.admin_site.each_context(request), "title": "Analytics",
-            "report": report, "chart_data": report.chart_data(), "window_days": WINDOW_DAYS,
-            "opts": self.model._meta,
-        })  # fmt: skip
+        return TemplateResponse(
+            request,
+            "admin/video_app/analytics.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Analytics",
+                "report": report,
+                "chart_data": report.chart_data(),
+                "window_days": WINDOW_DAYS,
+                "opts": self.model._meta,
+            },
+        )
 
 
 @admin.register(UserInteraction)

@@ -15,8 +15,13 @@ class StepPerformance(models.Model):
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped (run replaced)"
 
-    project = models.ForeignKey("video_app.VideoProject", on_delete=models.SET_NULL, null=True,
-                                blank=True, related_name="step_performances")  # fmt: skip
+    project = models.ForeignKey(
+        "video_app.VideoProject",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="step_performances",
+    )
     run = models.PositiveIntegerField(default=0)
     step = models.CharField(max_length=20)  # a key of PIPELINE_STEPS
     subject = models.CharField(max_length=60, blank=True)  # "scene 12", "tiktok", ...
@@ -47,10 +52,16 @@ class UserInteraction(models.Model):
         DOWNLOAD = "download", "Download"
         API_CALL = "api_call", "API call"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="interactions")  # fmt: skip
-    project = models.ForeignKey("video_app.VideoProject", on_delete=models.SET_NULL, null=True,
-                                blank=True, related_name="interactions")  # fmt: skip
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="interactions"
+    )
+    project = models.ForeignKey(
+        "video_app.VideoProject",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interactions",
+    )
     action = models.CharField(max_length=20, choices=Action.choices)
     detail = models.CharField(max_length=60, blank=True)  # the step, platform or file kind
     created_at = models.DateTimeField(auto_now_add=True)

@@ -176,37 +176,57 @@ def step_figures(logs) -> list[StepFigures]:
             .values_list("wall_s", "cpu_s")[:TIMING_SAMPLE]
         )
         walls = [wall for wall, _ in timings]
-        figures.append(StepFigures(
-            step=step, label=label, ok=row["ok"], reused=row["reused"], retried=row["retried"],
-            failed=row["failed"], median_s=_median(walls), p95_s=percentile(walls, 95),
-            cpu_median_s=_median([cpu for _, cpu in timings]),
-            peak_memory_mb=row["peak_memory_mb"],
-        ))  # fmt: skip
+        figures.append(
+            StepFigures(
+                step=step,
+                label=label,
+                ok=row["ok"],
+                reused=row["reused"],
+                retried=row["retried"],
+                failed=row["failed"],
+                median_s=_median(walls),
+                p95_s=percentile(walls, 95),
+                cpu_median_s=_median([cpu for _, cpu in timings]),
+                peak_memory_mb=row["peak_memory_mb"],
+            )
+        )
     return figures
 
 
 def slowest_projects(logs, limit: int = SLOWEST_PROJECTS) -> list[SlowProject]:
     """Projects whose last render run took the longest, adding up the time of all its tasks."""
     last_render_run = (
-        StepPerformance.objects.filter(project=OuterRef("project"),
-                                       subject=run_subject("render", "start"))
+        StepPerformance.objects.filter(
+            project=OuterRef("project"), subject=run_subject("render", "start")
+        )
         .exclude(outcome=Outcome.SKIPPED)
         .order_by("-run")
         .values("run")[:1]
-    )  # fmt: skip
+    )
     rows = (
         logs.filter(project__isnull=False, run=Subquery(last_render_run))
         .values("project", "run", title=F("project__title"), owner=F("project__user__username"))
-        .annotate(wall_s=Sum("wall_s"), cpu_s=Sum("cpu_s"), tasks=Count("id"),
-                  failures=Count("id", filter=Q(outcome=Outcome.FAILED)))
+        .annotate(
+            wall_s=Sum("wall_s"),
+            cpu_s=Sum("cpu_s"),
+            tasks=Count("id"),
+            failures=Count("id", filter=Q(outcome=Outcome.FAILED)),
+        )
         .order_by("-wall_s", "project")[:limit]
-    )  # fmt: skip
+    )
     return [
-        SlowProject(project_id=row["project"], title=row["title"], owner=row["owner"],
-                    run=row["run"], wall_s=row["wall_s"], cpu_s=row["cpu_s"], tasks=row["tasks"],
-                    failed=row["failures"] > 0)
+        SlowProject(
+            project_id=row["project"],
+            title=row["title"],
+            owner=row["owner"],
+            run=row["run"],
+            wall_s=row["wall_s"],
+            cpu_s=row["cpu_s"],
+            tasks=row["tasks"],
+            failed=row["failures"] > 0,
+        )
         for row in rows
-    ]  # fmt: skip
+    ]
 
 
 def interaction_funnel(interactions) -> list[FunnelRow]:
@@ -216,9 +236,11 @@ def interaction_funnel(interactions) -> list[FunnelRow]:
     lines = [
         *((f"Reached {step}", Q(action=Action.WIZARD_STEP, detail=step)) for step in WIZARD_STEPS),
         ("Played the result", Q(action=Action.PREVIEW_PLAYED)),
-        *((f"Downloaded {kind}", Q(action=Action.DOWNLOAD, detail__startswith=f"{kind}:"))
-          for kind in DOWNLOAD_KINDS.values()),
-    ]  # fmt: skip
+        *(
+            (f"Downloaded {kind}", Q(action=Action.DOWNLOAD, detail__startswith=f"{kind}:"))
+            for kind in DOWNLOAD_KINDS.values()
+        ),
+    ]
     counts = {}
     for number, (_, matching) in enumerate(lines):
         counts[f"events{number}"] = Count("id", filter=matching)
@@ -226,10 +248,14 @@ def interaction_funnel(interactions) -> list[FunnelRow]:
         counts[f"users{number}"] = Count("user", filter=matching, distinct=True)
     totals = interactions.aggregate(**counts)
     return [
-        FunnelRow(label=label, events=totals[f"events{number}"],
-                  projects=totals[f"projects{number}"], users=totals[f"users{number}"])
+        FunnelRow(
+            label=label,
+            events=totals[f"events{number}"],
+            projects=totals[f"projects{number}"],
+            users=totals[f"users{number}"],
+        )
         for number, (label, _) in enumerate(lines)
-    ]  # fmt: skip
+    ]
 
 
 def percentile(values: list[float], share: float) -> float | None:

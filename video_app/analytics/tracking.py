@@ -94,9 +94,17 @@ class VideoAnalytics:
 
     @classmethod
     @contextmanager
-    def track_step(cls, step: str, *, project_id: int | None = None, run: int = 0,
-                   scene_id: int | None = None, platform: str = "", edge: str = "",
-                   worker: str = "") -> Iterator[StepRecord]:  # fmt: skip
+    def track_step(
+        cls,
+        step: str,
+        *,
+        project_id: int | None = None,
+        run: int = 0,
+        scene_id: int | None = None,
+        platform: str = "",
+        edge: str = "",
+        worker: str = "",
+    ) -> Iterator[StepRecord]:
         """Measure the block as one run of `step` and log it when the block ends.
 
         CPU time is this process's (all its threads) plus its finished children's (FFmpeg,
@@ -132,10 +140,12 @@ class VideoAnalytics:
             _current.reset(token)
             if not record.outcome:
                 record.outcome = (
-                    StepPerformance.Outcome.SKIPPED if record.skipped
-                    else StepPerformance.Outcome.REUSED if record.reused
+                    StepPerformance.Outcome.SKIPPED
+                    if record.skipped
+                    else StepPerformance.Outcome.REUSED
+                    if record.reused
                     else StepPerformance.Outcome.OK
-                )  # fmt: skip
+                )
             cls._save(record)
 
     @staticmethod
@@ -177,18 +187,25 @@ class VideoAnalytics:
                 position = position.first()
                 record.subject = f"scene {position + 1}" if position is not None else "scene"
         except Exception:  # a measurement never stops the step: the row is merely vaguer
-            logger.warning("Could not describe %s of project %s", record.step, record.project_id,
-                           exc_info=True)  # fmt: skip
+            logger.warning(
+                "Could not describe %s of project %s", record.step, record.project_id, exc_info=True
+            )
 
     @staticmethod
     def _save(record: StepRecord) -> StepPerformance | None:
         fields = {
-            "run": record.run, "step": record.step[:20], "subject": record.subject[:60],
-            "provider": record.provider[:40], "outcome": record.outcome,
-            "error": record.error[:300], "started_at": record.started_at,
-            "wall_s": record.wall_s, "cpu_s": record.cpu_s,
-            "peak_memory_mb": record.peak_memory_mb, "worker": record.worker,
-        }  # fmt: skip
+            "run": record.run,
+            "step": record.step[:20],
+            "subject": record.subject[:60],
+            "provider": record.provider[:40],
+            "outcome": record.outcome,
+            "error": record.error[:300],
+            "started_at": record.started_at,
+            "wall_s": record.wall_s,
+            "cpu_s": record.cpu_s,
+            "peak_memory_mb": record.peak_memory_mb,
+            "worker": record.worker,
+        }
         for project_id in dict.fromkeys((record.project_id, None)):
             try:
                 with transaction.atomic():
@@ -199,15 +216,16 @@ class VideoAnalytics:
         return None
 
     @staticmethod
-    def track_user_interaction(*, user, action: str, project=None,
-                               detail: str = "") -> UserInteraction | None:  # fmt: skip
+    def track_user_interaction(
+        *, user, action: str, project=None, detail: str = ""
+    ) -> UserInteraction | None:
         try:
             with transaction.atomic():
-                return UserInteraction.objects.create(user=user, project=project, action=action,
-                                                      detail=detail[:60])  # fmt: skip
+                return UserInteraction.objects.create(
+                    user=user, project=project, action=action, detail=detail[:60]
+                )
         except Exception:  # a page never fails because its visit could not be counted
-            logger.warning("Interaction %s of user %s not recorded", action, user.pk,
-                           exc_info=True)  # fmt: skip
+            logger.warning("Interaction %s of user %s not recorded", action, user.pk, exc_info=True)
             return None
 
     @classmethod
@@ -216,12 +234,16 @@ class VideoAnalytics:
         funnel counts who got how far, not how often a page was reloaded)."""
         today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
         seen = UserInteraction.objects.filter(
-            user=user, project=project, action=UserInteraction.Action.WIZARD_STEP, detail=step,
+            user=user,
+            project=project,
+            action=UserInteraction.Action.WIZARD_STEP,
+            detail=step,
             created_at__gte=today,
-        ).exists()  # fmt: skip
+        ).exists()
         if not seen:
-            cls.track_user_interaction(user=user, project=project, detail=step,
-                                       action=UserInteraction.Action.WIZARD_STEP)  # fmt: skip
+            cls.track_user_interaction(
+                user=user, project=project, detail=step, action=UserInteraction.Action.WIZARD_STEP
+            )
 
     @classmethod
     def track_download(cls, *, user, project, video, kind: str) -> None:
@@ -229,8 +251,9 @@ class VideoAnalytics:
         detail `mp4:tiktok`, `srt:youtube`, ..."""
         if kind in DOWNLOAD_KINDS and project.user_id == user.pk:
             detail = f"{DOWNLOAD_KINDS[kind]}:{video.platform}"
-            cls.track_user_interaction(user=user, project=project, detail=detail,
-                                       action=UserInteraction.Action.DOWNLOAD)  # fmt: skip
+            cls.track_user_interaction(
+                user=user, project=project, detail=detail, action=UserInteraction.Action.DOWNLOAD
+            )
 
 
 def _error_text(error: BaseException) -> str:

@@ -22,6 +22,11 @@ def token_page(request):
             return redirect("api:token")
         # Shown once, in this answer only: the page never shows a stored token again.
         new_key = tokens.token_replace(user=request.user).key
-    return render(request, "api/token.html", {
-        "token": Token.objects.filter(user=request.user).first(), "new_key": new_key,
-    })  # fmt: skip
+    return render(
+        request,
+        "api/token.html",
+        {
+            "token": Token.objects.filter(user=request.user).first(),
+            "new_key": new_key,
+        },
+    )

@@ -36,63 +36,118 @@ def _available(name: str, choices: list[tuple[str, str]], what: str) -> str:
 class RenderedVideoSerializer(serializers.ModelSerializer):
     class Meta:
         model = RenderedVideo
-        fields = ["platform", "width", "height", "duration_s", "size_bytes", "trimmed",
-                  "created_at"]  # fmt: skip
+        fields = [
+            "platform",
+            "width",
+            "height",
+            "duration_s",
+            "size_bytes",
+            "trimmed",
+            "created_at",
+        ]
 
 
 class ProjectSerializer(serializers.ModelSerializer):
     template = serializers.SlugRelatedField(
-        slug_field="slug", queryset=VideoTemplate.objects.filter(is_active=True), required=False,
-        allow_null=True, help_text="A template's slug, e.g. explainer.",
-    )  # fmt: skip
+        slug_field="slug",
+        queryset=VideoTemplate.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text="A template's slug, e.g. explainer.",
+    )
     platforms = serializers.ListField(
-        child=serializers.ChoiceField(choices=PLATFORM_CHOICES), min_length=1,
+        child=serializers.ChoiceField(choices=PLATFORM_CHOICES),
+        min_length=1,
         max_length=len(PLATFORM_CHOICES),
         help_text="The first shapes the storyboard; each gets its own file.",
-    )  # fmt: skip
+    )
     style = serializers.ChoiceField(choices=STYLE_CHOICES, default="modern")
     language = serializers.ChoiceField(choices=LANGUAGE_CHOICES, default="en")
     # Which voices and providers exist depends on the installation (keys, packages): they are
     # checked against it, and the schema (the same everywhere) says only that they are names.
     voice_id = serializers.CharField(
-        required=False, allow_blank=True, max_length=100,
+        required=False,
+        allow_blank=True,
+        max_length=100,
         help_text="A voice installed here, e.g. piper:en_US-joe-medium; blank: the language's "
         "default voice.",
-    )  # fmt: skip
-    voice_speed = serializers.FloatField(min_value=tts.MIN_SPEED, max_value=tts.MAX_SPEED,
-                                         required=False)  # fmt: skip
+    )
+    voice_speed = serializers.FloatField(
+        min_value=tts.MIN_SPEED, max_value=tts.MAX_SPEED, required=False
+    )
     script_provider = serializers.CharField(
-        required=False, allow_blank=True, max_length=40,
+        required=False,
+        allow_blank=True,
+        max_length=40,
         help_text=f"One of {', '.join(providers.SCRIPT_PROVIDERS)} if configured here; blank: "
         "the site's default.",
-    )  # fmt: skip
+    )
     media_provider = serializers.CharField(
-        required=False, allow_blank=True, max_length=40,
+        required=False,
+        allow_blank=True,
+        max_length=40,
         help_text=f"One of {', '.join(providers.MEDIA_PROVIDERS)} if configured here; blank: "
         "the site's default.",
-    )  # fmt: skip
+    )
     target_duration_s = serializers.IntegerField(
-        min_value=MIN_TARGET_S, max_value=MAX_TARGET_S, required=False, allow_null=True,
+        min_value=MIN_TARGET_S,
+        max_value=MAX_TARGET_S,
+        required=False,
+        allow_null=True,
         help_text="How long a script the AI writes should be; null: the platform's usual length.",
-    )  # fmt: skip
+    )
     script = serializers.CharField(
-        source="script.text", required=False, allow_blank=True, max_length=MAX_SCRIPT_CHARS,
+        source="script.text",
+        required=False,
+        allow_blank=True,
+        max_length=MAX_SCRIPT_CHARS,
         help_text="A paragraph per scene; [what to show] in brackets; NAME: for dialogue.",
-    )  # fmt: skip
+    )
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     videos = RenderedVideoSerializer(many=True, read_only=True)
 
     class Meta:
         model = VideoProject
-        fields = ["id", "title", "description", "template", "platforms", "style", "language",
-                  "voice_id", "voice_speed", "script_provider", "media_provider",
-                  "allow_provider_fallback", "target_duration_s", "script", "status",
-                  "status_label", "run_number", "run_kind", "run_state", "failed_step",
-                  "error_message", "duplicated_from", "variation_label", "videos", "created_at",
-                  "updated_at", "completed_at"]  # fmt: skip
-        read_only_fields = ["status", "run_number", "run_kind", "run_state", "failed_step",
-                            "error_message", "duplicated_from", "variation_label",
-                            "completed_at"]  # fmt: skip
+        fields = [
+            "id",
+            "title",
+            "description",
+            "template",
+            "platforms",
+            "style",
+            "language",
+            "voice_id",
+            "voice_speed",
+            "script_provider",
+            "media_provider",
+            "allow_provider_fallback",
+            "target_duration_s",
+            "script",
+            "status",
+            "status_label",
+            "run_number",
+            "run_kind",
+            "run_state",
+            "failed_step",
+            "error_message",
+            "duplicated_from",
+            "variation_label",
+            "videos",
+            "created_at",
+            "updated_at",
+            "completed_at",
+        ]
+        read_only_fields = [
+            "status",
+            "run_number",
+            "run_kind",
+            "run_state",
+            "failed_step",
+            "error_message",
+            "duplicated_from",
+            "variation_label",
+            "completed_at",
+        ]
 
     def validate_platforms(self, platforms):
         return _distinct(platforms)
@@ -108,20 +163,38 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 
 class SceneSerializer(serializers.ModelSerializer):
-    text = serializers.CharField(max_length=MAX_SCENE_CHARS, allow_blank=True,
-                                 help_text="What the voice says.")  # fmt: skip
-    visual_direction = serializers.CharField(max_length=500, allow_blank=True, required=False,
-                                             help_text="What to show.")  # fmt: skip
+    text = serializers.CharField(
+        max_length=MAX_SCENE_CHARS, allow_blank=True, help_text="What the voice says."
+    )
+    visual_direction = serializers.CharField(
+        max_length=500, allow_blank=True, required=False, help_text="What to show."
+    )
     has_picture = serializers.SerializerMethodField()
     has_voice = serializers.SerializerMethodField()
 
     class Meta:
         model = Scene
-        fields = ["id", "position", "text", "visual_direction", "keywords", "speaker",
-                  "estimated_duration_s", "voice_id", "voice_speed", "has_picture",
-                  "has_voice"]  # fmt: skip
-        read_only_fields = ["position", "keywords", "speaker", "estimated_duration_s",
-                            "voice_id", "voice_speed"]  # fmt: skip
+        fields = [
+            "id",
+            "position",
+            "text",
+            "visual_direction",
+            "keywords",
+            "speaker",
+            "estimated_duration_s",
+            "voice_id",
+            "voice_speed",
+            "has_picture",
+            "has_voice",
+        ]
+        read_only_fields = [
+            "position",
+            "keywords",
+            "speaker",
+            "estimated_duration_s",
+            "voice_id",
+            "voice_speed",
+        ]
 
     def get_has_picture(self, scene) -> bool:
         return scene.media_id is not None
@@ -143,19 +216,29 @@ class VariationsRequestSerializer(serializers.Serializer):
 
     durations = serializers.ListField(
         child=serializers.IntegerField(min_value=MIN_TARGET_S, max_value=MAX_TARGET_S),
-        required=False, default=list, max_length=MAX_VARIATIONS,
+        required=False,
+        default=list,
+        max_length=MAX_VARIATIONS,
         help_text="Lengths in seconds, one variation each; its script is written for it.",
-    )  # fmt: skip
+    )
     styles = serializers.ListField(
-        child=serializers.ChoiceField(choices=STYLE_CHOICES), required=False, default=list,
-        max_length=MAX_VARIATIONS, help_text="Styles, one variation each.",
-    )  # fmt: skip
+        child=serializers.ChoiceField(choices=STYLE_CHOICES),
+        required=False,
+        default=list,
+        max_length=MAX_VARIATIONS,
+        help_text="Styles, one variation each.",
+    )
     platforms = serializers.ListField(
-        child=serializers.ListField(child=serializers.ChoiceField(choices=PLATFORM_CHOICES),
-                                    min_length=1, max_length=len(PLATFORM_CHOICES)),
-        required=False, default=list, max_length=MAX_VARIATIONS,
+        child=serializers.ListField(
+            child=serializers.ChoiceField(choices=PLATFORM_CHOICES),
+            min_length=1,
+            max_length=len(PLATFORM_CHOICES),
+        ),
+        required=False,
+        default=list,
+        max_length=MAX_VARIATIONS,
         help_text='Platform lists, one variation each, e.g. [["tiktok"], ["youtube"]].',
-    )  # fmt: skip
+    )
     render = serializers.BooleanField(
         default=False, help_text="Render every variation (refused whole if the plan can't)."
     )
@@ -223,5 +306,6 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class QuotaErrorSerializer(ErrorSerializer):
-    limit = serializers.ChoiceField(choices=["renders", "concurrent", "length"],
-                                    help_text="Which of the plan's limits refused.")  # fmt: skip
+    limit = serializers.ChoiceField(
+        choices=["renders", "concurrent", "length"], help_text="Which of the plan's limits refused."
+    )

@@ -17,8 +17,9 @@ class Router(DefaultRouter):
 
 router = Router()
 router.register("projects", views.ProjectViewSet, basename="project")
-router.register(r"projects/(?P<project_pk>[0-9]+)/scenes", views.SceneViewSet,
-                basename="project-scene")  # fmt: skip
+router.register(
+    r"projects/(?P<project_pk>[0-9]+)/scenes", views.SceneViewSet, basename="project-scene"
+)
 
 
 def not_found(request, rest=""):

@@ -194,23 +194,26 @@ class ProjectViewSet(viewsets.ModelViewSet):
         asked = VariationsRequestSerializer(data=request.data, context={"project": project})
         asked.is_valid(raise_exception=True)
         options = asked.validated_data
-        wanted = variations.variations_of(durations=options["durations"],
-                                          styles=options["styles"],
-                                          platforms=options["platforms"])  # fmt: skip
-        variations.variations_check(project=project, variations=wanted,
-                                    replace_script=options["replace_script"])  # fmt: skip
+        wanted = variations.variations_of(
+            durations=options["durations"], styles=options["styles"], platforms=options["platforms"]
+        )
+        variations.variations_check(
+            project=project, variations=wanted, replace_script=options["replace_script"]
+        )
         if options["render"] and (
             refusal := variations.variations_refusal(project=project, variations=wanted)
         ):
             raise QuotaExceeded(refusal)
-        copies = variations.variations_create(project=project, variations=wanted,
-                                              render=options["render"])  # fmt: skip
+        copies = variations.variations_create(
+            project=project, variations=wanted, render=options["render"]
+        )
         reloaded = self.get_queryset().filter(pk__in=[copy.pk for copy in copies])
         return Response(self.get_serializer(reloaded.order_by("pk"), many=True).data, status=201)
 
 
-PROJECT_PK = OpenApiParameter("project_pk", int, OpenApiParameter.PATH,
-                              description="The project the scenes belong to.")  # fmt: skip
+PROJECT_PK = OpenApiParameter(
+    "project_pk", int, OpenApiParameter.PATH, description="The project the scenes belong to."
+)
 
 
 @extend_schema(parameters=[PROJECT_PK])
@@ -222,9 +225,14 @@ PROJECT_PK = OpenApiParameter("project_pk", int, OpenApiParameter.PATH,
     partial_update=extend_schema(responses={200: SceneSerializer, **INVALID, **CONFLICT, **ERRORS}),
     destroy=extend_schema(responses={204: None, **INVALID, **CONFLICT, **ERRORS}),
 )
-class SceneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                   mixins.UpdateModelMixin, mixins.DestroyModelMixin,
-                   viewsets.GenericViewSet):  # fmt: skip
+class SceneViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
     """A project's storyboard, in order: a scene's words and what it shows. Edits are the
     storyboard page's (`services.storyboard`): positions stay dense and the project's stage
     goes back so pictures and voices are made again where the words changed."""
@@ -235,8 +243,9 @@ class SceneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
 
     @cached_property
     def project(self) -> VideoProject:
-        return get_object_or_404(selectors.project_for_user(self.request.user,
-                                                            self.kwargs["project_pk"]))  # fmt: skip
+        return get_object_or_404(
+            selectors.project_for_user(self.request.user, self.kwargs["project_pk"])
+        )
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -258,9 +267,10 @@ class SceneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         refuse_while_busy(self.project)
         data = serializer.validated_data
         serializer.instance = storyboard.scene_update(
-            scene=scene, text=data.get("text", scene.text),
+            scene=scene,
+            text=data.get("text", scene.text),
             visual_direction=data.get("visual_direction", scene.visual_direction),
-        )  # fmt: skip
+        )
 
     def perform_destroy(self, instance):
         refuse_while_busy(self.project)

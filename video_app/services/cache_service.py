@@ -44,8 +44,15 @@ class VideoCacheService:
     def key(namespace: str, *parts) -> str:
         return f"videocache:{namespace}:{content_hash(*parts)}"
 
-    def remember(self, namespace: str, parts: tuple, build: Callable[[], Any], *,
-                 timeout: int | None = None, wait_s: float = 30.0) -> Any:  # fmt: skip
+    def remember(
+        self,
+        namespace: str,
+        parts: tuple,
+        build: Callable[[], Any],
+        *,
+        timeout: int | None = None,
+        wait_s: float = 30.0,
+    ) -> Any:
         """The cached value for these inputs, built once. While one process builds, the others
         wait for its result (up to `wait_s`) rather than building the same thing again."""
         key = self.key(namespace, *parts)
@@ -93,8 +100,9 @@ class VideoCacheService:
         if self.cache.get(f"{key}:lock") == token:
             self.cache.delete(f"{key}:lock")
 
-    def stored_file(self, namespace: str, parts: tuple, build: Callable[[Path], None], *,
-                    suffix: str) -> str:  # fmt: skip
+    def stored_file(
+        self, namespace: str, parts: tuple, build: Callable[[Path], None], *, suffix: str
+    ) -> str:
         """The storage name of a file made once from these inputs: `build(path)` writes it."""
         key = self.key(namespace, *parts)
         name = self.cache.get(key)
@@ -125,8 +133,15 @@ class VideoCacheService:
             return None
         return result
 
-    def cache_step_result(self, owner_id: int, step: str, input_hash: str, result: dict,
-                          *, timeout: int | None = 7 * 24 * 3600) -> None:  # fmt: skip
+    def cache_step_result(
+        self,
+        owner_id: int,
+        step: str,
+        input_hash: str,
+        result: dict,
+        *,
+        timeout: int | None = 7 * 24 * 3600,
+    ) -> None:
         try:
             self.cache.set(self.key(f"step-{step}", owner_id, input_hash), result, timeout)
         except Exception:
@@ -142,8 +157,9 @@ class VideoCacheService:
         parts = self._preview_parts(video, width_px)
 
         def build(path: Path) -> None:
-            preview_clip(files.local_path(video.file), path, width_px=width_px,
-                         duration_s=video.duration_s)  # fmt: skip
+            preview_clip(
+                files.local_path(video.file), path, width_px=width_px, duration_s=video.duration_s
+            )
 
         name = self.stored_file("video-preview", parts, build, suffix=".mp4")
         # One preview per video and size: the one of an earlier render of it goes.

@@ -168,11 +168,17 @@ def split_project_script(project_id: int, run: int) -> None:
     with transaction.atomic():
         script.scenes.all().delete()
         Scene.objects.bulk_create(
-            Scene(script=script, position=index, text=scene.narration,
-                  visual_direction=scene.visual_direction, keywords=list(scene.keywords),
-                  speaker=scene.speaker or "", estimated_duration_s=scene.estimated_duration_s)
+            Scene(
+                script=script,
+                position=index,
+                text=scene.narration,
+                visual_direction=scene.visual_direction,
+                keywords=list(scene.keywords),
+                speaker=scene.speaker or "",
+                estimated_duration_s=scene.estimated_duration_s,
+            )
             for index, scene in enumerate(processed)
-        )  # fmt: skip
+        )
         script.scenes_hash = script.text_hash
         script.save(update_fields=["scenes_hash", "updated_at"])
         if project.status != VideoProject.Status.RENDERING:
@@ -193,11 +199,17 @@ def scene_media_request(
 ) -> MediaRequest:
     prepared = FrameSize(round(frame.width * OVERSCAN), round(frame.height * OVERSCAN))
     return MediaRequest(
-        scene_index=scene.position, keywords=tuple(scene.keywords),
-        visual_description=scene.visual_direction, narration=scene.text,
-        style=get_style(project.style), frame=prepared, language=project.language,
-        variant=variant, exclude_art=exclude_art, topic=project.title,
-    )  # fmt: skip
+        scene_index=scene.position,
+        keywords=tuple(scene.keywords),
+        visual_description=scene.visual_direction,
+        narration=scene.text,
+        style=get_style(project.style),
+        frame=prepared,
+        language=project.language,
+        variant=variant,
+        exclude_art=exclude_art,
+        topic=project.title,
+    )
 
 
 def _art_used_before(scene: Scene) -> tuple[str, ...]:
@@ -377,8 +389,11 @@ def _fallback_note(reason: str) -> str:
 def _report_scenes_done(project: VideoProject, run: int, step: str) -> None:
     scenes = Scene.objects.filter(script__project=project)
     total = scenes.count() or 1
-    done = (scenes.filter(media__isnull=False) if step == "media"
-            else scenes.filter(audio__isnull=False)).count()  # fmt: skip
+    done = (
+        scenes.filter(media__isnull=False)
+        if step == "media"
+        else scenes.filter(audio__isnull=False)
+    ).count()
     noun = "pictures" if step == "media" else "voices"
     message = f"{done} of {total} {noun} ready"
     if done >= total:
@@ -524,11 +539,13 @@ def _changed_meanwhile(before, now) -> bool:
 
 def speech_of(audio: AudioAsset) -> Speech:
     return Speech(
-        path=files.local_path(audio.file), duration_s=audio.duration_s,
+        path=files.local_path(audio.file),
+        duration_s=audio.duration_s,
         words=tuple(WordTiming(text, start, end) for text, start, end in audio.word_timings),
-        provider=audio.provider, voice_id=audio.voice_id,
+        provider=audio.provider,
+        voice_id=audio.voice_id,
         timing_precision=audio.timing_precision,
-    )  # fmt: skip
+    )
 
 
 # --- render and export --------------------------------------------------------------------------
@@ -643,19 +660,27 @@ def _timeline(
     processed, speeches, media = [], [], []
     for scene in scenes:
         processed.append(
-            ProcessedScene(index=scene.position, narration=scene.text,
-                           visual_direction=scene.visual_direction,
-                           keywords=tuple(scene.keywords), speaker=scene.speaker or None,
-                           estimated_duration_s=scene.estimated_duration_s)
-        )  # fmt: skip
+            ProcessedScene(
+                index=scene.position,
+                narration=scene.text,
+                visual_direction=scene.visual_direction,
+                keywords=tuple(scene.keywords),
+                speaker=scene.speaker or None,
+                estimated_duration_s=scene.estimated_duration_s,
+            )
+        )
         audio = getattr(scene, "audio", None)
         speeches.append(speech_of(audio) if audio else None)
         media.append(_media_for_frame(scene, project, spec.frame))
     request = ProductionRequest(
-        topic=project.title, platforms=tuple(project.platforms), style=project.style,
-        language=project.language, recipe=project_recipe(project), watermark=watermark,
+        topic=project.title,
+        platforms=tuple(project.platforms),
+        style=project.style,
+        language=project.language,
+        recipe=project_recipe(project),
+        watermark=watermark,
         music_seed=project.pk,
-    )  # fmt: skip
+    )
     music = timeline_music(request, project.title)
     style, folder = get_style(project.style), work_dir(project)
     timeline = build_timeline(
@@ -678,10 +703,16 @@ def _media_for_frame(scene: Scene, project: VideoProject, frame: FrameSize) -> M
     if asset is None:
         raise InvalidInput(f"Scene {scene.position + 1} has no picture yet.")
     item = MediaItem(
-        path=files.local_path(asset.file), kind=asset.kind, width=asset.width,
-        height=asset.height, source=asset.provider or asset.source, query=asset.query,
-        attribution=asset.attribution, duration_s=asset.duration_s, extra=_local_layers(asset),
-    )  # fmt: skip
+        path=files.local_path(asset.file),
+        kind=asset.kind,
+        width=asset.width,
+        height=asset.height,
+        source=asset.provider or asset.source,
+        query=asset.query,
+        attribution=asset.attribution,
+        duration_s=asset.duration_s,
+        extra=_local_layers(asset),
+    )
     main = project.platform_specs()[0].frame
     if asset.source == MediaAsset.Source.PROCEDURAL and frame.aspect != main.aspect:
         # Designed pictures are composed for a frame: redraw for this aspect, don't crop, with
@@ -787,8 +818,9 @@ def _designed_thumbnail(project: VideoProject, spec, out_dir: Path) -> Path | No
 def _report_exports_done(project: VideoProject, run: int) -> None:
     done = RenderedVideo.objects.filter(project=project, run_number=run).count()
     total = len(project.platforms)
-    progress.step_progress(project.pk, run, "export", done / total,
-                           f"{done} of {total} platforms exported")  # fmt: skip
+    progress.step_progress(
+        project.pk, run, "export", done / total, f"{done} of {total} platforms exported"
+    )
 
 
 # --- the end of a run ---------------------------------------------------------------------------
@@ -897,8 +929,12 @@ def fail_run(project_id: int, run: int, step: str, error: BaseException) -> None
             project.move_to(VideoProject.Status.FAILED)
         project.save()
     progress.publish(project_id)
-    notify_user(user_id=project.user_id, text=f"“{project.title}”: {message}", level="danger",
-                url=project.get_absolute_url())  # fmt: skip
+    notify_user(
+        user_id=project.user_id,
+        text=f"“{project.title}”: {message}",
+        level="danger",
+        url=project.get_absolute_url(),
+    )
     if project.run_kind == "render":
         emails.run_email_queue(project_id=project_id, run=run, outcome="failed")
 

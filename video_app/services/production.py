@@ -235,16 +235,22 @@ def fit_scene_count(
     found = keywords_for_scenes(
         [(scene.visual_direction, scene.narration) for scene in fitted], language
     )
-    return [replace(scene, index=index, keywords=keywords)
-            for index, (scene, keywords) in enumerate(zip(fitted, found, strict=True))]  # fmt: skip
+    return [
+        replace(scene, index=index, keywords=keywords)
+        for index, (scene, keywords) in enumerate(zip(fitted, found, strict=True))
+    ]
 
 
 def _merged(first: ProcessedScene, second: ProcessedScene, language: str) -> ProcessedScene:
     joint = "" if first.narration.endswith(CJK_SENTENCE_ENDS) else " "
     narration = f"{first.narration}{joint}{second.narration}".strip()
     directions = [d for d in (first.visual_direction, second.visual_direction) if d]
-    return replace(first, narration=narration, visual_direction="; ".join(directions),
-                   estimated_duration_s=_estimate(narration, language))  # fmt: skip
+    return replace(
+        first,
+        narration=narration,
+        visual_direction="; ".join(directions),
+        estimated_duration_s=_estimate(narration, language),
+    )
 
 
 def _halves(scene: ProcessedScene, language: str):
@@ -259,8 +265,10 @@ def _halves(scene: ProcessedScene, language: str):
         cursor = scene.narration.find(sentence, cursor)
         starts.append(cursor)
     half_s = scene.estimated_duration_s / 2
-    cut = min(starts[1:], key=lambda start: abs(
-        estimate_duration_s(scene.narration[:start], language) - half_s))  # fmt: skip
+    cut = min(
+        starts[1:],
+        key=lambda start: abs(estimate_duration_s(scene.narration[:start], language) - half_s),
+    )
     first, second = scene.narration[:cut].strip(), scene.narration[cut:].strip()
     return scene, [
         replace(scene, narration=first, estimated_duration_s=_estimate(first, language)),

@@ -69,11 +69,15 @@ def project_state(project: VideoProject) -> dict:
         **time_left(project, steps),
         "error": project.error_message if project.run_state == project.RunState.FAILED else "",
         "steps": [
-            {"name": step.name, "label": PIPELINE_STEPS[step.name], "state": step.state,
-             "progress": round(100 * step.progress)}
+            {
+                "name": step.name,
+                "label": PIPELINE_STEPS[step.name],
+                "state": step.state,
+                "progress": round(100 * step.progress),
+            }
             for step in steps
         ],
-    }  # fmt: skip
+    }
 
 
 def step_costs(project: VideoProject) -> dict[str, analytics.StepCost]:
@@ -223,9 +227,11 @@ def step_progress(project_id: int, run: int, step: str, fraction: float, message
 
 def step_done(project_id: int, run: int, step: str, message: str = "") -> None:
     PipelineStep.objects.filter(project_id=project_id, run_number=run, name=step).update(
-        state=PipelineStep.State.DONE, progress=1.0, message=message[:200],
+        state=PipelineStep.State.DONE,
+        progress=1.0,
+        message=message[:200],
         finished_at=timezone.now(),
-    )  # fmt: skip
+    )
     publish(project_id)
 
 

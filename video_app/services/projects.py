@@ -50,16 +50,31 @@ class NothingToRetry(RunRefused):
     message = "Nothing to retry: the last run did not fail."
 
 
-def project_create(*, user, title: str, description: str = "", template=None,
-                   platforms: list[str], style: str, voice_id: str = "",
-                   language: str = "en", **providers) -> VideoProject:  # fmt: skip
+def project_create(
+    *,
+    user,
+    title: str,
+    description: str = "",
+    template=None,
+    platforms: list[str],
+    style: str,
+    voice_id: str = "",
+    language: str = "en",
+    **providers,
+) -> VideoProject:
     """`providers`: script_provider, media_provider, allow_provider_fallback (site defaults)."""
     with transaction.atomic():
         project = VideoProject.objects.create(
-            user=user, title=title, description=description, template=template,
-            platforms=list(platforms), style=style, voice_id=voice_id, language=language,
+            user=user,
+            title=title,
+            description=description,
+            template=template,
+            platforms=list(platforms),
+            style=style,
+            voice_id=voice_id,
+            language=language,
             **providers,
-        )  # fmt: skip
+        )
         VideoScript.objects.create(project=project, voice_id=voice_id)
     return project
 
@@ -77,9 +92,10 @@ class RenderRefused(RunRefused):
 def busy_renders(user, *, exclude: VideoProject | None = None) -> int:
     """How many of the user's renders are queued or running (a plan limits them)."""
     renders = VideoProject.objects.filter(
-        user=user, run_kind="render",
+        user=user,
+        run_kind="render",
         run_state__in=VideoProject.BUSY_STATES,
-    )  # fmt: skip
+    )
     return renders.exclude(pk=exclude.pk).count() if exclude else renders.count()
 
 
@@ -306,13 +322,18 @@ def project_duplicate(*, project: VideoProject, title: str | None = None) -> Vid
     """A new draft with the same settings, script and scene texts (not the files)."""
     with transaction.atomic():
         copy = project_create(
-            user=project.user, title=title or f"{project.title[:193]} (copy)",
-            description=project.description, template=project.template,
-            platforms=project.platforms, style=project.style, voice_id=project.voice_id,
-            language=project.language, script_provider=project.script_provider,
+            user=project.user,
+            title=title or f"{project.title[:193]} (copy)",
+            description=project.description,
+            template=project.template,
+            platforms=project.platforms,
+            style=project.style,
+            voice_id=project.voice_id,
+            language=project.language,
+            script_provider=project.script_provider,
             media_provider=project.media_provider,
             allow_provider_fallback=project.allow_provider_fallback,
-        )  # fmt: skip
+        )
         copy.voice_speed = project.voice_speed
         copy.target_duration_s = project.target_duration_s
         copy.duplicated_from = project
@@ -322,17 +343,25 @@ def project_duplicate(*, project: VideoProject, title: str | None = None) -> Vid
         script.template_based, script.scenes_hash = source.template_based, source.scenes_hash
         script.save()
         Scene.objects.bulk_create(
-            Scene(script=script, position=scene.position, text=scene.text,
-                  visual_direction=scene.visual_direction, keywords=scene.keywords,
-                  speaker=scene.speaker, estimated_duration_s=scene.estimated_duration_s,
-                  voice_id=scene.voice_id, voice_speed=scene.voice_speed)
+            Scene(
+                script=script,
+                position=scene.position,
+                text=scene.text,
+                visual_direction=scene.visual_direction,
+                keywords=scene.keywords,
+                speaker=scene.speaker,
+                estimated_duration_s=scene.estimated_duration_s,
+                voice_id=scene.voice_id,
+                voice_speed=scene.voice_speed,
+            )
             for scene in source.scenes.all()
-        )  # fmt: skip
+        )
         if source.text:
             copy.status = (
-                VideoProject.Status.STORYBOARD if script.scenes.exists()
+                VideoProject.Status.STORYBOARD
+                if script.scenes.exists()
                 else VideoProject.Status.SCRIPTING
-            )  # fmt: skip
+            )
         copy.save()
     return copy
 

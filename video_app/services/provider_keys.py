@@ -9,8 +9,13 @@ CACHE_KEY = "provider-keys"
 CACHE_S = 60
 
 # The settings a key can be stored for (what admin offers).
-KEY_NAMES = ("GEMINI_API_KEY", "OPENAI_API_KEY", "PEXELS_API_KEY", "PIXABAY_API_KEY",
-             "STABILITY_API_KEY")  # fmt: skip
+KEY_NAMES = (
+    "GEMINI_API_KEY",
+    "OPENAI_API_KEY",
+    "PEXELS_API_KEY",
+    "PIXABAY_API_KEY",
+    "STABILITY_API_KEY",
+)
 
 
 def lookup(name: str) -> str | None:

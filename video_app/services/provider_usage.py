@@ -10,6 +10,11 @@ def store_call(call: CallRecord) -> None:
     if project_id and not VideoProject.objects.filter(pk=project_id).exists():
         project_id = None  # deleted meanwhile: keep the cost, lose the link
     ProviderCall.objects.create(
-        provider=call.provider, capability=call.capability, units=call.units, unit=call.unit,
-        outcome=call.outcome, duration_s=round(call.duration_s, 3), project_id=project_id,
-    )  # fmt: skip
+        provider=call.provider,
+        capability=call.capability,
+        units=call.units,
+        unit=call.unit,
+        outcome=call.outcome,
+        duration_s=round(call.duration_s, 3),
+        project_id=project_id,
+    )

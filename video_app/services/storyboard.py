@@ -86,9 +86,14 @@ def scene_split(*, scene: Scene, at: int | None = None) -> Scene:
         )
         _refresh_text(scene, first)
         scene.save()
-        new = Scene(script=scene.script, position=scene.position + 1,
-                    visual_direction=scene.visual_direction, speaker=scene.speaker,
-                    voice_id=scene.voice_id, voice_speed=scene.voice_speed)  # fmt: skip
+        new = Scene(
+            script=scene.script,
+            position=scene.position + 1,
+            visual_direction=scene.visual_direction,
+            speaker=scene.speaker,
+            voice_id=scene.voice_id,
+            voice_speed=scene.voice_speed,
+        )
         _refresh_text(new, second)
         new.save()
         _edited(scene.script.project)
@@ -165,13 +170,22 @@ def scene_pick_media(*, scene: Scene, asset: MediaAsset) -> MediaAsset:
     with transaction.atomic():
         if asset.scene_id != scene.pk:
             asset = MediaAsset.objects.create(
-                user=asset.user, scene=scene, kind=asset.kind, source=MediaAsset.Source.LIBRARY,
-                provider="library", title=asset.title, file=asset.file.name,
-                thumbnail=asset.thumbnail.name, width=asset.width, height=asset.height,
-                duration_s=asset.duration_s, size_bytes=asset.size_bytes,
-                keywords=asset.keywords, file_hash=asset.file_hash,
+                user=asset.user,
+                scene=scene,
+                kind=asset.kind,
+                source=MediaAsset.Source.LIBRARY,
+                provider="library",
+                title=asset.title,
+                file=asset.file.name,
+                thumbnail=asset.thumbnail.name,
+                width=asset.width,
+                height=asset.height,
+                duration_s=asset.duration_s,
+                size_bytes=asset.size_bytes,
+                keywords=asset.keywords,
+                file_hash=asset.file_hash,
                 attribution=asset.attribution,
-            )  # fmt: skip
+            )
         previous = scene.media
         scene.media = asset
         scene.save(update_fields=["media"])

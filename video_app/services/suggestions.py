@@ -8,17 +8,21 @@ from ..models import VideoProject, VideoTemplate
 HISTORY_SIZE = 20  # the creator's latest projects are their current habits
 
 
-def suggest_settings(user, *, title: str, description: str,
-                     exclude: VideoProject | None = None) -> Suggestion:  # fmt: skip
+def suggest_settings(
+    user, *, title: str, description: str, exclude: VideoProject | None = None
+) -> Suggestion:
     projects = VideoProject.objects.filter(user=user).select_related("template")
     if exclude is not None:
         projects = projects.exclude(pk=exclude.pk)
     history = [
-        PastProject(template=project.template.slug if project.template else None,
-                    style=project.style, platforms=tuple(project.platforms),
-                    completed=project.status == VideoProject.Status.COMPLETED)
+        PastProject(
+            template=project.template.slug if project.template else None,
+            style=project.style,
+            platforms=tuple(project.platforms),
+            completed=project.status == VideoProject.Status.COMPLETED,
+        )
         for project in projects.order_by("-created_at")[:HISTORY_SIZE]
-    ]  # fmt: skip
+    ]
     return ContentRecommender().recommend(
         f"{title}. {description}", history, max_duration_s=plan_for(user).max_video_s
     )

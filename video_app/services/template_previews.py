@@ -21,8 +21,14 @@ PREVIEW_FRAME = FrameSize(480, 270)
 PREVIEW_VERSION = 1  # bump when previews are drawn differently: every one is redrawn
 SAMPLE_CAPTION = "Your words appear like this"
 # The palette of a template whose recipe names none.
-CATEGORY_STYLES = {"PROMO": "bold", "EDUC": "modern", "CORP": "minimal", "SOCL": "warm",
-                   "NEWS": "tech", "STORY": "nature"}  # fmt: skip
+CATEGORY_STYLES = {
+    "PROMO": "bold",
+    "EDUC": "modern",
+    "CORP": "minimal",
+    "SOCL": "warm",
+    "NEWS": "tech",
+    "STORY": "nature",
+}
 
 
 def ensure_preview(template: VideoTemplate) -> VideoTemplate:
@@ -53,8 +59,9 @@ def draw_preview(template: VideoTemplate, out_path: Path) -> None:
         recipe = Recipe()
     style = get_style(recipe.style or CATEGORY_STYLES.get(template.category))
     title = recipe.title_card.text_for(template.name) if recipe.title_card.show else template.name
-    render_card(title=title, subtitle=_summary(recipe), style=style, frame=PREVIEW_FRAME,
-                out_path=out_path)  # fmt: skip
+    render_card(
+        title=title, subtitle=_summary(recipe), style=style, frame=PREVIEW_FRAME, out_path=out_path
+    )
     with Image.open(out_path) as card:
         frame = card.convert("RGBA")
     caption = _sample_caption(recipe, style)
@@ -77,6 +84,7 @@ def _sample_caption(recipe: Recipe, style):
         WordTiming(word, index * 0.4, index * 0.4 + 0.35)
         for index, word in enumerate(SAMPLE_CAPTION.split())
     ]
-    pictures = caption_pictures(words, caption_style=recipe.caption_style("lower_third"),
-                                style=style, frame=PREVIEW_FRAME)  # fmt: skip
+    pictures = caption_pictures(
+        words, caption_style=recipe.caption_style("lower_third"), style=style, frame=PREVIEW_FRAME
+    )
     return pictures[min(1, len(pictures) - 1)] if pictures else None

@@ -43,13 +43,19 @@ def variations_of(*, durations=(), styles=(), platforms=()) -> list[Variation]:
     return [
         *(Variation(f"{seconds} s", {"target_duration_s": seconds}) for seconds in durations),
         *(Variation(f"{style_names[style]} style", {"style": style}) for style in styles),
-        *(Variation(" + ".join(PLATFORM_SPECS[name].label for name in names)[:100],
-                    {"platforms": list(names)}) for names in platforms),
-    ]  # fmt: skip
+        *(
+            Variation(
+                " + ".join(PLATFORM_SPECS[name].label for name in names)[:100],
+                {"platforms": list(names)},
+            )
+            for names in platforms
+        ),
+    ]
 
 
-def variations_check(*, project: VideoProject, variations: list[Variation],
-                     replace_script: bool) -> None:  # fmt: skip
+def variations_check(
+    *, project: VideoProject, variations: list[Variation], replace_script: bool
+) -> None:
     """Refuse what can't be made as asked: none, too many, or a creator's script replaced."""
     if project.is_busy:
         # A copy made mid-run could take a half-written script or storyboard.
@@ -72,8 +78,9 @@ def variations_check(*, project: VideoProject, variations: list[Variation],
         )
 
 
-def variations_refusal(*, project: VideoProject,
-                       variations: list[Variation]) -> quotas.QuotaRefusal | None:  # fmt: skip
+def variations_refusal(
+    *, project: VideoProject, variations: list[Variation]
+) -> quotas.QuotaRefusal | None:
     """The plan's answer to rendering all of them at once: the whole batch or none of it.
     A length variation is as long as its target; the others as the original, which the render
     step checks exactly."""
@@ -91,8 +98,9 @@ def _longest_target_s(variations: list[Variation]) -> float | None:
     return max(targets, default=None)
 
 
-def variations_create(*, project: VideoProject, variations: list[Variation],
-                      render: bool) -> list[VideoProject]:  # fmt: skip
+def variations_create(
+    *, project: VideoProject, variations: list[Variation], render: bool
+) -> list[VideoProject]:
     """The copies, and with `render` a render run of each, queued after commit. With `render`,
     raises projects.RenderRefused (and makes no copy) unless the plan takes the whole batch,
     decided under the user's plan lock like every other start."""
@@ -120,8 +128,9 @@ def _variation_create(*, project: VideoProject, variation: Variation) -> VideoPr
         script.scenes.all().delete()
         script.text = script.provider = script.scenes_hash = ""
         script.template_based = False
-        script.save(update_fields=["text", "provider", "scenes_hash", "template_based",
-                                   "updated_at"])  # fmt: skip
+        script.save(
+            update_fields=["text", "provider", "scenes_hash", "template_based", "updated_at"]
+        )
         copy.status = VideoProject.Status.DRAFT  # a new copy: no script yet, as when created
     copy.save()
     return copy

@@ -18,7 +18,9 @@ def interaction_beacon(request, project_id: int):
         return HttpResponseBadRequest("Unknown action.")
     platform = request.POST.get("platform", "")
     VideoAnalytics.track_user_interaction(
-        user=request.user, project=project, action=action,
+        user=request.user,
+        project=project,
+        action=action,
         detail=platform if platform in project.platforms else "",
-    )  # fmt: skip
+    )
     return HttpResponse(status=204)

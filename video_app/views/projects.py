@@ -27,10 +27,16 @@ def owned_project(request, project_id: int) -> VideoProject:
 
 def quota_page(request, refusal):
     """A page, not an error: what the limit is, what the plan allows, how to get more."""
-    return render(request, "payments_app/quota_exceeded.html", {
-        "refusal": refusal, "plan": quotas.plan_for(request.user),
-        "used": quotas.renders_used(request.user),
-    }, status=403)  # fmt: skip
+    return render(
+        request,
+        "payments_app/quota_exceeded.html",
+        {
+            "refusal": refusal,
+            "plan": quotas.plan_for(request.user),
+            "used": quotas.renders_used(request.user),
+        },
+        status=403,
+    )
 
 
 def start_run(request, project: VideoProject, kind: str, success: str, **options) -> bool:
@@ -64,13 +70,19 @@ def project_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         project = projects.project_create(
-            user=request.user, title=data["title"], description=data["description"],
-            template=data["template"], platforms=data["platforms"], style=data["style"],
-            voice_id=data["voice_id"], language=data["language"],
-            script_provider=data["script_provider"], media_provider=data["media_provider"],
+            user=request.user,
+            title=data["title"],
+            description=data["description"],
+            template=data["template"],
+            platforms=data["platforms"],
+            style=data["style"],
+            voice_id=data["voice_id"],
+            language=data["language"],
+            script_provider=data["script_provider"],
+            media_provider=data["media_provider"],
             allow_provider_fallback=data["allow_provider_fallback"],
             target_duration_s=data["target_duration_s"],
-        )  # fmt: skip
+        )
         messages.success(
             request, "Project created. Write your script, or let the AI write one from your topic."
         )
@@ -83,8 +95,9 @@ def project_settings(request, project_id: int):
     project = owned_project(request, project_id)
     if "suggest" in request.POST:
         return _with_suggestion(request, project)
-    form = ProjectForm(request.POST or None, instance=project,
-                       initial={"platforms": project.platforms})  # fmt: skip
+    form = ProjectForm(
+        request.POST or None, instance=project, initial={"platforms": project.platforms}
+    )
     if request.method == "POST" and project.is_busy:
         # A run re-reads these settings at every step: a change mid-run would mix them.
         messages.error(request, projects.SETTINGS_BUSY)
@@ -93,8 +106,11 @@ def project_settings(request, project_id: int):
         projects.project_update_settings(project=project, **form.cleaned_data)
         messages.success(request, "Project settings saved.")
         return redirect("video_app:project_detail", project.pk)
-    return render(request, "video_app/project_form.html",
-                  {"form": form, "project": project, "templates": _templates()})  # fmt: skip
+    return render(
+        request,
+        "video_app/project_form.html",
+        {"form": form, "project": project, "templates": _templates()},
+    )
 
 
 def _with_suggestion(request, project=None):
@@ -110,16 +126,24 @@ def _with_suggestion(request, project=None):
             request.user, title=title, description=description, exclude=project
         )
         values.update(
-            platforms=list(suggestion.platforms), style=suggestion.style,
+            platforms=list(suggestion.platforms),
+            style=suggestion.style,
             target_duration_s=suggestion.duration_s,
             template=suggestions.suggested_template(suggestion) or values.get("template"),
-        )  # fmt: skip
+        )
     else:
         messages.info(request, "Describe your video first: suggestions come from what it is about.")
     form = ProjectForm(instance=project, initial=values)
-    return render(request, "video_app/project_form.html", {
-        "form": form, "project": project, "templates": _templates(), "suggestion": suggestion,
-    })  # fmt: skip
+    return render(
+        request,
+        "video_app/project_form.html",
+        {
+            "form": form,
+            "project": project,
+            "templates": _templates(),
+            "suggestion": suggestion,
+        },
+    )
 
 
 def _templates():
@@ -133,9 +157,15 @@ def project_detail(request, project_id: int):
     # The main platform (listed first) plays in the page; the others follow in the same order.
     order = {name: index for index, name in enumerate(project.platforms)}
     videos = sorted(project.videos.all(), key=lambda video: order.get(video.platform, len(order)))
-    return render(request, "video_app/project_detail.html", {
-        "project": project, "videos": videos, "state": progress.project_state(project),
-    })  # fmt: skip
+    return render(
+        request,
+        "video_app/project_detail.html",
+        {
+            "project": project,
+            "videos": videos,
+            "state": progress.project_state(project),
+        },
+    )
 
 
 @login_required
@@ -155,11 +185,16 @@ def project_render(request, project_id: int):
             )
         return redirect("video_app:render", project.pk)
     VideoAnalytics.track_wizard_step(user=request.user, project=project, step="render")
-    return render(request, "video_app/render.html", {
-        "project": project, "scenes": selectors.scenes_of(project),
-        "state": progress.project_state(project),
-        "done_url": project.get_absolute_url(),
-    })  # fmt: skip
+    return render(
+        request,
+        "video_app/render.html",
+        {
+            "project": project,
+            "scenes": selectors.scenes_of(project),
+            "state": progress.project_state(project),
+            "done_url": project.get_absolute_url(),
+        },
+    )
 
 
 @login_required
@@ -201,8 +236,9 @@ def project_duplicate(request, project_id: int):
     project = owned_project(request, project_id)
     copy = projects.project_duplicate(project=project)
     messages.success(request, f"“{copy.title}” created from “{project.title}”.")
-    return redirect("video_app:storyboard" if copy.script.scenes.exists() else "video_app:script",
-                    copy.pk)  # fmt: skip
+    return redirect(
+        "video_app:storyboard" if copy.script.scenes.exists() else "video_app:script", copy.pk
+    )
 
 
 @login_required

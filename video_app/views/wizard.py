@@ -38,11 +38,19 @@ def _wants_json(request) -> bool:
     return request.headers.get("x-requested-with") == "fetch"
 
 
-def _answer(request, project: VideoProject, page: str, *, error: str = "", ok: str = "",
-            data: dict | None = None):  # fmt: skip
+def _answer(
+    request,
+    project: VideoProject,
+    page: str,
+    *,
+    error: str = "",
+    ok: str = "",
+    data: dict | None = None,
+):
     if _wants_json(request):
-        return JsonResponse({"ok": not error, "error": error, **(data or {})},
-                            status=400 if error else 200)  # fmt: skip
+        return JsonResponse(
+            {"ok": not error, "error": error, **(data or {})}, status=400 if error else 200
+        )
     if error:
         messages.error(request, error)
     elif ok:
@@ -105,15 +113,24 @@ def scenes_make(request, project_id: int):
 def storyboard_page(request, project_id: int):
     project = owned_project(request, project_id)
     VideoAnalytics.track_wizard_step(user=request.user, project=project, step="storyboard")
-    return render(request, "video_app/storyboard.html", _page_context(
-        project, scenes=selectors.scenes_of(project), add_form=SceneAddForm(),
-    ))  # fmt: skip
+    return render(
+        request,
+        "video_app/storyboard.html",
+        _page_context(
+            project,
+            scenes=selectors.scenes_of(project),
+            add_form=SceneAddForm(),
+        ),
+    )
 
 
 def _owned_scene(request, project_id: int, scene_id: int) -> tuple[VideoProject, Scene]:
     project = owned_project(request, project_id)
-    scene = get_object_or_404(Scene.objects.select_related("script__project", "media"),
-                              pk=scene_id, script__project=project)  # fmt: skip
+    scene = get_object_or_404(
+        Scene.objects.select_related("script__project", "media"),
+        pk=scene_id,
+        script__project=project,
+    )
     return project, scene
 
 
@@ -138,8 +155,9 @@ def scene_edit(request, project_id: int, scene_id: int):
             raise StoryboardError(" ".join(e for errors in form.errors.values() for e in errors))
         scene = storyboard.scene_update(scene=scene, **form.cleaned_data)
         return "Scene saved.", {
-            "keywords": scene.keywords, "estimated_duration_s": scene.estimated_duration_s,
-        }  # fmt: skip
+            "keywords": scene.keywords,
+            "estimated_duration_s": scene.estimated_duration_s,
+        }
 
     return _scene_action(request, project_id, scene_id, edit)
 
@@ -197,8 +215,9 @@ def scene_add(request, project_id: int):
     if project.is_busy:
         return _answer(request, project, "video_app:storyboard", error=BUSY)
     if not form.is_valid():
-        return _answer(request, project, "video_app:storyboard",
-                       error="Write what the new scene should say.")  # fmt: skip
+        return _answer(
+            request, project, "video_app:storyboard", error="Write what the new scene should say."
+        )
     after = None
     if form.cleaned_data["after"] is not None:
         after = get_object_or_404(Scene, pk=form.cleaned_data["after"], script__project=project)
@@ -220,18 +239,30 @@ def media_page(request, project_id: int):
         return redirect("video_app:media", project.pk)
     VideoAnalytics.track_wizard_step(user=request.user, project=project, step="media")
     library = list(selectors.library_of(request.user)[:60])
-    return render(request, "video_app/media.html", _page_context(
-        project, scenes=selectors.scenes_of(project), library=library,
-        upload_form=MediaUploadForm(),
-    ))  # fmt: skip
+    return render(
+        request,
+        "video_app/media.html",
+        _page_context(
+            project,
+            scenes=selectors.scenes_of(project),
+            library=library,
+            upload_form=MediaUploadForm(),
+        ),
+    )
 
 
 @login_required
 @require_POST
 def scene_media_regenerate(request, project_id: int, scene_id: int):
     project, scene = _owned_scene(request, project_id, scene_id)
-    start_run(request, project, "media", f"Making a new picture for scene {scene.position + 1}…",
-              scene_ids=(scene.pk,), force=True)  # fmt: skip
+    start_run(
+        request,
+        project,
+        "media",
+        f"Making a new picture for scene {scene.position + 1}…",
+        scene_ids=(scene.pk,),
+        force=True,
+    )
     return redirect("video_app:media", project.pk)
 
 
@@ -295,9 +326,14 @@ def voice_page(request, project_id: int):
         )
         for scene in scenes
     }
-    return render(request, "video_app/voice.html", _page_context(
-        project, scenes=[(scene, forms[scene.pk]) for scene in scenes],
-    ))  # fmt: skip
+    return render(
+        request,
+        "video_app/voice.html",
+        _page_context(
+            project,
+            scenes=[(scene, forms[scene.pk]) for scene in scenes],
+        ),
+    )
 
 
 @login_required
@@ -306,14 +342,22 @@ def scene_voice(request, project_id: int, scene_id: int):
     project, scene = _owned_scene(request, project_id, scene_id)
     form = SceneVoiceForm(request.POST, prefix=f"scene-{scene.pk}")
     if not form.is_valid():
-        messages.error(request, f"Scene {scene.position + 1}: choose a voice and a speed "
-                                "between 0.5 and 2.")  # fmt: skip
+        messages.error(
+            request, f"Scene {scene.position + 1}: choose a voice and a speed between 0.5 and 2."
+        )
         return redirect("video_app:voice", project.pk)
     if project.is_busy:
         messages.error(request, BUSY)
         return redirect("video_app:voice", project.pk)
-    storyboard.scene_set_voice(scene=scene, voice_id=form.cleaned_data["voice_id"],
-                               speed=form.cleaned_data["speed"])  # fmt: skip
-    start_run(request, project, "voice", f"Recording scene {scene.position + 1} again…",
-              scene_ids=(scene.pk,), force=True)  # fmt: skip
+    storyboard.scene_set_voice(
+        scene=scene, voice_id=form.cleaned_data["voice_id"], speed=form.cleaned_data["speed"]
+    )
+    start_run(
+        request,
+        project,
+        "voice",
+        f"Recording scene {scene.position + 1} again…",
+        scene_ids=(scene.pk,),
+        force=True,
+    )
     return redirect("video_app:voice", project.pk)

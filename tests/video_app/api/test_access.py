@@ -131,8 +131,9 @@ def scene_words_edited(w, response, runs):
 
 def scene_deleted(w, response, runs):
     assert [(scene.position, scene.text) for scene in alice_scenes(w)] == [
-        (0, SCENE_TEXTS[1]), (1, SCENE_TEXTS[2]),
-    ]  # fmt: skip
+        (0, SCENE_TEXTS[1]),
+        (1, SCENE_TEXTS[2]),
+    ]
 
 
 def token_made(w, response, runs):
@@ -162,8 +163,14 @@ def scene_ids(w):
 
 
 def project_fields(w):
-    return {"title": "Tides", "description": "Why the sea comes and goes", "template": "explainer",
-            "platforms": ["youtube"], "style": "bold", "language": "en"}  # fmt: skip
+    return {
+        "title": "Tides",
+        "description": "Why the sea comes and goes",
+        "template": "explainer",
+        "platforms": ["youtube"],
+        "style": "bold",
+        "language": "en",
+    }
 
 
 @dataclass(frozen=True)
@@ -183,38 +190,80 @@ class Call:
 CALLS = [
     Call("api-root", "get", SIGNED_IN),
     Call("project-list", "get", SIGNED_IN, effect=lists_alice_s_project),
-    Call("project-list", "post", SIGNED_IN,
-         body=lambda w: {"title": "Tides", "platforms": ["youtube", "tiktok", "youtube"],
-                         "script": "The tide comes in. The tide goes out."},
-         status=201, effect=project_created),
+    Call(
+        "project-list",
+        "post",
+        SIGNED_IN,
+        body=lambda w: {
+            "title": "Tides",
+            "platforms": ["youtube", "tiktok", "youtube"],
+            "script": "The tide comes in. The tide goes out.",
+        },
+        status=201,
+        effect=project_created,
+    ),
     Call("project-detail", "get", OWNER, project_ids, effect=shows_the_project),
     Call("project-detail", "put", OWNER, project_ids, project_fields, effect=settings_saved),
-    Call("project-detail", "patch", OWNER, project_ids,
-         lambda w: {"script": "The tide comes in. The tide goes out."}, effect=script_saved),
+    Call(
+        "project-detail",
+        "patch",
+        OWNER,
+        project_ids,
+        lambda w: {"script": "The tide comes in. The tide goes out."},
+        effect=script_saved,
+    ),
     Call("project-detail", "delete", OWNER, project_ids, status=204, effect=project_deleted),
     Call("project-render", "post", OWNER, project_ids, status=202, effect=render_started),
     Call("project-retry", "post", OWNER, project_ids, status=202, effect=render_started),
     Call("project-cancel", "post", OWNER, project_ids, status=409, effect=nothing_to_cancel),
     Call("project-status", "get", OWNER, project_ids, effect=answers_the_stored_state),
-    Call("project-generate-variations", "post", OWNER, project_ids,
-         lambda w: {"durations": [30], "styles": ["bold"], "platforms": [["tiktok"]],
-                    "replace_script": True},
-         status=201, effect=variations_made),
+    Call(
+        "project-generate-variations",
+        "post",
+        OWNER,
+        project_ids,
+        lambda w: {
+            "durations": [30],
+            "styles": ["bold"],
+            "platforms": [["tiktok"]],
+            "replace_script": True,
+        },
+        status=201,
+        effect=variations_made,
+    ),
     Call("project-scene-list", "get", OWNER, scenes_ids, effect=lists_the_scenes),
-    Call("project-scene-list", "post", OWNER, scenes_ids,
-         lambda w: {"text": "The tide goes out again."}, status=201, effect=scene_added),
+    Call(
+        "project-scene-list",
+        "post",
+        OWNER,
+        scenes_ids,
+        lambda w: {"text": "The tide goes out again."},
+        status=201,
+        effect=scene_added,
+    ),
     Call("project-scene-detail", "get", OWNER, scene_ids, effect=shows_the_scene),
-    Call("project-scene-detail", "put", OWNER, scene_ids,
-         lambda w: {"text": "A shell in a hand.", "visual_direction": "a shell"},
-         effect=scene_edited),
-    Call("project-scene-detail", "patch", OWNER, scene_ids,
-         lambda w: {"text": "A shell in a hand."}, effect=scene_words_edited),
+    Call(
+        "project-scene-detail",
+        "put",
+        OWNER,
+        scene_ids,
+        lambda w: {"text": "A shell in a hand.", "visual_direction": "a shell"},
+        effect=scene_edited,
+    ),
+    Call(
+        "project-scene-detail",
+        "patch",
+        OWNER,
+        scene_ids,
+        lambda w: {"text": "A shell in a hand."},
+        effect=scene_words_edited,
+    ),
     Call("project-scene-detail", "delete", OWNER, scene_ids, status=204, effect=scene_deleted),
     Call("schema", "get", ANYONE),
     Call("docs", "get", ANYONE),
     Call("token", "get", SIGNED_IN),
     Call("token", "post", SIGNED_IN, effect=token_made),
-]  # fmt: skip
+]
 PAGES = {"token"}  # HTML pages of the account: a login redirect for anonymous visitors
 PRIVATE = [call for call in CALLS if call.audience == OWNER]
 
@@ -327,8 +376,9 @@ def test_it_hides_alice_s_scenes_behind_bob_s_own_project(
     bob_api, world, bob_project, enqueued, django_capture_on_commit_callbacks, call
 ):
     before = snapshot(world)
-    url = reverse(f"api:{call.name}", kwargs={"project_pk": bob_project.pk,
-                                               "pk": world.scenes[0].pk})  # fmt: skip
+    url = reverse(
+        f"api:{call.name}", kwargs={"project_pk": bob_project.pk, "pk": world.scenes[0].pk}
+    )
 
     with django_capture_on_commit_callbacks() as callbacks:
         response = send(bob_api, call, world, url)
@@ -372,8 +422,11 @@ def test_it_starts_no_work_when_the_owner_reads_every_route(
     before = snapshot(world)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        answers = {call.name: send(client, call, world).status_code for call in CALLS
-                   if call.method == "get" and call.name not in PAGES}  # fmt: skip
+        answers = {
+            call.name: send(client, call, world).status_code
+            for call in CALLS
+            if call.method == "get" and call.name not in PAGES
+        }
 
     assert set(answers.values()) == {200}
     assert snapshot(world) == before
@@ -393,8 +446,12 @@ def test_it_takes_a_session_only_with_the_csrf_token_for_changes(alice, world):
     read = browser.get(url)
     forged = browser.post(url, new, content_type="application/json")
     browser.get(reverse("api:token"))  # any page with a form sets the CSRF cookie
-    sent = browser.post(url, new, content_type="application/json",
-                        headers={"x-csrftoken": browser.cookies["csrftoken"].value})  # fmt: skip
+    sent = browser.post(
+        url,
+        new,
+        content_type="application/json",
+        headers={"x-csrftoken": browser.cookies["csrftoken"].value},
+    )
 
     assert read.status_code == 200
     assert forged.status_code == 403
@@ -404,9 +461,12 @@ def test_it_takes_a_session_only_with_the_csrf_token_for_changes(alice, world):
 
 
 def test_it_browses_the_api_in_a_signed_in_browser(alice_client, world):
-    for url in (reverse("api:api-root"), reverse("api:project-list"),
-                reverse("api:project-detail", args=[world.project.pk]),
-                reverse("api:project-scene-list", args=[world.project.pk])):  # fmt: skip
+    for url in (
+        reverse("api:api-root"),
+        reverse("api:project-list"),
+        reverse("api:project-detail", args=[world.project.pk]),
+        reverse("api:project-scene-list", args=[world.project.pk]),
+    ):
         response = alice_client.get(url, headers={"accept": "text/html"})
         assert response.status_code == 200, url
         assert response["Content-Type"].startswith("text/html")

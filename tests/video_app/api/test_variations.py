@@ -37,15 +37,26 @@ def test_it_makes_one_copy_per_change_each_named_by_what_it_changes(
     project.script.scenes.create(position=0, text="Every morning the tide brings new shells.")
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = alice_api.post(variations_url(project), {
-            "durations": [30, 60], "styles": ["bold"],
-            "platforms": [["tiktok"], ["youtube", "tiktok"]], "replace_script": True,
-        }, format="json")  # fmt: skip
+        response = alice_api.post(
+            variations_url(project),
+            {
+                "durations": [30, 60],
+                "styles": ["bold"],
+                "platforms": [["tiktok"], ["youtube", "tiktok"]],
+                "replace_script": True,
+            },
+            format="json",
+        )
 
     assert response.status_code == 201, response.content
     thirty, sixty, bold, tiktok, youtube = copies_of(project)
     assert [copy.variation_label for copy in (thirty, sixty, bold, tiktok, youtube)] == [
-        "30 s", "60 s", "Bold style", "TikTok", "YouTube + TikTok"]  # fmt: skip
+        "30 s",
+        "60 s",
+        "Bold style",
+        "TikTok",
+        "YouTube + TikTok",
+    ]
     assert thirty.title == "Shells on the beach (30 s)"
     assert all(copy.user == alice for copy in (thirty, bold))
     assert (thirty.target_duration_s, sixty.target_duration_s) == (30, 60)
@@ -64,8 +75,9 @@ def test_it_makes_one_copy_per_change_each_named_by_what_it_changes(
 def test_it_does_not_replace_a_script_the_creator_wrote_unless_told(alice, alice_api):
     project = make_project(alice)
 
-    response = alice_api.post(variations_url(project), {"durations": [30], "styles": ["bold"]},
-                              format="json")  # fmt: skip
+    response = alice_api.post(
+        variations_url(project), {"durations": [30], "styles": ["bold"]}, format="json"
+    )
 
     assert response.status_code == 400
     assert "You wrote this project's script" in response.json()["detail"]
@@ -112,14 +124,17 @@ def test_it_writes_a_new_script_for_a_length_variation_of_a_written_one(alice, a
     ("body", "field", "message"),
     [
         ({"styles": ["modern"]}, "styles", "The project already uses the modern style."),
-        ({"platforms": [["instagram_square"]]}, "platforms",
-         "The project already has these platforms."),
+        (
+            {"platforms": [["instagram_square"]]},
+            "platforms",
+            "The project already has these platforms.",
+        ),
         ({"durations": [30, 30]}, "durations", "Each length once."),
         ({"durations": [3]}, "durations", None),
         ({"platforms": [[]]}, "platforms", None),
         ({"styles": ["baroque"]}, "styles", None),
     ],
-)  # fmt: skip
+)
 def test_it_names_what_is_wrong_with_a_request(alice, alice_api, body, field, message):
     project = make_project(alice)
 
@@ -137,12 +152,16 @@ def test_it_names_what_is_wrong_with_a_request(alice, alice_api, body, field, me
     ("body", "message"),
     [
         ({}, "Ask for at least one variation: a length, a style or platforms."),
-        ({"styles": ["bold", "minimal", "warm", "nature", "tech"],
-          "platforms": [["tiktok"], ["youtube"]]},
-         "You asked for 7 variations; at most 6 are made at once. Ask for fewer, then for the "
-         "rest."),
+        (
+            {
+                "styles": ["bold", "minimal", "warm", "nature", "tech"],
+                "platforms": [["tiktok"], ["youtube"]],
+            },
+            "You asked for 7 variations; at most 6 are made at once. Ask for fewer, then for the "
+            "rest.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_it_makes_one_to_six_variations_at_once(alice, alice_api, body, message):
     project = make_project(alice)
 
@@ -161,9 +180,11 @@ def test_it_queues_a_render_of_each_copy_once_they_are_saved(
     project = make_project(alice)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = alice_api.post(variations_url(project),
-                                  {"styles": ["bold"], "platforms": [["tiktok"]], "render": True},
-                                  format="json")  # fmt: skip
+        response = alice_api.post(
+            variations_url(project),
+            {"styles": ["bold"], "platforms": [["tiktok"]], "render": True},
+            format="json",
+        )
 
     assert response.status_code == 201
     copies = copies_of(project)
@@ -177,16 +198,29 @@ def test_it_queues_a_render_of_each_copy_once_they_are_saved(
 @pytest.mark.parametrize(
     ("used", "body", "limit", "message"),
     [
-        (4, {"styles": ["bold", "warm"]}, "renders",
-         "These 2 renders need 2 of your Free plan's renders; 1 are left this period."),
-        (0, {"styles": ["bold", "warm"]}, "concurrent",
-         "Your Free plan renders 1 video at a time. These 2 would be more."),
-        (0, {"durations": [90], "replace_script": True}, "length",
-         "This video would be about 90 s long; your Free plan makes videos up to 60 s."),
+        (
+            4,
+            {"styles": ["bold", "warm"]},
+            "renders",
+            "These 2 renders need 2 of your Free plan's renders; 1 are left this period.",
+        ),
+        (
+            0,
+            {"styles": ["bold", "warm"]},
+            "concurrent",
+            "Your Free plan renders 1 video at a time. These 2 would be more.",
+        ),
+        (
+            0,
+            {"durations": [90], "replace_script": True},
+            "length",
+            "This video would be about 90 s long; your Free plan makes videos up to 60 s.",
+        ),
     ],
-)  # fmt: skip
-def test_it_renders_all_the_variations_or_none(alice, alice_api, enqueued, used, body, limit,
-                                               message):  # fmt: skip
+)
+def test_it_renders_all_the_variations_or_none(
+    alice, alice_api, enqueued, used, body, limit, message
+):
     project = make_project(alice)
     for run in range(used):
         RenderUsage.objects.create(user=alice, project_id=project.pk, run_number=run)
@@ -233,15 +267,28 @@ def wait_for_runs(projects_, timeout_s=300):
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_it_renders_variations_made_through_the_api(alice, celery_worker_process):
     # Three renders at once at the Free plan's 720p: a plan made for the test.
-    tester = Plan.objects.create(slug="tester", name="Tester", price_label="-",
-                                 renders_per_period=None, max_height_px=720,
-                                 concurrent_renders=3, max_video_s=120)  # fmt: skip
+    tester = Plan.objects.create(
+        slug="tester",
+        name="Tester",
+        price_label="-",
+        renders_per_period=None,
+        max_height_px=720,
+        concurrent_renders=3,
+        max_video_s=120,
+    )
     quotas.grant_plan(user=alice, plan=tester)
     project = make_project(alice, description=DESCRIPTION, platforms=("instagram_square",))
 
-    response = token_client(alice).post(variations_url(project), {
-        "durations": [10, 30], "platforms": [["tiktok"]], "render": True, "replace_script": True,
-    }, format="json")  # fmt: skip
+    response = token_client(alice).post(
+        variations_url(project),
+        {
+            "durations": [10, 30],
+            "platforms": [["tiktok"]],
+            "render": True,
+            "replace_script": True,
+        },
+        format="json",
+    )
 
     assert response.status_code == 201, response.content
     short, long, tiktok = wait_for_runs(copies_of(project))
@@ -249,7 +296,10 @@ def test_it_renders_variations_made_through_the_api(alice, celery_worker_process
         assert copy.status == VideoProject.Status.COMPLETED, copy.error_detail
         assert copy.duplicated_from_id == project.pk
     assert [short.variation_label, long.variation_label, tiktok.variation_label] == [
-        "10 s", "30 s", "TikTok"]  # fmt: skip
+        "10 s",
+        "30 s",
+        "TikTok",
+    ]
     probed = {
         copy.variation_label: probe(files.local_path(video.file))
         for copy in (short, long, tiktok)

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def busy(project):
-    VideoProject.objects.filter(pk=project.pk).update(run_state=VideoProject.RunState.RUNNING,
-                                                      run_kind="render")  # fmt: skip
+    VideoProject.objects.filter(pk=project.pk).update(
+        run_state=VideoProject.RunState.RUNNING, run_kind="render"
+    )
     return project
 
 
@@ -107,9 +108,9 @@ def test_it_has_nothing_to_retry_when_the_last_run_did_not_fail(alice, alice_api
 
 
 @pytest.mark.parametrize(
-    ("method", "body"), [("patch", {"title": "Tides"}), ("put", {"title": "Tides",
-                                                                 "platforms": ["youtube"]})],
-)  # fmt: skip
+    ("method", "body"),
+    [("patch", {"title": "Tides"}), ("put", {"title": "Tides", "platforms": ["youtube"]})],
+)
 def test_it_keeps_settings_while_a_run_is_busy(alice, alice_api, method, body):
     project = busy(make_project(alice))
 
@@ -133,8 +134,9 @@ def test_it_keeps_the_storyboard_while_a_run_is_busy(alice, alice_api):
     busy(project)
 
     edited = alice_api.patch(scene_url(project, scene), {"text": "Waves."}, format="json")
-    added = alice_api.post(reverse("api:project-scene-list", args=[project.pk]),
-                           {"text": "Waves."}, format="json")  # fmt: skip
+    added = alice_api.post(
+        reverse("api:project-scene-list", args=[project.pk]), {"text": "Waves."}, format="json"
+    )
     deleted = alice_api.delete(scene_url(project, scene))
 
     assert [edited.status_code, added.status_code, deleted.status_code] == [409, 409, 409]
@@ -146,8 +148,9 @@ def test_it_explains_a_refused_storyboard_edit(alice, alice_api):
     project = make_storyboard(alice, texts=["The only scene."])
     scene = project.script.scenes.get()
 
-    emptied = alice_api.put(scene_url(project, scene), {"text": "", "visual_direction": ""},
-                            format="json")  # fmt: skip
+    emptied = alice_api.put(
+        scene_url(project, scene), {"text": "", "visual_direction": ""}, format="json"
+    )
     deleted = alice_api.delete(scene_url(project, scene))
 
     assert emptied.status_code == 400
@@ -157,16 +160,31 @@ def test_it_explains_a_refused_storyboard_edit(alice, alice_api):
 
 
 def test_it_names_each_invalid_field(alice_api):
-    response = alice_api.post(reverse("api:project-list"),
-                              {"platforms": ["vhs"], "style": "baroque", "template": "nope",
-                               "target_duration_s": 3, "voice_speed": 9, "voice_id": "nobody",
-                               "script_provider": "gemini"},
-                              format="json")  # fmt: skip
+    response = alice_api.post(
+        reverse("api:project-list"),
+        {
+            "platforms": ["vhs"],
+            "style": "baroque",
+            "template": "nope",
+            "target_duration_s": 3,
+            "voice_speed": 9,
+            "voice_id": "nobody",
+            "script_provider": "gemini",
+        },
+        format="json",
+    )
 
     assert response.status_code == 400
-    assert set(response.json()) == {"title", "platforms", "style", "template",
-                                    "target_duration_s", "voice_speed", "voice_id",
-                                    "script_provider"}  # fmt: skip
+    assert set(response.json()) == {
+        "title",
+        "platforms",
+        "style",
+        "template",
+        "target_duration_s",
+        "voice_speed",
+        "voice_id",
+        "script_provider",
+    }
     # Gemini has no key here: the creator is told which writers there are.
     assert response.json()["script_provider"] == [
         "“gemini” is not a script writer available here: local, structured."
@@ -175,8 +193,9 @@ def test_it_names_each_invalid_field(alice_api):
 
 
 def test_it_refuses_a_body_that_is_not_json(alice_api):
-    response = alice_api.post(reverse("api:project-list"), "title=Tides",
-                              content_type="application/x-www-form-urlencoded")  # fmt: skip
+    response = alice_api.post(
+        reverse("api:project-list"), "title=Tides", content_type="application/x-www-form-urlencoded"
+    )
 
     assert response.status_code == 415
     assert "Unsupported media type" in response.json()["detail"]
@@ -195,8 +214,9 @@ def test_it_keeps_the_platforms_in_the_order_given(alice, alice_api):
 
 def test_it_pages_projects_twenty_at_a_time(alice, alice_api):
     for number in range(21):
-        projects.project_create(user=alice, title=f"Video {number}", platforms=["youtube"],
-                                style="modern")  # fmt: skip
+        projects.project_create(
+            user=alice, title=f"Video {number}", platforms=["youtube"], style="modern"
+        )
 
     first = alice_api.get(reverse("api:project-list")).json()
     second = alice_api.get(first["next"]).json()
@@ -211,8 +231,9 @@ def test_it_filters_projects_by_status_and_sorts_them(alice, alice_api):
         make_project(alice, title=title)
     make_project(alice, title="Draft", script="")
 
-    listed = alice_api.get(reverse("api:project-list"),
-                           {"status": "scripting", "ordering": "title"}).json()  # fmt: skip
+    listed = alice_api.get(
+        reverse("api:project-list"), {"status": "scripting", "ordering": "title"}
+    ).json()
     wrong = alice_api.get(reverse("api:project-list"), {"status": "asleep"})
 
     assert [project["title"] for project in listed["results"]] == ["Ants", "Bees", "Crabs"]

@@ -67,8 +67,12 @@ def png_declaring(width: int, height: int) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", checksum)
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 256)) + chunk(b"IEND", b""))  # fmt: skip
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 256))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,34 +81,134 @@ def media(tmp_path_factory):
     folder = tmp_path_factory.mktemp("media")
     made: dict[str, bytes] = {}
     recipes = {
-        "clip.mp4": ["-f", "lavfi", "-i", "testsrc=size=160x90:rate=10", "-f", "lavfi", "-i",
-                     "sine=frequency=440", "-t", "1.5", "-c:v", "libx264", "-preset", "ultrafast",
-                     "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart"],
-        "clip.mov": ["-f", "lavfi", "-i", "testsrc=size=160x90:rate=10", "-t", "1.5",
-                     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"],
-        "clip.webm": ["-f", "lavfi", "-i", "testsrc=size=160x90:rate=10", "-t", "1.5",
-                      "-c:v", "libvpx", "-b:v", "200k"],
-        "clip.mkv": ["-f", "lavfi", "-i", "testsrc=size=160x90:rate=10", "-t", "1.5",
-                     "-c:v", "libx264", "-preset", "ultrafast"],
-        "clip.avi": ["-f", "lavfi", "-i", "testsrc=size=160x90:rate=10", "-t", "1.5",
-                     "-c:v", "mjpeg"],
-        "long.mp4": ["-f", "lavfi", "-i", "color=size=64x64:rate=1", "-t", "601",
-                     "-c:v", "libx264", "-preset", "ultrafast"],
-        "wide.mp4": ["-f", "lavfi", "-i", "color=size=4112x16:rate=1", "-t", "1",
-                     "-c:v", "libx264", "-preset", "ultrafast"],
+        "clip.mp4": [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x90:rate=10",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440",
+            "-t",
+            "1.5",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-movflags",
+            "+faststart",
+        ],
+        "clip.mov": [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x90:rate=10",
+            "-t",
+            "1.5",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+        "clip.webm": [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x90:rate=10",
+            "-t",
+            "1.5",
+            "-c:v",
+            "libvpx",
+            "-b:v",
+            "200k",
+        ],
+        "clip.mkv": [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x90:rate=10",
+            "-t",
+            "1.5",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+        ],
+        "clip.avi": [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x90:rate=10",
+            "-t",
+            "1.5",
+            "-c:v",
+            "mjpeg",
+        ],
+        "long.mp4": [
+            "-f",
+            "lavfi",
+            "-i",
+            "color=size=64x64:rate=1",
+            "-t",
+            "601",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+        ],
+        "wide.mp4": [
+            "-f",
+            "lavfi",
+            "-i",
+            "color=size=4112x16:rate=1",
+            "-t",
+            "1",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+        ],
         "sound-only.mp4": ["-f", "lavfi", "-i", "sine=frequency=440", "-t", "1.5", "-c:a", "aac"],
-        "sound-only.webm": ["-f", "lavfi", "-i", "sine=frequency=440", "-t", "1.5",
-                            "-c:a", "libopus"],
-        "picture-only.m4a": ["-f", "lavfi", "-i", "testsrc=size=160x90:rate=10", "-t", "1",
-                             "-c:v", "libx264", "-preset", "ultrafast", "-f", "mp4",
-                             "-brand", "M4A "],
+        "sound-only.webm": [
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440",
+            "-t",
+            "1.5",
+            "-c:a",
+            "libopus",
+        ],
+        "picture-only.m4a": [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x90:rate=10",
+            "-t",
+            "1",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-f",
+            "mp4",
+            "-brand",
+            "M4A ",
+        ],
         "song.mp3": ["-f", "lavfi", "-i", "sine=frequency=440", "-t", "1.5"],
         "song.wav": ["-f", "lavfi", "-i", "sine=frequency=440", "-t", "1.5"],
         "song.m4a": ["-f", "lavfi", "-i", "sine=frequency=440", "-t", "1.5", "-c:a", "aac"],
         "song.ogg": ["-f", "lavfi", "-i", "sine=frequency=440", "-t", "1.5", "-c:a", "libopus"],
         "song.flac": ["-f", "lavfi", "-i", "sine=frequency=440", "-t", "1.5"],
         "blip.wav": ["-f", "lavfi", "-i", "sine=frequency=440", "-t", "0.1"],
-    }  # fmt: skip
+    }
 
     def make(name: str) -> bytes:
         if name not in made:
@@ -223,11 +327,14 @@ def test_it_refuses_a_tiny_file_declaring_a_huge_picture_without_decoding_it():
 @pytest.mark.parametrize(
     ("size", "message"),
     [
-        ((8000, 7000), "This picture is 8000 × 7000 pixels (56.0 megapixels); "
-                       "the most we accept is 50 megapixels."),
+        (
+            (8000, 7000),
+            "This picture is 8000 × 7000 pixels (56.0 megapixels); "
+            "the most we accept is 50 megapixels.",
+        ),
         ((40, 300), "This picture is 40 × 300 pixels; it needs to be at least 64 pixels a side."),
     ],
-)  # fmt: skip
+)
 def test_it_refuses_pictures_with_too_many_or_too_few_pixels(size, message):
     assert refusal(upload(png_declaring(*size))) == message
 
@@ -288,12 +395,14 @@ def test_it_refuses_a_video_carrying_a_zip_archive(media):
     ("data", "looks_like"),
     [
         (b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>", "a web page"),
-        (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
-         "an SVG drawing"),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "an SVG drawing",
+        ),
         (zip_archive(), "a ZIP archive"),
         (b"%PDF-1.7\n%%EOF", "a PDF document"),
     ],
-)  # fmt: skip
+)
 def test_it_names_what_a_file_looks_like_when_refusing_it(data, looks_like):
     assert refusal(upload(data, "photo.jpg")) == (
         f"This file isn't a picture, video or audio file we can read (it looks like {looks_like})."
@@ -312,12 +421,15 @@ def test_it_refuses_a_file_it_cannot_recognise_at_all():
 @pytest.mark.parametrize(
     ("start", "size_bytes", "message"),
     [
-        (picture(format="JPEG"), int(12.3 * MB),
-         "This file is 12.3 MB; pictures can be at most 10 MB."),
+        (
+            picture(format="JPEG"),
+            int(12.3 * MB),
+            "This file is 12.3 MB; pictures can be at most 10 MB.",
+        ),
         ("clip.mp4", 600 * MB, "This file is 600.0 MB; videos can be at most 500 MB."),
         ("song.mp3", 60 * MB, "This file is 60.0 MB; audio files can be at most 50 MB."),
     ],
-)  # fmt: skip
+)
 def test_it_refuses_files_over_their_kind_s_size_limit_before_reading_them(
     media, start, size_bytes, message
 ):

@@ -49,8 +49,9 @@ def test_it_marks_the_run_failed_with_the_cause_and_emails_once(rendering, ended
     assert rendering.status == VideoProject.Status.FAILED
     assert (rendering.failed_step, rendering.error_message) == ("voice", "Scene 2 has no words.")
     assert rendering.error_detail == "empty narration"
-    step = PipelineStep.objects.get(project=rendering, run_number=rendering.run_number,
-                                    name="voice")  # fmt: skip
+    step = PipelineStep.objects.get(
+        project=rendering, run_number=rendering.run_number, name="voice"
+    )
     assert step.state == PipelineStep.State.FAILED
     [email] = mail.outbox
     assert email.to == ["alice@example.com"]
@@ -121,4 +122,6 @@ def test_it_emails_again_for_a_later_run(rendering, ended):
         pipeline.finish_run(rendering.pk, rendering.run_number)
 
     assert [email.subject.split("”")[-1].strip() for email in mail.outbox] == [
-        "could not be made", "is ready"]  # fmt: skip
+        "could not be made",
+        "is ready",
+    ]

@@ -49,8 +49,13 @@ def test_it_makes_a_video_per_platform_with_captions_from_the_voice(tmp_path):
         assert abs(info.duration_s - result.masters[spec.aspect].duration_s) <= 0.1
         assert "twenty" in export.srt_path.read_text()
     assert [step for step in dict.fromkeys(steps)] == [
-        "script", "scenes", "voice", "media", "render", "export",
-    ]  # fmt: skip
+        "script",
+        "scenes",
+        "voice",
+        "media",
+        "render",
+        "export",
+    ]
 
 
 def test_it_writes_a_script_when_given_a_topic(tmp_path):

@@ -36,14 +36,23 @@ def test_it_refuses_moves_the_wizard_never_makes(start, end):
     assert project.status == start
 
 
-@pytest.mark.parametrize(("start", "end"), [
-    (Status.DRAFT, Status.SCRIPTING), (Status.SCRIPTING, Status.STORYBOARD),
-    (Status.STORYBOARD, Status.MEDIA), (Status.MEDIA, Status.VOICE),
-    (Status.VOICE, Status.STORYBOARD), (Status.VOICE, Status.RENDERING),
-    (Status.RENDERING, Status.COMPLETED), (Status.RENDERING, Status.FAILED),
-    (Status.FAILED, Status.RENDERING), (Status.FAILED, Status.MEDIA),
-    (Status.COMPLETED, Status.SCRIPTING), (Status.MEDIA, Status.MEDIA),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (Status.DRAFT, Status.SCRIPTING),
+        (Status.SCRIPTING, Status.STORYBOARD),
+        (Status.STORYBOARD, Status.MEDIA),
+        (Status.MEDIA, Status.VOICE),
+        (Status.VOICE, Status.STORYBOARD),
+        (Status.VOICE, Status.RENDERING),
+        (Status.RENDERING, Status.COMPLETED),
+        (Status.RENDERING, Status.FAILED),
+        (Status.FAILED, Status.RENDERING),
+        (Status.FAILED, Status.MEDIA),
+        (Status.COMPLETED, Status.SCRIPTING),
+        (Status.MEDIA, Status.MEDIA),
+    ],
+)
 def test_it_allows_the_wizards_moves(start, end):
     project = VideoProject(status=start)
 
@@ -119,10 +128,16 @@ def test_it_starts_a_new_run_after_the_last_one_finished(alice):
     assert PipelineStep.objects.filter(project=project, run_number=2).count() == 6
 
 
-@pytest.mark.parametrize(("kind", "stage"), [
-    ("script", Status.SCRIPTING), ("scenes", Status.STORYBOARD), ("media", Status.MEDIA),
-    ("voice", Status.VOICE), ("render", Status.RENDERING),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("kind", "stage"),
+    [
+        ("script", Status.SCRIPTING),
+        ("scenes", Status.STORYBOARD),
+        ("media", Status.MEDIA),
+        ("voice", Status.VOICE),
+        ("render", Status.RENDERING),
+    ],
+)
 def test_it_goes_back_to_the_runs_stage_after_a_failed_render(alice, kind, stage):
     project = make_project(alice)
     projects.run_start(project=project, kind="render")
@@ -254,8 +269,9 @@ def test_it_takes_the_creators_words_over_a_providers(alice):
 
 
 def test_it_duplicates_settings_script_and_scenes(alice):
-    project = make_project(alice, platforms=("tiktok", "youtube"), style="bold", language="fr",
-                           voice_id="espeak:fr")  # fmt: skip
+    project = make_project(
+        alice, platforms=("tiktok", "youtube"), style="bold", language="fr", voice_id="espeak:fr"
+    )
     VideoProject.objects.filter(pk=project.pk).update(voice_speed=1.2, status=Status.COMPLETED)
     project.refresh_from_db()
     first = storyboard.scene_add(project=project, text="Les coquillages arrivent.")
@@ -270,17 +286,23 @@ def test_it_duplicates_settings_script_and_scenes(alice):
     assert copy.title == "Shells on the beach (copy)"
     assert copy.duplicated_from == project
     assert (copy.platforms, copy.style, copy.language, copy.voice_id, copy.voice_speed) == (
-        ["tiktok", "youtube"], "bold", "fr", "espeak:fr", 1.2
-    )  # fmt: skip
+        ["tiktok", "youtube"],
+        "bold",
+        "fr",
+        "espeak:fr",
+        1.2,
+    )
     assert copy.template == project.template
     assert copy.script.text == SHORT_SCRIPT
     copied = list(Scene.objects.filter(script=copy.script).order_by("position"))
     originals = list(Scene.objects.filter(script=project.script).order_by("position"))
-    assert [(s.position, s.text, s.visual_direction, s.keywords, s.voice_id, s.voice_speed)
-            for s in copied] == [
+    assert [
+        (s.position, s.text, s.visual_direction, s.keywords, s.voice_id, s.voice_speed)
+        for s in copied
+    ] == [
         (s.position, s.text, s.visual_direction, s.keywords, s.voice_id, s.voice_speed)
         for s in originals
-    ]  # fmt: skip
+    ]
     assert copy.status == Status.STORYBOARD
     assert (copy.run_number, copy.run_state, copy.masters) == (0, "idle", {})
 

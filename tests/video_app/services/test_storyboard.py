@@ -105,9 +105,10 @@ def test_it_recomputes_keywords_and_length_when_the_words_change(project):
     short_s = scene.estimated_duration_s
 
     storyboard.scene_update(
-        scene=scene, text="A lighthouse guides the fishing boats home at night, through fog, "
-                          "rain and the long winter storms of the northern sea.",
-    )  # fmt: skip
+        scene=scene,
+        text="A lighthouse guides the fishing boats home at night, through fog, "
+        "rain and the long winter storms of the northern sea.",
+    )
 
     scene.refresh_from_db()
     # The noun, not "lighthouse guides": the verb after it names nothing to show.
@@ -178,19 +179,32 @@ def test_it_keeps_the_script_stage_before_the_storyboard_is_made(project):
 # --- refusals -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    (lambda project: storyboard.scene_split(scene=scenes(project)[2]),
-     "This scene has a single sentence; there is nothing to split."),
-    (lambda project: storyboard.scene_split(scene=scenes(project)[2], at=500),
-     "Split inside the text, so that both scenes keep some words."),
-    (lambda project: storyboard.scene_merge_with_next(scene=scenes(project)[2]),
-     "This is the last scene; there is no next scene to merge with."),
-    (lambda project: storyboard.scene_update(scene=scenes(project)[0], text=" "),
-     "A scene needs words to say or a picture to show."),
-    (lambda project: storyboard.scene_add(project=project, text="  "),
-     "Write what the new scene should say."),
-], ids=["split single sentence", "split at the end", "merge last", "empty scene",
-        "add empty"])  # fmt: skip
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda project: storyboard.scene_split(scene=scenes(project)[2]),
+            "This scene has a single sentence; there is nothing to split.",
+        ),
+        (
+            lambda project: storyboard.scene_split(scene=scenes(project)[2], at=500),
+            "Split inside the text, so that both scenes keep some words.",
+        ),
+        (
+            lambda project: storyboard.scene_merge_with_next(scene=scenes(project)[2]),
+            "This is the last scene; there is no next scene to merge with.",
+        ),
+        (
+            lambda project: storyboard.scene_update(scene=scenes(project)[0], text=" "),
+            "A scene needs words to say or a picture to show.",
+        ),
+        (
+            lambda project: storyboard.scene_add(project=project, text="  "),
+            "Write what the new scene should say.",
+        ),
+    ],
+    ids=["split single sentence", "split at the end", "merge last", "empty scene", "add empty"],
+)
 def test_it_refuses_impossible_edits_with_a_readable_reason(project, edit, message):
     before = texts(project)
 

@@ -152,20 +152,40 @@ def bench_timeline(work: Path) -> Timeline:
             )
         )
     return Timeline(
-        frame=FRAME, fps=FPS, scenes=tuple(scenes), style=style, music=music(work, 60),
-        caption_style="lower_third", x264_preset=settings.RENDER_X264_PRESET,
-    )  # fmt: skip
+        frame=FRAME,
+        fps=FPS,
+        scenes=tuple(scenes),
+        style=style,
+        music=music(work, 60),
+        caption_style="lower_third",
+        x264_preset=settings.RENDER_X264_PRESET,
+    )
 
 
 def music(work: Path, seconds: float) -> Path:
     path = work / "music.m4a"
     if not path.exists():
         run_ffmpeg(
-            ["-f", "lavfi", "-i", f"sine=220:d={seconds}", "-f", "lavfi", "-i",
-             f"sine=330:d={seconds}", "-filter_complex", "amix=inputs=2,tremolo=f=0.5:d=0.4",
-             "-ac", "2", "-c:a", "aac", str(path)],
-            description="Making bench music", timeout_s=300,
-        )  # fmt: skip
+            [
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=220:d={seconds}",
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=330:d={seconds}",
+                "-filter_complex",
+                "amix=inputs=2,tremolo=f=0.5:d=0.4",
+                "-ac",
+                "2",
+                "-c:a",
+                "aac",
+                str(path),
+            ],
+            description="Making bench music",
+            timeout_s=300,
+        )
     return path
 
 
@@ -182,8 +202,9 @@ def bench_ffmpeg(timeline: Timeline, work: Path, repeats: int = 3) -> dict:
         full_s.append(time.perf_counter() - started)
         floor_s.append(encode_floor(timeline, full.path, work))
         started = time.perf_counter()
-        rerender = engine.render(dataclasses.replace(timeline, scenes=tuple(edited)),
-                                 work / "edited.mp4")  # fmt: skip
+        rerender = engine.render(
+            dataclasses.replace(timeline, scenes=tuple(edited)), work / "edited.mp4"
+        )
         edit_s.append(time.perf_counter() - started)
     best_full, best_floor, best_edit = min(full_s), min(floor_s), min(edit_s)
     return {
@@ -216,8 +237,21 @@ def encode_floor(timeline: Timeline, rendered: Path, work: Path) -> float:
     room = shm.is_dir() and shutil.disk_usage(shm).free > frame_bytes * timeline.total_frames * 1.2
     raw = (shm if room else work) / f"bench-frames-{os.getpid()}.yuv"
     try:
-        run_ffmpeg(["-i", str(rendered), "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "yuv420p",
-                    str(raw)], description="Decoding for the floor", timeout_s=1800)  # fmt: skip
+        run_ffmpeg(
+            [
+                "-i",
+                str(rendered),
+                "-map",
+                "0:v:0",
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "yuv420p",
+                str(raw),
+            ],
+            description="Decoding for the floor",
+            timeout_s=1800,
+        )
         return _time_encode(timeline, raw, work)
     finally:
         raw.unlink(missing_ok=True)
@@ -226,12 +260,26 @@ def encode_floor(timeline: Timeline, rendered: Path, work: Path) -> float:
 def _time_encode(timeline: Timeline, raw: Path, work: Path) -> float:
     started = time.perf_counter()
     run_ffmpeg(
-        ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{FRAME.width}x{FRAME.height}",
-         "-framerate", str(FPS), "-i", str(raw),
-         *h264_args(timeline.frame, timeline.fps, timeline.x264_preset), "-an",
-         "-f", "mpegts", str(work / "floor.ts")],
-        description="Encode floor", timeout_s=1800,
-    )  # fmt: skip
+        [
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "yuv420p",
+            "-s",
+            f"{FRAME.width}x{FRAME.height}",
+            "-framerate",
+            str(FPS),
+            "-i",
+            str(raw),
+            *h264_args(timeline.frame, timeline.fps, timeline.x264_preset),
+            "-an",
+            "-f",
+            "mpegts",
+            str(work / "floor.ts"),
+        ],
+        description="Encode floor",
+        timeout_s=1800,
+    )
     return time.perf_counter() - started
 
 
@@ -260,9 +308,12 @@ def bench_memory(timeline: Timeline, work: Path, long_minutes: float) -> dict:
         pickled.write_bytes(pickle.dumps(dataclasses.replace(timeline, scenes=scenes)))
         completed = subprocess.run(
             [sys.executable, "manage.py", "bench_engine", "--render-pickled", str(pickled)],
-            cwd=settings.BASE_DIR, env={**os.environ, **RENDER_WORKER_ENV},
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            cwd=settings.BASE_DIR,
+            env={**os.environ, **RENDER_WORKER_ENV},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         peaks[f"{minutes:g}_min"] = json.loads(completed.stdout.strip().splitlines()[-1])
     return peaks
 
@@ -318,28 +369,49 @@ class PeakMemory:
 def summarise(results: dict) -> str:
     machine = results["machine"]
     rows = [
-        ("Text-to-speech, default voice",
-         f"{results['tts']['realtime_factor']}× real time "
-         f"({results['tts']['audio_s']} s of speech in {results['tts']['wall_s']} s)", "≥ 15×"),
-        ("FFmpeg engine, 8 scenes, 1080p30 (best of 3)",
-         f"{results['ffmpeg_s']} s for {results['video_s']} s of video "
-         f"(runs: {', '.join(map(str, results['runs']['full_s']))} s)", ""),
-        ("Full render vs encode floor (best of 3 each)",
-         f"{results['floor_ratio']}× (floor {results['encode_floor_s']} s; "
-         f"runs: {', '.join(map(str, results['runs']['floor_s']))} s)", "≤ 1.3×"),
-        ("Re-render after editing one scene",
-         f"{results['edit_one_scene_s']} s = {results['edit_ratio'] * 100:.1f}% of full "
-         f"({results['edit_pieces_rendered']} pieces re-rendered)", "≤ 25%"),
-    ]  # fmt: skip
+        (
+            "Text-to-speech, default voice",
+            f"{results['tts']['realtime_factor']}× real time "
+            f"({results['tts']['audio_s']} s of speech in {results['tts']['wall_s']} s)",
+            "≥ 15×",
+        ),
+        (
+            "FFmpeg engine, 8 scenes, 1080p30 (best of 3)",
+            f"{results['ffmpeg_s']} s for {results['video_s']} s of video "
+            f"(runs: {', '.join(map(str, results['runs']['full_s']))} s)",
+            "",
+        ),
+        (
+            "Full render vs encode floor (best of 3 each)",
+            f"{results['floor_ratio']}× (floor {results['encode_floor_s']} s; "
+            f"runs: {', '.join(map(str, results['runs']['floor_s']))} s)",
+            "≤ 1.3×",
+        ),
+        (
+            "Re-render after editing one scene",
+            f"{results['edit_one_scene_s']} s = {results['edit_ratio'] * 100:.1f}% of full "
+            f"({results['edit_pieces_rendered']} pieces re-rendered)",
+            "≤ 25%",
+        ),
+    ]
     if "moviepy" in results:
         speedup = results["moviepy"]["moviepy_s"] / results["ffmpeg_s"]
-        rows.append(("FFmpeg vs MoviePy engine",
-                     f"{speedup:.1f}× faster (MoviePy {results['moviepy']['moviepy_s']} s)",
-                     "≥ 12×"))  # fmt: skip
+        rows.append(
+            (
+                "FFmpeg vs MoviePy engine",
+                f"{speedup:.1f}× faster (MoviePy {results['moviepy']['moviepy_s']} s)",
+                "≥ 12×",
+            )
+        )
     for label, figures in results["memory"].items():
-        rows.append((f"Peak memory, {label.replace('_', ' ')} render ({figures['video_s']} s "
-                     f"of video in {figures['render_s']} s)",
-                     f"{figures['peak_mb']} MB", "≤ 400 MB"))  # fmt: skip
+        rows.append(
+            (
+                f"Peak memory, {label.replace('_', ' ')} render ({figures['video_s']} s "
+                f"of video in {figures['render_s']} s)",
+                f"{figures['peak_mb']} MB",
+                "≤ 400 MB",
+            )
+        )
     lines = [
         f"Measured {machine['date']} on {machine['cpu']}, {machine['cores']} cores, "
         f"{machine['memory_gib']} GiB, Python {machine['python']}.",

@@ -33,8 +33,14 @@ class Command(BaseCommand):
         source.add_argument("--script-file", type=Path, help="a script you wrote (UTF-8 text)")
         source.add_argument("--list-voices", action="store_true", help="show installed voices")
         parser.add_argument("--description", default="", help="key points for the script")
-        parser.add_argument("--platform", dest="platforms", action="extend", nargs="+",
-                            choices=sorted(PLATFORM_SPECS), help="default: youtube")  # fmt: skip
+        parser.add_argument(
+            "--platform",
+            dest="platforms",
+            action="extend",
+            nargs="+",
+            choices=sorted(PLATFORM_SPECS),
+            help="default: youtube",
+        )
         parser.add_argument("--voice", help="a voice id from --list-voices")
         parser.add_argument("--speed", type=float, default=1.0, help="speech speed, 0.5 to 2")
         parser.add_argument("--style", default="modern", choices=sorted(STYLES))
@@ -144,8 +150,13 @@ class _ProgressBars:
         bar = self.bars.get(step)
         if bar is None:
             position = STEPS.index(step) if step in STEPS else len(self.bars)
-            bar = tqdm(total=100, desc=f"{step:>7}", file=self.stream, position=position,
-                       bar_format="{desc} {bar} {percentage:3.0f}% {postfix}")  # fmt: skip
+            bar = tqdm(
+                total=100,
+                desc=f"{step:>7}",
+                file=self.stream,
+                position=position,
+                bar_format="{desc} {bar} {percentage:3.0f}% {postfix}",
+            )
             self.bars[step] = bar
         bar.n = round(fraction * 100)
         bar.set_postfix_str(message[:60], refresh=True)
