@@ -5,8 +5,6 @@ the owner's actions take effect; no GET ever starts work.
 A new URL must get a row in ROUTES: `test_it_covers_every_url_of_the_product` fails until it does.
 """
 
-import io
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,10 +17,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from PIL import Image
 
 from tests.conftest import PASSWORD
-from tests.video_app.factories import make_project
+from tests.video_app.factories import (
+    SRT_TEXT,
+    VIDEO_BYTES,
+    VTT_TEXT,
+    add_video,
+    add_voice,
+    make_project,
+    png_bytes,
+)
 from video_app import urls as video_urls
 from video_app.models import (
     AudioAsset,
@@ -44,25 +49,6 @@ SCENE_TEXTS = (
     "Each shell was once a home.",
     "Some shells are older than the town.",
 )
-VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42 not really a video"
-SRT_TEXT = "1\n00:00:00,000 --> 00:00:02,000\nEvery morning the tide\n"
-VTT_TEXT = "WEBVTT\n\n00:00.000 --> 00:02.000\nEvery morning the tide\n"
-
-
-def png_bytes(size=(96, 80), colour=(20, 120, 200)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, colour).save(out, format="PNG")
-    return out.getvalue()
-
-
-def wav_bytes(duration_s=0.3, rate=16000) -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as sound:
-        sound.setnchannels(1)
-        sound.setsampwidth(2)
-        sound.setframerate(rate)
-        sound.writeframes(b"\x00\x00" * int(rate * duration_s))
-    return out.getvalue()
 
 
 # --- alice's things -----------------------------------------------------------------------------
@@ -133,33 +119,12 @@ def world(alice, settings, tmp_path, render_cache):
         width=96,
         height=80,
     )
-    upload.file.save("shell.png", ContentFile(png_bytes()), save=False)
+    upload.file.save("shell.png", ContentFile(png_bytes((96, 80))), save=False)
     upload.thumbnail.save("shell-thumb.png", ContentFile(png_bytes((48, 40))), save=False)
     upload.save()
 
-    audio = AudioAsset(
-        scene=scenes[0],
-        voice_id="piper:en_US-joe-medium",
-        provider="piper",
-        duration_s=0.3,
-        input_hash="a" * 32,
-    )
-    audio.file.save("scene-0.wav", ContentFile(wav_bytes()))
-
-    video = RenderedVideo(
-        project=project,
-        platform="instagram_square",
-        width=1080,
-        height=1080,
-        duration_s=6.0,
-        input_hash="b" * 32,
-        run_number=1,
-    )
-    video.file.save("shells.mp4", ContentFile(VIDEO_BYTES), save=False)
-    video.thumbnail.save("shells.png", ContentFile(png_bytes((108, 108))), save=False)
-    video.srt_file.save("shells.srt", ContentFile(SRT_TEXT.encode()), save=False)
-    video.vtt_file.save("shells.vtt", ContentFile(VTT_TEXT.encode()), save=False)
-    video.save()
+    audio = add_voice(scenes[0])
+    video = add_video(project)
 
     return World(
         project=project,

@@ -8,12 +8,10 @@ import pytest
 from django.core.files.base import ContentFile
 from PIL import Image
 
-from tests.video_app.factories import make_project
+from tests.video_app.factories import add_video, add_voice, make_project, page_of
 from video_app.models import (
-    AudioAsset,
     MediaAsset,
     PipelineStep,
-    RenderedVideo,
     Scene,
     TaskInHand,
     VideoProject,
@@ -49,22 +47,8 @@ def project(alice):
     picture.thumbnail.save("scene-1-thumb.jpg", ContentFile(jpeg()), save=False)
     picture.save()
     Scene.objects.filter(pk=scene.pk).update(media=picture)
-    audio = AudioAsset(
-        scene=scene, voice_id="espeak:en-us", provider="espeak", duration_s=2.0, input_hash="0" * 32
-    )
-    audio.file.save("scene-1.wav", ContentFile(b"RIFF"), save=False)
-    audio.save()
-    video = RenderedVideo(
-        project=project,
-        platform="instagram_square",
-        width=1080,
-        height=1080,
-        duration_s=12.5,
-        input_hash="0" * 32,
-    )
-    video.file.save("shells.mp4", ContentFile(b"mp4"), save=False)
-    video.thumbnail.save("shells.jpg", ContentFile(jpeg()), save=False)
-    video.save()
+    add_voice(scene)
+    add_video(project)
     projects.run_start(project=project, kind="render")
     project.refresh_from_db()
     watchdog.task_started(
@@ -115,11 +99,6 @@ def test_it_shows_tasks_in_hand_but_never_lets_staff_write_them(admin_client, pr
     page = page_of(admin_client.get(f"/admin/video_app/taskinhand/{row.pk}/change/"))
     assert "w1@host" in page
     assert 'name="_save"' not in page
-
-
-def page_of(response) -> str:
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -11,19 +11,18 @@ from html.parser import HTMLParser
 import pytest
 from celery.exceptions import Ignore, Retry
 from django.contrib.staticfiles import finders
-from django.core.files.base import ContentFile
 from django.db import DatabaseError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.video_app.factories import make_project
+from tests.video_app.factories import add_video, make_project
 from tests.video_app.test_pipeline import wait_for_run
 from video_app import tasks
 from video_app.ai_services.errors import InvalidInput, RenderFailed
 from video_app.analytics.selectors import analytics_report, percentile
 from video_app.analytics.tracking import WIZARD_STEPS, VideoAnalytics
-from video_app.models import RenderedVideo, StepPerformance, UserInteraction, VideoProject
+from video_app.models import StepPerformance, UserInteraction, VideoProject
 from video_app.services import pipeline, projects
 
 pytestmark = pytest.mark.django_db
@@ -206,23 +205,7 @@ def test_it_logs_each_retry_then_the_failure_at_its_step(rendering, monkeypatch)
 def video(alice, media_root):
     """Alice's project with a rendered video (its files are stand-ins)."""
     project = make_project(alice)
-    video = RenderedVideo(
-        project=project,
-        platform="instagram_square",
-        width=720,
-        height=720,
-        duration_s=6.0,
-        input_hash="b" * 32,
-        run_number=1,
-    )
-    for field, name in (
-        ("file", "v.mp4"),
-        ("thumbnail", "v.jpg"),
-        ("srt_file", "v.srt"),
-        ("vtt_file", "v.vtt"),
-    ):
-        getattr(video, field).save(name, ContentFile(b"stand-in"), save=False)
-    video.save()
+    video = add_video(project, width=720, height=720)
     return video
 
 

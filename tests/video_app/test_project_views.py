@@ -2,15 +2,22 @@
 downloads, and retry, duplicate and delete. Runs are checked as far as the queue: the worker's
 side is in test_pipeline.py."""
 
-import io
-
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
-from tests.video_app.factories import make_project
+from tests.video_app.factories import (
+    SRT_TEXT,
+    VIDEO_BYTES,
+    VTT_TEXT,
+    add_video,
+    add_voice,
+    make_project,
+    page_of,
+    png_bytes,
+    wav_bytes,
+)
 from video_app.models import (
     AudioAsset,
     MediaAsset,
@@ -26,43 +33,9 @@ from video_app.services import projects, storyboard
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "no_progress_news")]
 
 
-def png(size=(320, 200), color="#2471a3") -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, format="PNG")
-    return out.getvalue()
-
-
-def add_video(project, platform="instagram_square") -> RenderedVideo:
-    video = RenderedVideo(
-        project=project,
-        platform=platform,
-        width=1080,
-        height=1080,
-        duration_s=12.5,
-        size_bytes=2048,
-        input_hash="0" * 32,
-    )
-    stem = f"shells.{platform}"
-    video.file.save(f"{stem}.mp4", ContentFile(b"mp4 of " + platform.encode()), save=False)
-    video.thumbnail.save(f"{stem}.jpg", ContentFile(png()), save=False)
-    video.srt_file.save(
-        f"{stem}.srt", ContentFile(b"1\n00:00:00,000 --> 00:00:02,000\nShells\n"), save=False
-    )
-    video.vtt_file.save(
-        f"{stem}.vtt", ContentFile(b"WEBVTT\n\n00:00.000 --> 00:02.000\nShells\n"), save=False
-    )
-    video.save()
-    return video
-
-
 def set_run_state(project, state):
     VideoProject.objects.filter(pk=project.pk).update(run_state=state)
     project.refresh_from_db()
-
-
-def page_of(response) -> str:
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 # --- creating a project -------------------------------------------------------------------------
@@ -226,17 +199,13 @@ def make_finished_project(user):
     generated = MediaAsset(
         user=user, scene=first, kind="image", source="procedural", provider="procedural"
     )
-    generated.file.save("scene-1.png", ContentFile(png()), save=False)
-    generated.thumbnail.save("scene-1-thumb.jpg", ContentFile(png()), save=False)
+    generated.file.save("scene-1.png", ContentFile(png_bytes()), save=False)
+    generated.thumbnail.save("scene-1-thumb.jpg", ContentFile(png_bytes()), save=False)
     generated.save()
     Scene.objects.filter(pk=first.pk).update(media=generated)
-    upload = ContentValidator().validate(SimpleUploadedFile("beach.png", png()))
+    upload = ContentValidator().validate(SimpleUploadedFile("beach.png", png_bytes()))
     storyboard.media_upload(user=user, upload=upload, scene=second)
-    audio = AudioAsset(
-        scene=first, voice_id="espeak:en-us", provider="espeak", duration_s=2.0, input_hash="0" * 32
-    )
-    audio.file.save("scene-1.wav", ContentFile(b"RIFF voice"), save=False)
-    audio.save()
+    add_voice(first)
     add_video(project)
     master = default_storage.save(
         f"projects/{user.pk}/{project.pk}/masters/1x1.mp4", ContentFile(b"master")
@@ -507,9 +476,9 @@ def read(response) -> bytes:
 @pytest.mark.parametrize(
     ("kind", "expected"),
     [
-        ("video", b"mp4 of youtube"),
-        ("srt", b"1\n00:00:00,000 --> 00:00:02,000\nShells\n"),
-        ("vtt", b"WEBVTT\n\n00:00.000 --> 00:02.000\nShells\n"),
+        ("video", VIDEO_BYTES),
+        ("srt", SRT_TEXT.encode()),
+        ("vtt", VTT_TEXT.encode()),
     ],
 )
 def test_it_downloads_each_file_as_an_attachment(alice_client, alice, kind, expected):
@@ -536,7 +505,7 @@ def test_it_serves_a_scenes_picture_and_voice(alice_client, alice):
     voice = alice_client.get(f"/projects/{project.pk}/scenes/{scene.pk}/voice.wav")
 
     assert read(thumbnail) == scene.media.thumbnail.open("rb").read()
-    assert read(voice) == b"RIFF voice"
+    assert read(voice) == wav_bytes()
 
 
 def test_it_answers_404_for_an_unknown_file_kind(alice_client, alice):

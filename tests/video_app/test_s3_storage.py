@@ -15,8 +15,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from tests.video_app.conftest import REGION
-from tests.video_app.factories import make_project
-from tests.video_app.test_access import SRT_TEXT, VIDEO_BYTES, VTT_TEXT, png_bytes, wav_bytes
+from tests.video_app.factories import VIDEO_BYTES, add_video, add_voice, make_project, png_bytes
 from video_app.models import AudioAsset, MediaAsset, RenderedVideo, Scene, VideoProject
 from video_app.services import files, pipeline, projects
 
@@ -111,28 +110,8 @@ def stored(alice, bucket):
     scene = Scene.objects.create(
         script=project.script, position=0, text="Shells.", estimated_duration_s=2.0
     )
-    audio = AudioAsset(
-        scene=scene,
-        voice_id="piper:en_US-joe-medium",
-        provider="piper",
-        duration_s=0.3,
-        input_hash="a" * 32,
-    )
-    audio.file.save("scene-0.wav", ContentFile(wav_bytes()))
-    video = RenderedVideo(
-        project=project,
-        platform="instagram_square",
-        width=1080,
-        height=1080,
-        duration_s=6.0,
-        input_hash="b" * 32,
-        run_number=1,
-    )
-    video.file.save("shells.mp4", ContentFile(VIDEO_BYTES), save=False)
-    video.thumbnail.save("shells.png", ContentFile(png_bytes((108, 108))), save=False)
-    video.srt_file.save("shells.srt", ContentFile(SRT_TEXT.encode()), save=False)
-    video.vtt_file.save("shells.vtt", ContentFile(VTT_TEXT.encode()), save=False)
-    video.save()
+    audio = add_voice(scene)
+    video = add_video(project)
     return Stored(
         project=project,
         scene=scene,

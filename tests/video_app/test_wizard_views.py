@@ -8,12 +8,13 @@ import re
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from tests.video_app.factories import (
     STORYBOARD_TEXTS,
     make_project,
     make_storyboard,
+    page_of,
+    png_bytes,
     scenes,
     texts,
 )
@@ -31,17 +32,6 @@ FETCH = {"X-Requested-With": "fetch"}
 @pytest.fixture
 def project(alice):
     return make_storyboard(alice)
-
-
-def page_of(response) -> str:
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def png(size=(320, 200)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, "#f1c40f").save(out, format="PNG")
-    return out.getvalue()
 
 
 def make_busy(project):
@@ -333,7 +323,11 @@ def test_it_keeps_an_uploaded_picture_in_the_library_and_shows_it_in_the_scene(
 
     response = alice_client.post(
         f"/projects/{project.pk}/scenes/{scene.pk}/media/upload/",
-        {"file": SimpleUploadedFile("beach.png", png(), content_type="image/png")},
+        {
+            "file": SimpleUploadedFile(
+                "beach.png", png_bytes(colour="#f1c40f"), content_type="image/png"
+            )
+        },
         follow=True,
     )
 
@@ -373,7 +367,9 @@ def test_it_refuses_a_text_file_named_like_a_picture(alice_client, alice, projec
 
 
 def test_it_shows_a_library_picture_in_a_scene(alice_client, alice, project):
-    upload = ContentValidator().validate(SimpleUploadedFile("beach.png", png()))
+    upload = ContentValidator().validate(
+        SimpleUploadedFile("beach.png", png_bytes(colour="#f1c40f"))
+    )
     library = media_library.store_upload(user=alice, upload=upload, title="Beach")
     scene = scenes(project)[1]
 
@@ -481,8 +477,12 @@ def add_pictured_scenes(project, alice, count):
             text=f"Scene number {position} has a few words.",
         )
         asset = MediaAsset(user=alice, scene=scene, kind="image", source="procedural")
-        asset.file.save(f"scene-{position}.png", io.BytesIO(png()), save=False)
-        asset.thumbnail.save(f"scene-{position}-thumb.png", io.BytesIO(png()), save=False)
+        asset.file.save(
+            f"scene-{position}.png", io.BytesIO(png_bytes(colour="#f1c40f")), save=False
+        )
+        asset.thumbnail.save(
+            f"scene-{position}-thumb.png", io.BytesIO(png_bytes(colour="#f1c40f")), save=False
+        )
         asset.save()
         scene.media = asset
         scene.save(update_fields=["media"])

@@ -7,9 +7,9 @@ import pytest
 from django.core import mail
 
 from payments_app.models import RenderUsage
-from tests.video_app.factories import make_project
+from tests.video_app.factories import add_video, make_project
 from video_app import tasks
-from video_app.models import RenderedVideo, VideoProject
+from video_app.models import VideoProject
 from video_app.services import dispatch, emails, pipeline, projects
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -37,15 +37,7 @@ def finished_render(user, title: str, django_capture_on_commit_callbacks) -> Vid
     with django_capture_on_commit_callbacks(execute=False):
         projects.run_start(project=project, kind="render")
     project.refresh_from_db()
-    RenderedVideo.objects.create(
-        project=project,
-        platform="instagram_square",
-        run_number=1,
-        width=720,
-        height=720,
-        duration_s=12.0,
-        size_bytes=1000,
-    )
+    add_video(project, width=720, height=720)
     with django_capture_on_commit_callbacks(execute=True):  # the email is queued after commit
         pipeline.finish_run(project.pk, project.run_number)
     return project

@@ -5,8 +5,8 @@ FFmpeg: tests/video_app/test_run_cancel.py.)"""
 import pytest
 
 from payments_app.models import RenderUsage
-from tests.video_app.factories import make_project
-from video_app.models import PipelineStep, RenderedVideo, VideoProject
+from tests.video_app.factories import add_video, make_project
+from video_app.models import PipelineStep, VideoProject
 from video_app.services import pipeline, projects
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -37,14 +37,7 @@ def test_it_goes_back_to_a_finished_video_when_a_new_render_is_cancelled(renderi
     VideoProject.objects.filter(pk=rendering.pk).update(
         run_options={"from_status": VideoProject.Status.COMPLETED}
     )
-    RenderedVideo.objects.create(
-        project=rendering,
-        platform="instagram_square",
-        width=1080,
-        height=1080,
-        duration_s=6.0,
-        input_hash="b" * 32,
-    )
+    add_video(rendering)
     rendering.refresh_from_db()
 
     projects.run_cancel(project=rendering)
