@@ -57,7 +57,7 @@ def test_it_stops_a_hanging_ffmpeg_and_the_retry_finishes_the_render(
     assert project.run_state == VideoProject.RunState.FAILED
     assert "took too long" in project.error_message, project.error_message
     assert not processes_running(hanging_ffmpeg)
-    assert not TaskInHand.objects.exists()
+    assert not TaskInHand.objects.filter(project=project).exists()
 
     worker.restart(usual_env)
     projects.project_retry(project=project)

@@ -60,7 +60,7 @@ def test_it_finishes_a_render_whose_whole_worker_was_killed(alice, celery_worker
     )
     assert RenderedVideo.objects.filter(project=project).count() == 1
     assert deliveries(worker, RENDER_TASK, since) == 1
-    assert not TaskInHand.objects.exists()
+    assert not TaskInHand.objects.filter(project=project).exists()
 
 
 def test_a_living_worker_keeps_a_render_longer_than_its_lease(
@@ -109,7 +109,7 @@ def test_it_resumes_a_run_whose_task_was_lost_and_it_finishes_once(alice, celery
     assert project.run_resumes >= 1
     assert RenderedVideo.objects.filter(project=project).count() == 1
     assert RenderUsage.objects.filter(project_id=project.pk).count() == 1
-    assert not TaskInHand.objects.exists()
+    assert not TaskInHand.objects.filter(project=project).exists()
 
 
 def test_it_finishes_once_a_render_whose_worker_was_killed_mid_export(alice, celery_worker_process):
