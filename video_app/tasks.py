@@ -23,9 +23,9 @@ from django.db import InterfaceError, OperationalError
 
 from payments_app import services as quotas
 
-from .ai_services import ffmpeg
-from .ai_services.errors import InvalidInput, ProviderFailed, ProviderRefused, RenderFailed
 from .analytics.tracking import VideoAnalytics
+from .engine.core import ffmpeg
+from .engine.core.errors import InvalidInput, ProviderFailed, ProviderRefused, RenderFailed
 from .services import emails, pipeline, watchdog
 from .services.projects import RUN_STEPS
 
