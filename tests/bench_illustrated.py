@@ -36,12 +36,13 @@ def main() -> None:
     options = parser.parse_args()
     django.setup()
 
-    from video_app.ai_services.ffmpeg_engine import OVERSCAN, FFmpegEngine
-    from video_app.ai_services.illustrated_media import IllustratedMediaProvider
-    from video_app.ai_services.media import MediaRequest
-    from video_app.ai_services.styles import get_style
-    from video_app.ai_services.types import FrameSize
-    from video_app.ai_services.video_editing import Timeline, TimelineScene
+    from video_app.engine.core.encoding import OVERSCAN
+    from video_app.engine.core.styles import get_style
+    from video_app.engine.core.types import FrameSize
+    from video_app.engine.media import MediaRequest
+    from video_app.engine.media.illustrated import IllustratedMediaProvider
+    from video_app.engine.render import Timeline, TimelineScene
+    from video_app.engine.render.ffmpeg_engine import FFmpegEngine
 
     style = get_style("modern")
     provider = IllustratedMediaProvider()

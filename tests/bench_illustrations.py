@@ -15,7 +15,8 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project_core.settings.test")
 django.setup()
 
-from video_app.ai_services import illustrations, packaged_models  # noqa: E402
+from video_app.engine.core import packaged_models  # noqa: E402
+from video_app.engine.media import illustrations  # noqa: E402
 
 SCENES = [
     ["Bees fly from flower to flower", "Honeybees make honey in the hive."],

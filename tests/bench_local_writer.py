@@ -5,7 +5,7 @@
 For each thread count a process of its own loads the packaged model (load time, peak memory)
 and writes a 30 s and a 60 s script per language: seconds per script (repair included), the
 model's calls and tokens per second. Spanish is written by the model here even though the
-product gives Spanish to the template writer (local_writer.LANGUAGES): this is how that choice
+product gives Spanish to the template writer (local.LANGUAGES): this is how that choice
 is checked again. Prints a markdown table; the scripts go to var/bench/local_writer/.
 """
 
@@ -73,18 +73,18 @@ def main() -> None:
 def measure(threads: int, languages: list[str]) -> None:
     os.environ["SCRIPT_MODEL_THREADS"] = str(threads)
     django.setup()
-    from video_app.ai_services import local_writer, packaged_models, usage
-    from video_app.ai_services.errors import ProviderFailed
-    from video_app.ai_services.text_generation import ScriptRequest
+    from video_app.engine.core import packaged_models, usage
+    from video_app.engine.core.errors import ProviderFailed
+    from video_app.engine.script import ScriptRequest, local
 
-    local_writer.LANGUAGES.setdefault("es", "Spanish")  # measured, not offered: see above
+    local.LANGUAGES.setdefault("es", "Spanish")  # measured, not offered: see above
     calls: list[usage.CallRecord] = []
     usage.add_sink(calls.append)
     started = time.monotonic()
-    local_writer.loaded_model(packaged_models.require(local_writer.MODEL_NAME) / "model.gguf")
+    local.loaded_model(packaged_models.require(local.MODEL_NAME) / "model.gguf")
     load_s = time.monotonic() - started
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    writer = local_writer.LocalScriptWriter()
+    writer = local.LocalScriptWriter()
     for language in languages:
         for target_s in DURATIONS_S:
             request = ScriptRequest(**BRIEFS[language], target_duration_s=target_s)
@@ -96,7 +96,7 @@ def measure(threads: int, languages: list[str]) -> None:
                 text, outcome = f"{error.message}\n{error.detail}", "no"
             seconds = time.monotonic() - started
             (OUT_DIR / f"{language}-{target_s}s-{threads}t.txt").write_text(text)
-            model_calls = [call for call in calls if call.provider == local_writer.LABEL]
+            model_calls = [call for call in calls if call.provider == local.LABEL]
             tokens = sum(call.units for call in model_calls)
             busy_s = sum(call.duration_s for call in model_calls) or 1.0
             row = {

@@ -38,12 +38,13 @@ def main() -> None:
     django.setup()
     import numpy as np
 
-    from tests.video_app.ai_services.viewer import decoded_mono
-    from video_app.ai_services import music, tts
-    from video_app.ai_services.audio_mix import (
+    from tests.video_app.engine.viewer import decoded_mono
+    from video_app.engine import voice as tts
+    from video_app.engine.core.loudness import measure_loudness
+    from video_app.engine.render import music
+    from video_app.engine.render.audio_mix import (
         Soundtrack,
         VoicePlacement,
-        measure_loudness,
         render_soundtrack,
     )
 

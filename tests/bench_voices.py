@@ -76,7 +76,8 @@ def main() -> None:
     if args.speak:
         print(json.dumps(speak_all(*args.speak)))
         return
-    from video_app.ai_services import speech_recognition, tts
+    from video_app.engine import voice as tts
+    from video_app.engine.voice import recognition
 
     rows = []
     for language in args.languages:
@@ -85,12 +86,12 @@ def main() -> None:
             measured = run_voice(voice.id, language, folder, args.threads)
             started = time.monotonic()
             heard = [
-                " ".join(word.text for word in speech_recognition.transcribe(path, language))
+                " ".join(word.text for word in recognition.transcribe(path, language))
                 for path in sorted(folder.glob("*.wav"))
             ]
             hearing_s = time.monotonic() - started
             said = " ".join(SENTENCES[language])
-            wer = speech_recognition.word_error_rate(said, " ".join(heard), language=language)
+            wer = recognition.word_error_rate(said, " ".join(heard), language=language)
             rows.append((voice, language, measured, wer, hearing_s / measured["audio_s"]))
             print(f"{voice.id} {language}: RTF {measured['rtf']:.2f}, WER {wer:.1%}", flush=True)
     print()
@@ -107,7 +108,7 @@ def main() -> None:
 
 def bench_voices(voices, language: str):
     """The offline voices whose own language is `language`, one espeak-ng voice included."""
-    from video_app.ai_services import tts
+    from video_app.engine import voice as tts
 
     wanted = {"en": {"en-US", "en-us"}, "es": {"es"}}[language]
     return [
@@ -134,7 +135,7 @@ def run_voice(voice_id: str, language: str, folder: Path, threads: int) -> dict:
 
 
 def speak_all(voice_id: str, language: str, folder: str) -> dict:
-    from video_app.ai_services import tts
+    from video_app.engine import voice as tts
 
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)

@@ -33,8 +33,9 @@ PASSWORD = "correct-horse-battery-staple"
 # Tests of the video engine use neither the database nor Redis: the production-stack pass of
 # `make test` leaves them out (-m "not engine") instead of running them a second time.
 ENGINE_TESTS = (
-    "tests/video_app/ai_services/",
+    "tests/video_app/engine/",
     "tests/video_app/services/test_production.py",
+    "tests/video_app/services/test_recommendations.py",
     "tests/video_app/test_make_video.py",
 )
 

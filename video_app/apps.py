@@ -18,7 +18,7 @@ class VideoAppConfig(AppConfig):
         # The engine has no database: give it the admin's keys and a place to record costs.
         from django.db.models.signals import post_delete, post_save
 
-        from .ai_services import credentials, usage
+        from .engine.core import credentials, usage
         from .models import ProviderKey
         from .services import provider_keys, provider_usage
 

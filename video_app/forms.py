@@ -5,8 +5,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm, UserCreationForm
 from django.db.models import Q
 
-from .ai_services import tts
-from .ai_services.script_processing import MAX_SCRIPT_CHARS
+from .engine import voice as tts
+from .engine.scenes import MAX_SCRIPT_CHARS
 from .models import PLATFORM_CHOICES, MediaAsset, VideoProject, VideoTemplate
 from .security.content_validator import ValidatedFileField
 from .services import providers

@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
-from .ai_services.platform_export import PLATFORM_SPECS
-from .ai_services.styles import STYLES
+from .engine.core.styles import STYLES
+from .engine.export import PLATFORM_SPECS
 from .template_structure import Recipe, recipe_from_structure, structure_errors
 
 

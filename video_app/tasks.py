@@ -21,9 +21,9 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from .ai_services import ffmpeg
-from .ai_services.errors import InvalidInput, ProviderFailed, ProviderRefused, RenderFailed
 from .analytics.tracking import VideoAnalytics
+from .engine.core import ffmpeg
+from .engine.core.errors import InvalidInput, ProviderFailed, ProviderRefused, RenderFailed
 from .services import emails, pipeline, watchdog
 from .services.dispatch import task_priority
 from .services.projects import RUN_STEPS

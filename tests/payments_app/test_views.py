@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from payments_app import services
 from payments_app.models import Membership, RenderUsage
-from tests.video_app.ai_services.recordings import replay
+from tests.video_app.engine.recordings import replay
 
 from .conftest import PRICES
 

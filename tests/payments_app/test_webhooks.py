@@ -9,7 +9,7 @@ from djstripe.models import Event, WebhookEventTrigger
 
 from payments_app import services, webhooks
 from payments_app.models import Membership
-from tests.video_app.ai_services.recordings import serve_always
+from tests.video_app.engine.recordings import serve_always
 
 from .conftest import PRICES, event, post_event, sign, subscription
 

@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from moto.server import ThreadedMotoServer
 
 from tests.conftest import BASE_DIR
-from video_app.ai_services import http, usage
+from video_app.engine.core import http, usage
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ from django.utils import timezone
 from tests.video_app.factories import add_video, make_project
 from tests.video_app.test_pipeline import wait_for_run
 from video_app import tasks
-from video_app.ai_services.errors import InvalidInput, RenderFailed
 from video_app.analytics.selectors import analytics_report, percentile
 from video_app.analytics.tracking import WIZARD_STEPS, VideoAnalytics
+from video_app.engine.core.errors import InvalidInput, RenderFailed
 from video_app.models import StepPerformance, UserInteraction, VideoProject
 from video_app.services import pipeline, projects
 

@@ -16,8 +16,8 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from tests.video_app.factories import make_project
-from video_app.ai_services import tts
-from video_app.ai_services.ffmpeg import probe, run_ffmpeg
+from video_app.engine import voice as tts
+from video_app.engine.core.ffmpeg import probe, run_ffmpeg
 from video_app.models import AudioAsset, RenderedVideo, Scene, VideoProject
 from video_app.services import cache_service, pipeline, projects
 from video_app.services.cache_service import VideoCacheService

@@ -7,12 +7,12 @@ import pytest
 
 from payments_app import services as quotas
 from payments_app.models import Plan
-from tests.video_app.ai_services.recordings import replay, serve_always
-from tests.video_app.ai_services.test_polly_voices import fake_polly
+from tests.video_app.engine.recordings import replay, serve_always
+from tests.video_app.engine.voice.test_polly import fake_polly
 from tests.video_app.factories import make_project
-from video_app.ai_services import polly_voices
-from video_app.ai_services.errors import ProviderRefused
-from video_app.ai_services.ffmpeg import probe
+from video_app.engine.core.errors import ProviderRefused
+from video_app.engine.core.ffmpeg import probe
+from video_app.engine.voice import polly as polly_voices
 from video_app.models import AudioAsset, MediaAsset, ProviderCall, RenderedVideo, VideoProject
 from video_app.services import files, pipeline, projects
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BASE_DIR
-from video_app.ai_services import speech_recognition
-from video_app.ai_services.ffmpeg import probe, run_ffmpeg
+from video_app.engine.core.ffmpeg import probe, run_ffmpeg
+from video_app.engine.voice import recognition
 
 # Each test runs the command in a process of its own, most of them through a whole render.
 pytestmark = pytest.mark.slow
@@ -134,8 +134,8 @@ def test_it_makes_a_video_from_a_topic_that_a_creator_would_publish(tmp_path, la
     said = " ".join(
         line for line in cues.splitlines() if line.strip() and not re.match(r"^[\d:, >-]+$", line)
     )
-    heard = " ".join(word.text for word in speech_recognition.transcribe(video, language))
-    assert speech_recognition.word_error_rate(said, heard, language=language) <= 0.10
+    heard = " ".join(word.text for word in recognition.transcribe(video, language))
+    assert recognition.word_error_rate(said, heard, language=language) <= 0.10
     # The outro has no voice: the music alone is what plays there, before its fade-out.
     info = probe(video)
     assert music_level_db(video, info.duration_s - 3.0, 1.0) > -32

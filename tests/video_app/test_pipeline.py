@@ -9,7 +9,7 @@ from django.urls import reverse
 from payments_app import services as quotas
 from payments_app.models import Plan, RenderUsage
 from tests.video_app.factories import make_project
-from video_app.ai_services.ffmpeg import probe
+from video_app.engine.core.ffmpeg import probe
 from video_app.models import PipelineStep, RenderedVideo, Scene, TaskInHand, VideoProject
 from video_app.services import files, projects
 

@@ -4,7 +4,7 @@ and the providers a creator may choose."""
 import pytest
 
 from tests.video_app.factories import make_project
-from video_app.ai_services import credentials, usage
+from video_app.engine.core import credentials, usage
 from video_app.forms import ProjectForm
 from video_app.models import ProviderCall, ProviderKey
 

@@ -13,22 +13,9 @@ from django.core.exceptions import ValidationError
 from PIL import Image
 
 from tests.conftest import PASSWORD
-from tests.video_app.ai_services.viewer import decoded_mono, frame_at
+from tests.video_app.engine.viewer import decoded_mono, frame_at
 from tests.video_app.factories import make_project
 from tests.video_app.test_make_video import make_video
-from video_app.ai_services import credentials, usage
-from video_app.ai_services.errors import InvalidInput
-from video_app.ai_services.ffmpeg import probe
-from video_app.ai_services.platform_export import capped, get_platform
-from video_app.ai_services.script_processing import ProcessedScene, process_script
-from video_app.ai_services.styles import get_style
-from video_app.ai_services.video_editing import (
-    LONG_FORM,
-    RenderResult,
-    Timeline,
-    render_timeline,
-    shortest_scene_s,
-)
 from video_app.builtin_templates import (
     BUILTIN,
     DEFAULT_RECIPE,
@@ -36,6 +23,19 @@ from video_app.builtin_templates import (
     install_builtin_templates,
     legacy_structure,
 )
+from video_app.engine.core import credentials, usage
+from video_app.engine.core.errors import InvalidInput
+from video_app.engine.core.ffmpeg import probe
+from video_app.engine.core.styles import get_style
+from video_app.engine.export import capped, get_platform
+from video_app.engine.render import (
+    LONG_FORM,
+    RenderResult,
+    Timeline,
+    render_timeline,
+    shortest_scene_s,
+)
+from video_app.engine.scenes import ProcessedScene, process_script
 from video_app.models import VideoTemplate
 from video_app.services import pipeline, projects, template_previews
 from video_app.services.production import (
@@ -495,7 +495,7 @@ def videos(tmp_path_factory) -> dict[str, Video]:
     each also without captions, so the captions can be told from the picture."""
     work = tmp_path_factory.mktemp("templates")
     made = {}
-    with pytest.MonkeyPatch.context() as patch:  # the engine alone, as in ai_services' tests
+    with pytest.MonkeyPatch.context() as patch:  # the engine alone, as in the engine's tests
         patch.setattr(credentials, "_lookups", [])
         patch.setattr(usage, "_sinks", [])
         for slug in CONTRASTS:

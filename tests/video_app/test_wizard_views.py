@@ -18,7 +18,7 @@ from tests.video_app.factories import (
     scenes,
     texts,
 )
-from video_app.ai_services import tts
+from video_app.engine import voice as tts
 from video_app.models import MediaAsset, Scene, VideoProject
 from video_app.security.content_validator import ContentValidator
 from video_app.services import media_library, storyboard

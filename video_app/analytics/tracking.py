@@ -21,8 +21,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ..ai_services.errors import EngineError
-from ..ai_services.video_editing import render_engines
+from ..engine.core.errors import EngineError
+from ..engine.render import render_engines
 from ..models import Scene, VideoProject
 from .models import StepPerformance, UserInteraction
 

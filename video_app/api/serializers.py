@@ -4,8 +4,8 @@ same functions the pages call, so the rules are the same whichever way a creator
 
 from rest_framework import serializers
 
-from ..ai_services import tts
-from ..ai_services.script_processing import MAX_SCRIPT_CHARS
+from ..engine import voice as tts
+from ..engine.scenes import MAX_SCRIPT_CHARS
 from ..forms import MAX_TARGET_S, MIN_TARGET_S, voice_choices
 from ..models import (
     LANGUAGE_CHOICES,

@@ -37,8 +37,8 @@ from PIL import (
     WebPImagePlugin,
 )
 
-from video_app.ai_services.errors import InvalidInput, RenderFailed
-from video_app.ai_services.ffmpeg import MediaInfo, probe, run_ffmpeg
+from video_app.engine.core.errors import InvalidInput, RenderFailed
+from video_app.engine.core.ffmpeg import MediaInfo, probe, run_ffmpeg
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from typing import Any
 from django.core.cache import caches
 from django.core.files.storage import default_storage
 
-from ..ai_services.platform_export import preview_clip
+from ..engine.export import preview_clip
 from ..models import RenderedVideo, content_hash
 from . import files
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from payments_app import services as quotas
 
-from ..ai_services.reframe import sample_frames
+from ..engine.export.reframe import sample_frames
 from ..models import MediaAsset
 from ..security.content_validator import ValidatedUpload
 from .files import local_path

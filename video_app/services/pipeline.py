@@ -3,7 +3,7 @@
 Each step is idempotent: it first checks whether its result already exists for the same inputs
 (content hashes) and does nothing if so; running it twice leaves one result. A step of a run that
 has been superseded (the user started another) returns without touching anything. The engine
-(`ai_services`) does the work; this module turns rows into engine inputs and results into rows.
+(`video_app.engine`) does the work; this module turns rows into engine inputs and results into rows.
 """
 
 import errno
@@ -23,26 +23,27 @@ from django.utils.text import slugify
 from payments_app import services as quotas
 
 from .. import signals
-from ..ai_services import tts, usage
-from ..ai_services.captions import Cue
-from ..ai_services.errors import EngineError, InvalidInput, ProviderFailed
-from ..ai_services.illustrated_media import design_thumbnail, hero_illustration
-from ..ai_services.media import MediaRequest, find_media
-from ..ai_services.music import Music
-from ..ai_services.platform_export import (
+from ..analytics.tracking import VideoAnalytics
+from ..builtin_templates import DEFAULT_RECIPE
+from ..engine import voice as tts
+from ..engine.core import usage
+from ..engine.core.cues import Cue
+from ..engine.core.errors import EngineError, InvalidInput, ProviderFailed
+from ..engine.core.styles import get_style
+from ..engine.core.types import FrameSize, MediaItem, Speech, WordTiming
+from ..engine.export import (
     ExportResult,
     capped,
     check_length,
     export_for_platform,
     get_platform,
 )
-from ..ai_services.script_processing import ProcessedScene, process_script
-from ..ai_services.styles import get_style
-from ..ai_services.text_generation import ScriptRequest, script_writers, write_script
-from ..ai_services.types import FrameSize, MediaItem, Speech, WordTiming
-from ..ai_services.video_editing import Timeline, render_timeline
-from ..analytics.tracking import VideoAnalytics
-from ..builtin_templates import DEFAULT_RECIPE
+from ..engine.media import MediaRequest, find_media
+from ..engine.media.illustrated import design_thumbnail, hero_illustration
+from ..engine.render import Timeline, render_timeline
+from ..engine.render.music import Music
+from ..engine.scenes import ProcessedScene, process_script
+from ..engine.script import ScriptRequest, script_writers, write_script
 from ..models import (
     AudioAsset,
     MediaAsset,

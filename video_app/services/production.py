@@ -22,41 +22,30 @@ from django.conf import settings
 from django.utils.text import slugify
 from PIL import Image, ImageOps
 
-from video_app.ai_services import (
-    conversation,
-    illustrated_media,
-    procedural_art,
-    script_processing,
-    tts,
-)
-from video_app.ai_services.errors import InvalidInput, ProviderFailed
-from video_app.ai_services.ffmpeg import atomic_output
-from video_app.ai_services.illustrated_media import design_thumbnail, hero_illustration
-from video_app.ai_services.keywords import keywords_for_scenes
-from video_app.ai_services.media import (
-    MediaRequest,
-    ProceduralMediaProvider,
-    find_media,
-    render_card,
-)
-from video_app.ai_services.music import Music, music_for
-from video_app.ai_services.platform_export import (
+from video_app.builtin_templates import DEFAULT_RECIPE
+from video_app.engine import voice as tts
+from video_app.engine.core.errors import InvalidInput, ProviderFailed
+from video_app.engine.core.ffmpeg import atomic_output
+from video_app.engine.core.keywords import keywords_for_scenes
+from video_app.engine.core.styles import Style, get_style
+from video_app.engine.core.types import FrameSize, MediaItem, Speech
+from video_app.engine.export import (
     ExportResult,
     PlatformSpec,
     check_length,
     export_for_platforms,
     get_platform,
 )
-from video_app.ai_services.script_processing import (
-    ProcessedScene,
-    estimate_duration_s,
-    process_script,
-    split_sentences,
+from video_app.engine.media import (
+    MediaRequest,
+    ProceduralMediaProvider,
+    designed,
+    find_media,
+    illustrated,
+    render_card,
 )
-from video_app.ai_services.styles import Style, get_style
-from video_app.ai_services.text_generation import ScriptRequest, script_writers, write_script
-from video_app.ai_services.types import FrameSize, MediaItem, Speech
-from video_app.ai_services.video_editing import (
+from video_app.engine.media.illustrated import design_thumbnail, hero_illustration
+from video_app.engine.render import (
     LONG_FORM,
     Pacing,
     RenderResult,
@@ -67,7 +56,16 @@ from video_app.ai_services.video_editing import (
     render_timeline,
     shortest_scene_s,
 )
-from video_app.builtin_templates import DEFAULT_RECIPE
+from video_app.engine.render.music import Music, music_for
+from video_app.engine.scenes import (
+    MIN_SCENE_S,
+    ProcessedScene,
+    conversation,
+    estimate_duration_s,
+    process_script,
+    split_sentences,
+)
+from video_app.engine.script import ScriptRequest, script_writers, write_script
 from video_app.template_structure import Recipe
 
 STEPS = ("script", "scenes", "voice", "media", "render", "export")
@@ -282,7 +280,7 @@ def _longer_half(halves) -> float:
 
 
 def _estimate(narration: str, language: str) -> float:
-    return max(script_processing.MIN_SCENE_S, estimate_duration_s(narration, language))
+    return max(MIN_SCENE_S, estimate_duration_s(narration, language))
 
 
 def fit_scenes_to_platforms(
@@ -424,7 +422,7 @@ def build_timeline(
     music: Music | None,
 ) -> Timeline:
     """The video as scenes on a clock: the template's recipe, paced for the platform's family
-    (video_editing.pacing_for): a title card or a headline over the first scene, the pauses
+    (render.pacing_for): a title card or a headline over the first scene, the pauses
     around each voice, the outro card, and the music (`timeline_music`)."""
     recipe = request.recipe
     pacing = pacing_for(spec.frame)
@@ -529,7 +527,7 @@ def headline_picture(
     too light for the type). A drawn picture carries its own headline and a clip has no single
     picture, so those get the title card's design instead."""
     if item.extra.get("layers"):
-        titled = illustrated_media.retitle(item, text, style, out_path, language=language)
+        titled = illustrated.retitle(item, text, style, out_path, language=language)
         if titled is not None:
             return titled
     if item.kind != "image" or item.source == ProceduralMediaProvider.name:
@@ -537,12 +535,12 @@ def headline_picture(
             title=text, subtitle="", style=style, frame=frame, out_path=out_path, language=language
         )
     if not out_path.exists():
-        block = procedural_art.layout_block(
-            frame, headline=procedural_art.prepare_text(text, language), card=True
+        block = designed.layout_block(
+            frame, headline=designed.prepare_text(text, language), card=True
         )
-        palette = procedural_art.Palette.of(style)
+        palette = designed.Palette.of(style)
         unused = random.Random(0)  # noqa: S311 - the painter draws no shapes here, only type
-        painter = procedural_art.Painter(frame, palette, unused, block)
+        painter = designed.Painter(frame, palette, unused, block)
         with Image.open(item.path) as picture:
             fitted = ImageOps.fit(
                 picture.convert("RGB"), (frame.width, frame.height), centering=(0.5, 0.5)

@@ -1,4 +1,4 @@
-"""Provider keys kept by staff in admin: the lookup `ai_services.credentials` falls back to when
+"""Provider keys kept by staff in admin: the lookup `engine.core.credentials` falls back to when
 the environment has no value. Cached briefly so a render's many calls read the table once."""
 
 from django.core.cache import cache

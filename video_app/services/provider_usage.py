@@ -1,7 +1,7 @@
-"""Stores the engine's records of paid provider calls (`ai_services.usage`) as ProviderCall rows,
+"""Stores the engine's records of paid provider calls (`engine.core.usage`) as ProviderCall rows,
 attributed to the project the pipeline was working on."""
 
-from ..ai_services.usage import CallRecord
+from ..engine.core.usage import CallRecord
 from ..models import ProviderCall, VideoProject
 
 

@@ -2,7 +2,7 @@
 model is installed, a cloud or local provider once its key or model is configured (environment
 or admin)."""
 
-from ..ai_services import credentials, packaged_models
+from ..engine.core import credentials, packaged_models
 
 # name -> (label, settings it needs)
 SCRIPT_PROVIDERS = {
@@ -21,7 +21,7 @@ MEDIA_PROVIDERS = {
 }
 
 
-# Offline providers that run a packaged model (ai_services/packaged_models.py).
+# Offline providers that run a packaged model (engine/core/packaged_models.py).
 PACKAGED_MODEL = {"local": "script-model", "illustrated": "art"}
 
 

@@ -9,8 +9,8 @@ content hash and redoes only the scenes that changed.
 from django.db import transaction
 from django.db.models import F
 
-from ..ai_services.keywords import extract_keywords
-from ..ai_services.script_processing import estimate_duration_s, split_sentences
+from ..engine.core.keywords import extract_keywords
+from ..engine.scenes import estimate_duration_s, split_sentences
 from ..models import MediaAsset, Scene, VideoProject
 from . import media_library
 

@@ -2,8 +2,8 @@
 
 from payments_app.services import plan_for
 
-from ..ai_services.recommendations import ContentRecommender, PastProject, Suggestion
 from ..models import VideoProject, VideoTemplate
+from ..services.recommendations import ContentRecommender, PastProject, Suggestion
 
 HISTORY_SIZE = 20  # the creator's latest projects are their current habits
 

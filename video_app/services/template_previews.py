@@ -8,11 +8,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..ai_services.caption_pictures import caption_pictures
-from ..ai_services.errors import InvalidInput
-from ..ai_services.media import render_card
-from ..ai_services.styles import get_style
-from ..ai_services.types import FrameSize, WordTiming
+from ..engine.core.errors import InvalidInput
+from ..engine.core.styles import get_style
+from ..engine.core.types import FrameSize, WordTiming
+from ..engine.media import render_card
+from ..engine.render.caption_pictures import caption_pictures
 from ..models import VideoTemplate, content_hash
 from ..template_structure import Recipe
 from . import files

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from payments_app import services as quotas
 
-from ..ai_services.platform_export import PLATFORM_SPECS
+from ..engine.export import PLATFORM_SPECS
 from ..models import STYLE_CHOICES, VideoProject
 from . import projects
 

@@ -31,8 +31,8 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ..ai_services import ffmpeg
-from ..ai_services.errors import EngineError
+from ..engine.core import ffmpeg
+from ..engine.core.errors import EngineError
 from ..models import PIPELINE_STEPS, PipelineStep, TaskInHand, VideoProject
 from . import pipeline, projects
 

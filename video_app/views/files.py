@@ -12,9 +12,9 @@ from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
-from ..ai_services import tts
-from ..ai_services.errors import EngineError
 from ..analytics.tracking import VideoAnalytics
+from ..engine import voice as tts
+from ..engine.core.errors import EngineError
 from ..models import AudioAsset, MediaAsset, RenderedVideo, VideoProject, VideoTemplate
 from ..services.cache_service import VideoCacheService
 from ..services.files import stored

@@ -11,7 +11,7 @@ from payments_app import services as quotas
 from payments_app.models import Plan, RenderUsage
 from tests.video_app.api.conftest import token_client
 from tests.video_app.factories import SHORT_SCRIPT, make_project
-from video_app.ai_services.ffmpeg import probe
+from video_app.engine.core.ffmpeg import probe
 from video_app.models import RenderedVideo, VideoProject
 from video_app.services import files, pipeline, projects
 

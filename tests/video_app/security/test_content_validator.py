@@ -20,7 +20,7 @@ from django.core.files.uploadedfile import (
 from PIL import ExifTags, Image, ImageCms
 from PIL.PngImagePlugin import PngInfo
 
-from video_app.ai_services.ffmpeg import run_ffmpeg
+from video_app.engine.core.ffmpeg import run_ffmpeg
 from video_app.security.content_validator import (
     ContentValidator,
     ValidatedFileField,

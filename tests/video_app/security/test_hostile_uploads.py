@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from PIL import Image
 
-from video_app.ai_services.ffmpeg import run_ffmpeg
+from video_app.engine.core.ffmpeg import run_ffmpeg
 from video_app.security.content_validator import ContentValidator
 
 # --- Makers -------------------------------------------------------------------------------------

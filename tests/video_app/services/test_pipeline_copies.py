@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from tests.video_app.factories import make_project
-from video_app.ai_services import tts
+from video_app.engine import voice as tts
 from video_app.models import AudioAsset, MediaAsset, Scene
 from video_app.services import pipeline, projects
 

@@ -6,7 +6,7 @@ from django.core import mail
 
 from tests.video_app.factories import make_project
 from video_app import tasks
-from video_app.ai_services.errors import InvalidInput
+from video_app.engine.core.errors import InvalidInput
 from video_app.models import PipelineStep, VideoProject
 from video_app.services import dispatch, pipeline, projects
 

@@ -4,15 +4,15 @@ import itertools
 
 import pytest
 
-from tests.video_app.ai_services import media_factories as make
-from tests.video_app.ai_services.viewer import band_level_db, decoded_mono
-from video_app.ai_services.errors import InvalidInput
-from video_app.ai_services.ffmpeg import probe
-from video_app.ai_services.platform_export import capped, get_platform
-from video_app.ai_services.script_processing import process_script
-from video_app.ai_services.styles import get_style
-from video_app.ai_services.video_editing import LONG_FORM, SHORT_FORM, render_timeline
+from tests.video_app.engine import media_factories as make
+from tests.video_app.engine.viewer import band_level_db, decoded_mono
 from video_app.builtin_templates import DEFAULT_RECIPE
+from video_app.engine.core.errors import InvalidInput
+from video_app.engine.core.ffmpeg import probe
+from video_app.engine.core.styles import get_style
+from video_app.engine.export import capped, get_platform
+from video_app.engine.render import LONG_FORM, SHORT_FORM, render_timeline
+from video_app.engine.scenes import process_script
 from video_app.services.production import (
     ProductionRequest,
     build_timeline,

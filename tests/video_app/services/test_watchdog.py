@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from tests.video_app.factories import make_project
 from video_app import tasks
-from video_app.ai_services import ffmpeg
+from video_app.engine.core import ffmpeg
 from video_app.models import PipelineStep, Scene, TaskInHand, VideoProject
 from video_app.services import projects, watchdog
 

@@ -25,11 +25,12 @@ import psutil
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from video_app.ai_services.ffmpeg import run_ffmpeg
-from video_app.ai_services.ffmpeg_engine import FFmpegEngine, h264_args
-from video_app.ai_services.styles import get_style
-from video_app.ai_services.types import FrameSize
-from video_app.ai_services.video_editing import Timeline, TimelineScene
+from video_app.engine.core.encoding import h264_args
+from video_app.engine.core.ffmpeg import run_ffmpeg
+from video_app.engine.core.styles import get_style
+from video_app.engine.core.types import FrameSize
+from video_app.engine.render import Timeline, TimelineScene
+from video_app.engine.render.ffmpeg_engine import FFmpegEngine
 
 FRAME = FrameSize(1920, 1080)
 FPS = 30
@@ -117,7 +118,7 @@ def machine_facts() -> dict:
 
 
 def bench_tts(work: Path) -> dict:
-    from video_app.ai_services import tts
+    from video_app.engine import voice as tts
 
     voice = tts.default_voice_for("en")
     tts.synthesize("Warming up the voice.", voice_id=voice.id, out_path=work / "warm.wav")
@@ -133,8 +134,8 @@ def bench_tts(work: Path) -> dict:
 
 
 def bench_timeline(work: Path) -> Timeline:
-    from video_app.ai_services import tts
-    from video_app.ai_services.media import MediaRequest, ProceduralMediaProvider
+    from video_app.engine import voice as tts
+    from video_app.engine.media import MediaRequest, ProceduralMediaProvider
 
     style = get_style("modern")
     pictures = ProceduralMediaProvider()
@@ -284,7 +285,7 @@ def _time_encode(timeline: Timeline, raw: Path, work: Path) -> float:
 
 
 def bench_moviepy(timeline: Timeline, work: Path) -> dict:
-    from video_app.ai_services.moviepy_engine import MoviePyEngine
+    from video_app.engine.render.moviepy_engine import MoviePyEngine
 
     started = time.perf_counter()
     MoviePyEngine().render(timeline, work / "moviepy.mp4")

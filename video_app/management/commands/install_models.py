@@ -4,7 +4,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from video_app.ai_services import illustrations, packaged_models
+from video_app.engine.core import packaged_models
+from video_app.engine.media import illustrations
 
 
 class Command(BaseCommand):

@@ -14,11 +14,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from tqdm import tqdm
 
-from video_app.ai_services import tts
-from video_app.ai_services.errors import EngineError
-from video_app.ai_services.platform_export import PLATFORM_SPECS
-from video_app.ai_services.styles import STYLES
 from video_app.builtin_templates import BUILTIN, builtin_recipe
+from video_app.engine import voice as tts
+from video_app.engine.core.errors import EngineError
+from video_app.engine.core.styles import STYLES
+from video_app.engine.export import PLATFORM_SPECS
 from video_app.models import VideoTemplate
 from video_app.services.production import STEPS, ProductionRequest, produce_video
 from video_app.template_structure import Recipe
