@@ -28,56 +28,212 @@ from ..engine.core.styles import DEFAULT_STYLE, STYLES
 # Cue phrases per kind of video, with points. Words match whole (and simple plurals), phrases
 # match as written; English and Spanish, the languages the product's users write in most.
 KIND_CUES: dict[str, dict[str, int]] = {
-    "tutorial": {"how to": 3, "step by step": 3, "tutorial": 3, "guide": 2, "learn": 1,
-                 "install": 2, "setup": 2, "set up": 2, "recipe": 2, "beginner": 1,
-                 "cómo": 3, "paso a paso": 3, "aprende": 1, "receta": 2},
-    "listicle": {"top": 2, "best": 1, "tips": 2, "reasons": 2, "ways": 2, "mistakes": 2,
-                 "things": 1, "hacks": 2, "consejos": 2, "mejores": 1, "razones": 2},
-    "promo": {"sale": 3, "discount": 3, "offer": 2, "% off": 3, "launch": 2, "limited": 2,
-              "deal": 2, "sign up": 2, "coupon": 3, "oferta": 3, "descuento": 3},
-    "product": {"product": 2, "features": 2, "unboxing": 3, "review": 2, "demo": 2,
-                "showcase": 3, "gadget": 2, "producto": 2},
-    "news": {"news": 3, "announced": 2, "today": 1, "report": 1, "update": 1, "breaking": 3,
-             "this week": 2, "election": 2, "noticia": 3, "noticias": 3},
-    "story": {"story": 3, "once upon": 3, "journey": 2, "remember": 1, "childhood": 2,
-              "legend": 2, "history of": 2, "historia": 3},
-    "quote": {"quote": 3, "quotes": 3, "motivation": 2, "motivational": 2, "inspiration": 2,
-              "wisdom": 2, "affirmation": 2, "cita": 3, "frase": 2},
-    "explainer": {"explained": 3, "what is": 2, "why": 1, "how does": 2, "science": 1,
-                  "understand": 1, "explainer": 3, "qué es": 2, "por qué": 1},
-}  # fmt: skip
-KIND_PLURALS = {"tutorial": "Tutorials", "listicle": "Lists", "promo": "Promos",
-                "product": "Product videos", "news": "News briefs", "story": "Stories",
-                "quote": "Quotes", "explainer": "Explainers"}  # fmt: skip
+    "tutorial": {
+        "how to": 3,
+        "step by step": 3,
+        "tutorial": 3,
+        "guide": 2,
+        "learn": 1,
+        "install": 2,
+        "setup": 2,
+        "set up": 2,
+        "recipe": 2,
+        "beginner": 1,
+        "cómo": 3,
+        "paso a paso": 3,
+        "aprende": 1,
+        "receta": 2,
+    },
+    "listicle": {
+        "top": 2,
+        "best": 1,
+        "tips": 2,
+        "reasons": 2,
+        "ways": 2,
+        "mistakes": 2,
+        "things": 1,
+        "hacks": 2,
+        "consejos": 2,
+        "mejores": 1,
+        "razones": 2,
+    },
+    "promo": {
+        "sale": 3,
+        "discount": 3,
+        "offer": 2,
+        "% off": 3,
+        "launch": 2,
+        "limited": 2,
+        "deal": 2,
+        "sign up": 2,
+        "coupon": 3,
+        "oferta": 3,
+        "descuento": 3,
+    },
+    "product": {
+        "product": 2,
+        "features": 2,
+        "unboxing": 3,
+        "review": 2,
+        "demo": 2,
+        "showcase": 3,
+        "gadget": 2,
+        "producto": 2,
+    },
+    "news": {
+        "news": 3,
+        "announced": 2,
+        "today": 1,
+        "report": 1,
+        "update": 1,
+        "breaking": 3,
+        "this week": 2,
+        "election": 2,
+        "noticia": 3,
+        "noticias": 3,
+    },
+    "story": {
+        "story": 3,
+        "once upon": 3,
+        "journey": 2,
+        "remember": 1,
+        "childhood": 2,
+        "legend": 2,
+        "history of": 2,
+        "historia": 3,
+    },
+    "quote": {
+        "quote": 3,
+        "quotes": 3,
+        "motivation": 2,
+        "motivational": 2,
+        "inspiration": 2,
+        "wisdom": 2,
+        "affirmation": 2,
+        "cita": 3,
+        "frase": 2,
+    },
+    "explainer": {
+        "explained": 3,
+        "what is": 2,
+        "why": 1,
+        "how does": 2,
+        "science": 1,
+        "understand": 1,
+        "explainer": 3,
+        "qué es": 2,
+        "por qué": 1,
+    },
+}
+KIND_PLURALS = {
+    "tutorial": "Tutorials",
+    "listicle": "Lists",
+    "promo": "Promos",
+    "product": "Product videos",
+    "news": "News briefs",
+    "story": "Stories",
+    "quote": "Quotes",
+    "explainer": "Explainers",
+}
 DEFAULT_KIND = "explainer"
 
 # Style from the topic's vocabulary.
 STYLE_CUES: dict[str, tuple[str, ...]] = {
-    "tech": ("software", "app", "ai", "code", "coding", "programming", "computer", "data",
-             "crypto", "robot", "gadget", "tech", "technology", "startup", "cloud", "server"),
-    "nature": ("nature", "garden", "gardening", "travel", "hiking", "ocean", "forest", "plant",
-               "climate", "outdoor", "wildlife", "camping", "naturaleza", "viaje"),
-    "minimal": ("business", "finance", "corporate", "productivity", "legal", "investing",
-                "accounting", "b2b", "consulting", "negocio", "finanzas"),
-    "warm": ("food", "recipe", "cooking", "family", "wellness", "home", "baking", "love",
-             "lifestyle", "comida", "receta", "familia"),
-    "bold": ("sale", "fitness", "workout", "gaming", "sport", "sports", "hype", "deal",
-             "challenge", "gym", "oferta"),
-}  # fmt: skip
+    "tech": (
+        "software",
+        "app",
+        "ai",
+        "code",
+        "coding",
+        "programming",
+        "computer",
+        "data",
+        "crypto",
+        "robot",
+        "gadget",
+        "tech",
+        "technology",
+        "startup",
+        "cloud",
+        "server",
+    ),
+    "nature": (
+        "nature",
+        "garden",
+        "gardening",
+        "travel",
+        "hiking",
+        "ocean",
+        "forest",
+        "plant",
+        "climate",
+        "outdoor",
+        "wildlife",
+        "camping",
+        "naturaleza",
+        "viaje",
+    ),
+    "minimal": (
+        "business",
+        "finance",
+        "corporate",
+        "productivity",
+        "legal",
+        "investing",
+        "accounting",
+        "b2b",
+        "consulting",
+        "negocio",
+        "finanzas",
+    ),
+    "warm": (
+        "food",
+        "recipe",
+        "cooking",
+        "family",
+        "wellness",
+        "home",
+        "baking",
+        "love",
+        "lifestyle",
+        "comida",
+        "receta",
+        "familia",
+    ),
+    "bold": (
+        "sale",
+        "fitness",
+        "workout",
+        "gaming",
+        "sport",
+        "sports",
+        "hype",
+        "deal",
+        "challenge",
+        "gym",
+        "oferta",
+    ),
+}
 
 # Where a kind does well when the creator hasn't said: long-form for teaching and telling,
 # vertical short-form for what is quick to take in.
 KIND_PLATFORMS = {
-    "tutorial": ("youtube",), "explainer": ("youtube",), "story": ("youtube",),
-    "news": ("youtube_shorts", "tiktok"), "listicle": ("tiktok", "instagram_reels"),
-    "promo": ("instagram_reels", "tiktok"), "product": ("instagram_reels", "youtube_shorts"),
+    "tutorial": ("youtube",),
+    "explainer": ("youtube",),
+    "story": ("youtube",),
+    "news": ("youtube_shorts", "tiktok"),
+    "listicle": ("tiktok", "instagram_reels"),
+    "promo": ("instagram_reels", "tiktok"),
+    "product": ("instagram_reels", "youtube_shorts"),
     "quote": ("instagram_reels", "tiktok"),
-}  # fmt: skip
+}
 PLATFORM_CUES = {
-    "youtube_shorts": ("youtube shorts", "shorts"), "tiktok": ("tiktok", "tik tok"),
-    "instagram_reels": ("reels", "reel"), "instagram_square": ("instagram post", "feed post"),
+    "youtube_shorts": ("youtube shorts", "shorts"),
+    "tiktok": ("tiktok", "tik tok"),
+    "instagram_reels": ("reels", "reel"),
+    "instagram_square": ("instagram post", "feed post"),
     "youtube": ("youtube",),
-}  # fmt: skip
+}
 
 # Seconds (shortest, longest) that hold attention, per kind and format: "long" is 16:9
 # YouTube, "short" the vertical and feed formats.
@@ -90,7 +246,7 @@ DURATIONS = {
     "news": {"long": (60, 120), "short": (30, 45)},
     "story": {"long": (120, 240), "short": (45, 75)},
     "quote": {"long": (20, 40), "short": (10, 20)},
-}  # fmt: skip
+}
 
 HABIT_MIN = 2  # how many finished videos make a habit worth following
 WORD = re.compile(r"[\w%]+", re.UNICODE)
@@ -126,8 +282,13 @@ class Suggestion:
 
 
 class ContentRecommender:
-    def recommend(self, description: str, history: Sequence[PastProject] = (), *,
-                  max_duration_s: int | None = None) -> Suggestion:  # fmt: skip
+    def recommend(
+        self,
+        description: str,
+        history: Sequence[PastProject] = (),
+        *,
+        max_duration_s: int | None = None,
+    ) -> Suggestion:
         """`description`: the title and description; `max_duration_s`: the plan's limit."""
         text = _normalise(description)
         finished = [past for past in history if past.completed]
@@ -138,10 +299,17 @@ class ContentRecommender:
             template, platforms[0], max_duration_s=max_duration_s
         )
         return Suggestion(
-            template=template, style=style, platforms=platforms, duration_range_s=duration,
-            reasons={"template": template_reason, "style": style_reason,
-                     "platforms": platforms_reason, "duration": duration_reason},
-        )  # fmt: skip
+            template=template,
+            style=style,
+            platforms=platforms,
+            duration_range_s=duration,
+            reasons={
+                "template": template_reason,
+                "style": style_reason,
+                "platforms": platforms_reason,
+                "duration": duration_reason,
+            },
+        )
 
     def suggest_template(self, text: str, finished: Sequence[PastProject]) -> tuple[str, str]:
         scores = {kind: _score(text, cues) for kind, cues in KIND_CUES.items()}

@@ -22,8 +22,10 @@ def still(path: Path, size=(768, 432), colour="#c0392b") -> MediaItem:
         draw.line([(x, 0), (x, size[1])], fill="#f5f5f5", width=max(1, size[0] // 400))
     radius = min(size) // 4
     centre = (size[0] // 2, size[1] // 2)
-    draw.ellipse([centre[0] - radius, centre[1] - radius, centre[0] + radius,
-                  centre[1] + radius], fill="#f1c40f")  # fmt: skip
+    draw.ellipse(
+        [centre[0] - radius, centre[1] - radius, centre[0] + radius, centre[1] + radius],
+        fill="#f1c40f",
+    )
     image.save(path)
     return MediaItem(path, "image", size[0], size[1], "test")
 
@@ -33,10 +35,22 @@ def voice(path: Path, text: str, *, seconds_per_word=0.4, frequency=330) -> Spee
     words = text.split()
     duration = len(words) * seconds_per_word
     run_ffmpeg(
-        ["-f", "lavfi", "-i", f"sine=frequency={frequency}:duration={duration}",
-         "-af", "volume=-6dB", "-ar", "22050", "-ac", "1", str(path)],
-        description="test voice", timeout_s=30,
-    )  # fmt: skip
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency={frequency}:duration={duration}",
+            "-af",
+            "volume=-6dB",
+            "-ar",
+            "22050",
+            "-ac",
+            "1",
+            str(path),
+        ],
+        description="test voice",
+        timeout_s=30,
+    )
     timings = tuple(
         WordTiming(word, index * seconds_per_word, (index + 0.9) * seconds_per_word)
         for index, word in enumerate(words)
@@ -46,20 +60,43 @@ def voice(path: Path, text: str, *, seconds_per_word=0.4, frequency=330) -> Spee
 
 def clip(path: Path, *, seconds: float, size=(640, 360), fps=24) -> MediaItem:
     run_ffmpeg(
-        ["-f", "lavfi", "-i", f"testsrc2=s={size[0]}x{size[1]}:r={fps}:d={seconds}",
-         "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path)],
-        description="test clip", timeout_s=60,
-    )  # fmt: skip
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=s={size[0]}x{size[1]}:r={fps}:d={seconds}",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            str(path),
+        ],
+        description="test clip",
+        timeout_s=60,
+    )
     return MediaItem(path, "video", size[0], size[1], "test", duration_s=seconds)
 
 
 def music(path: Path, *, seconds: float) -> Path:
     run_ffmpeg(
-        ["-f", "lavfi", "-i", f"sine=frequency=220:duration={seconds}",
-         "-f", "lavfi", "-i", f"sine=frequency=277:duration={seconds}",
-         "-filter_complex", "amix=inputs=2", "-ac", "2", str(path)],
-        description="test music", timeout_s=30,
-    )  # fmt: skip
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=220:duration={seconds}",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=277:duration={seconds}",
+            "-filter_complex",
+            "amix=inputs=2",
+            "-ac",
+            "2",
+            str(path),
+        ],
+        description="test music",
+        timeout_s=30,
+    )
     return path
 
 

@@ -29,10 +29,21 @@ def frame_count(path: Path) -> int:
 
 def black_intervals(path: Path) -> list[tuple[float, float]]:
     log = run_ffmpeg(
-        ["-i", str(path), "-map", "0:v:0", "-vf", "blackdetect=d=0.04:pix_th=0.10",
-         "-f", "null", "-"],
-        description="blackdetect", timeout_s=120, loglevel="info",
-    )  # fmt: skip
+        [
+            "-i",
+            str(path),
+            "-map",
+            "0:v:0",
+            "-vf",
+            "blackdetect=d=0.04:pix_th=0.10",
+            "-f",
+            "null",
+            "-",
+        ],
+        description="blackdetect",
+        timeout_s=120,
+        loglevel="info",
+    )
     return [
         (float(start), float(end))
         for start, end in re.findall(r"black_start:([\d.]+) black_end:([\d.]+)", log)

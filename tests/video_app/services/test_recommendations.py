@@ -96,8 +96,10 @@ def test_without_cues_the_creators_habits_decide():
     suggestion = recommend("Something about our neighbourhood", history)
 
     assert (suggestion.template, suggestion.style, suggestion.platforms) == (
-        "listicle", "bold", ("tiktok",)
-    )  # fmt: skip
+        "listicle",
+        "bold",
+        ("tiktok",),
+    )
     assert suggestion.reasons["template"] == "You have finished 3 listicle videos."
     assert suggestion.reasons["style"] == "You chose Bold for 3 finished videos."
     assert suggestion.reasons["platforms"] == "3 of your finished videos went to TikTok."

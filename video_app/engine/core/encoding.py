@@ -39,11 +39,36 @@ def h264_args(
     """Encoder settings shared by every piece (they must match for the copy-join to be valid):
     H.264 High, 4:2:0, closed GOPs of half the frame rate, 2 B-frames, capped CRF, BT.709."""
     kbps = peak_kbps or video_bitrate_kbps(frame, fps)
-    return ["-c:v", "libx264", "-preset", preset, "-profile:v", "high",
-            "-pix_fmt", "yuv420p", "-crf", str(CRF), "-maxrate", f"{kbps}k",
-            "-bufsize", f"{kbps * 2}k", "-g", str(max(1, fps // 2)), "-bf", "2",
-            "-x264-params", "open-gop=0", "-colorspace", "bt709", "-color_primaries", "bt709",
-            "-color_trc", "bt709", "-color_range", "tv"]  # fmt: skip
+    return [
+        "-c:v",
+        "libx264",
+        "-preset",
+        preset,
+        "-profile:v",
+        "high",
+        "-pix_fmt",
+        "yuv420p",
+        "-crf",
+        str(CRF),
+        "-maxrate",
+        f"{kbps}k",
+        "-bufsize",
+        f"{kbps * 2}k",
+        "-g",
+        str(max(1, fps // 2)),
+        "-bf",
+        "2",
+        "-x264-params",
+        "open-gop=0",
+        "-colorspace",
+        "bt709",
+        "-color_primaries",
+        "bt709",
+        "-color_trc",
+        "bt709",
+        "-color_range",
+        "tv",
+    ]
 
 
 # MP4 as YouTube asks for uploads: the index ('moov') first so playback starts at once, and no

@@ -106,8 +106,8 @@ def run_ffmpeg(
     Returns the last lines FFmpeg logged (at `loglevel`), for filters that report measurements.
     Raises RenderFailed with `description` in the message and FFmpeg's last lines as detail.
     """
-    command = [ffmpeg_path(), "-hide_banner", "-nostdin", "-y", "-loglevel", loglevel,
-               "-nostats", "-progress", "pipe:1", *args]  # fmt: skip
+    command = [ffmpeg_path(), "-hide_banner", "-nostdin", "-y", "-loglevel", loglevel]
+    command += ["-nostats", "-progress", "pipe:1", *args]
     if _stop_requested.is_set():
         raise Stopped(f"{description} was not started: the work was cancelled.")
     process = subprocess.Popen(
@@ -122,20 +122,7 @@ def run_ffmpeg(
     stderr_tail: deque[str] = deque(maxlen=80)
     reader = threading.Thread(target=_drain, args=(process.stderr, stderr_tail), daemon=True)
     reader.start()
-    timed_out, stopped, finished = threading.Event(), threading.Event(), threading.Event()
-
-    def supervise():
-        # Kills FFmpeg at its time limit, or as soon as the work is stopped: the reading loop
-        # below may wait long for a line (a slow filter), so it cannot be the one to look.
-        deadline = time.monotonic() + timeout_s
-        while not finished.wait(SUPERVISE_INTERVAL_S):
-            if _stop_requested.is_set() or time.monotonic() >= deadline:
-                (stopped if _stop_requested.is_set() else timed_out).set()
-                process.kill()
-                return
-
-    supervisor = threading.Thread(target=supervise, daemon=True)
-    supervisor.start()
+    watch = _Watch(process, timeout_s)
     try:
         for line in process.stdout:
             if on_progress and duration_s and line.startswith("out_time_us="):
@@ -144,25 +131,42 @@ def run_ffmpeg(
                     on_progress(min(1.0, int(value) / 1_000_000 / duration_s))
         process.wait()
     finally:
-        finished.set()
+        watch.finished.set()
         if process.poll() is None:  # interrupted (e.g. a task's soft time limit): no orphans
             process.kill()
             process.wait()
-        supervisor.join(timeout=5)
+        watch.thread.join(timeout=5)
         reader.join(timeout=5)
-    if stopped.is_set():
+    if watch.stopped.is_set():
         raise Stopped(f"{description} was stopped: the work was cancelled.")
-    if timed_out.is_set():
+    detail = " ".join(command) + "\n" + "".join(stderr_tail)
+    if watch.timed_out.is_set():
         raise RenderFailed(
-            f"{description} took longer than {timeout_s:.0f} s and was stopped.",
-            detail=" ".join(command) + "\n" + "".join(stderr_tail),
+            f"{description} took longer than {timeout_s:.0f} s and was stopped.", detail=detail
         )
     if process.returncode != 0:
-        raise RenderFailed(
-            f"{description} failed.",
-            detail=f"exit {process.returncode}: " + " ".join(command) + "\n" + "".join(stderr_tail),
-        )
+        raise RenderFailed(f"{description} failed.", detail=f"exit {process.returncode}: {detail}")
     return "".join(stderr_tail)
+
+
+class _Watch:
+    """Kills FFmpeg at its time limit, or as soon as the work is stopped, from a thread of its
+    own: the loop reading FFmpeg's progress may wait long for a line (a slow filter), so it
+    cannot be the one to look."""
+
+    def __init__(self, process: subprocess.Popen, timeout_s: float):
+        self.process = process
+        self.deadline = time.monotonic() + timeout_s
+        self.timed_out, self.stopped, self.finished = (threading.Event() for _ in range(3))
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.finished.wait(SUPERVISE_INTERVAL_S):
+            if _stop_requested.is_set() or time.monotonic() >= self.deadline:
+                (self.stopped if _stop_requested.is_set() else self.timed_out).set()
+                self.process.kill()
+                return
 
 
 def _drain(stream, tail: deque) -> None:

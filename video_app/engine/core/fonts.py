@@ -15,10 +15,13 @@ FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home
 
 # File names in order of preference, per script. Bold first: these fonts set headlines.
 CANDIDATES = {
-    "latin": ("NotoSans-Bold.ttf", "DejaVuSans-Bold.ttf", "NotoSans-Regular.ttf",
-              "DejaVuSans.ttf"),
-    "arabic": ("NotoSansArabic-Bold.ttf", "NotoNaskhArabic-Bold.ttf",
-               "NotoSansArabic-Regular.ttf", "DejaVuSans-Bold.ttf"),
+    "latin": ("NotoSans-Bold.ttf", "DejaVuSans-Bold.ttf", "NotoSans-Regular.ttf", "DejaVuSans.ttf"),
+    "arabic": (
+        "NotoSansArabic-Bold.ttf",
+        "NotoNaskhArabic-Bold.ttf",
+        "NotoSansArabic-Regular.ttf",
+        "DejaVuSans-Bold.ttf",
+    ),
     "hebrew": ("NotoSansHebrew-Bold.ttf", "NotoSansHebrew-Regular.ttf", "DejaVuSans-Bold.ttf"),
     "cjk": ("NotoSansCJK-Bold.ttc", "NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Bold.otf"),
     "devanagari": ("NotoSansDevanagari-Bold.ttf", "NotoSansDevanagari-Regular.ttf"),
@@ -26,7 +29,7 @@ CANDIDATES = {
     "cyrillic": ("NotoSans-Bold.ttf", "DejaVuSans-Bold.ttf"),
     "greek": ("NotoSans-Bold.ttf", "DejaVuSans-Bold.ttf"),
     "emoji": ("Symbola_hint.ttf", "Symbola.ttf", "NotoEmoji-Bold.ttf", "NotoEmoji-Regular.ttf"),
-}  # fmt: skip
+}
 
 SYSTEM_PACKAGE = {"cjk": "fonts-noto-cjk", "emoji": "fonts-symbola"}
 
@@ -58,8 +61,13 @@ def _char_script(char: str) -> str | None:
         return "arabic"
     if 0x0590 <= code <= 0x05FF:
         return "hebrew"
-    if (0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF
-            or 0xF900 <= code <= 0xFAFF or 0xFF00 <= code <= 0xFFEF):  # fmt: skip
+    if (
+        0x3040 <= code <= 0x30FF
+        or 0x3400 <= code <= 0x9FFF
+        or 0xAC00 <= code <= 0xD7AF
+        or 0xF900 <= code <= 0xFAFF
+        or 0xFF00 <= code <= 0xFFEF
+    ):
         return "cjk"
     if 0x0900 <= code <= 0x097F:
         return "devanagari"
@@ -96,5 +104,8 @@ def fonts_for(text: str) -> list[Path]:
     looks down this list for one file that covers them all.
     """
     index = _font_index()
-    return [index[name] for name in CANDIDATES.get(script_of(text), CANDIDATES["latin"])
-            if name in index]  # fmt: skip
+    return [
+        index[name]
+        for name in CANDIDATES.get(script_of(text), CANDIDATES["latin"])
+        if name in index
+    ]

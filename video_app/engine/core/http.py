@@ -53,19 +53,37 @@ def mask(text: str) -> str:
 class ProviderHttp:
     """A client for one provider's API. `label` is the provider as a person names it."""
 
-    def __init__(self, *, label: str, capability: str, base_url: str, headers: dict | None = None,
-                 timeout_s: float = 30.0, policy: RetryPolicy = DEFAULT_POLICY):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        label: str,
+        capability: str,
+        base_url: str,
+        headers: dict | None = None,
+        timeout_s: float = 30.0,
+        policy: RetryPolicy = DEFAULT_POLICY,
+    ):
         self.label = label
         self.capability = capability
         self.policy = policy
         self.client = httpx.Client(
-            base_url=base_url, headers=headers or {}, timeout=httpx.Timeout(timeout_s),
+            base_url=base_url,
+            headers=headers or {},
+            timeout=httpx.Timeout(timeout_s),
             follow_redirects=True,
-        )  # fmt: skip
+        )
 
-    def request(self, method: str, url: str, *, units: float = 1, unit: str = "requests",
-                subject: str = "", to_file: "FileTarget | None" = None,
-                **kwargs: Any) -> httpx.Response:  # fmt: skip
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        units: float = 1,
+        unit: str = "requests",
+        subject: str = "",
+        to_file: "FileTarget | None" = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
         """The response of a successful call (2xx). `subject` names what the call was for in
         messages ("scene 3"); `units`/`unit` are what it costs ("characters", "images").
         With `to_file`, a successful body is streamed into that file instead of memory."""
@@ -79,13 +97,20 @@ class ProviderHttp:
             outcome = "refused"
             raise
         finally:
-            usage.record(usage.CallRecord(
-                provider=self.label, capability=self.capability, units=units, unit=unit,
-                outcome=outcome, duration_s=time.monotonic() - started,
-            ))  # fmt: skip
+            usage.record(
+                usage.CallRecord(
+                    provider=self.label,
+                    capability=self.capability,
+                    units=units,
+                    unit=unit,
+                    outcome=outcome,
+                    duration_s=time.monotonic() - started,
+                )
+            )
 
-    def _with_retries(self, method: str, url: str, subject: str, to_file: "FileTarget | None",
-                      **kwargs) -> httpx.Response:  # fmt: skip
+    def _with_retries(
+        self, method: str, url: str, subject: str, to_file: "FileTarget | None", **kwargs
+    ) -> httpx.Response:
         last_problem = ""
         for attempt in range(1, self.policy.attempts + 1):
             try:
@@ -103,8 +128,13 @@ class ProviderHttp:
                 if wait_s > self.policy.max_retry_after_s:
                     break
             if attempt < self.policy.attempts:
-                logger.info("%s %s failed (%s); retrying in %.1f s", self.label,
-                            mask(url), last_problem, wait_s)  # fmt: skip
+                logger.info(
+                    "%s %s failed (%s); retrying in %.1f s",
+                    self.label,
+                    mask(url),
+                    last_problem,
+                    wait_s,
+                )
                 sleep(wait_s)
         raise ProviderFailed(
             f"{self.label} is not answering right now{_for(subject)}. Try again in a few minutes.",
@@ -141,8 +171,10 @@ class ProviderHttp:
     def refusal(self, response: httpx.Response, subject: str) -> ProviderRefused:
         reason = _reason(response)
         if response.status_code in (401, 403):
-            message = (f"{self.label} refused our key{_for(subject)}. Ask your administrator "
-                       "to check the API key.")  # fmt: skip
+            message = (
+                f"{self.label} refused our key{_for(subject)}. Ask your administrator "
+                "to check the API key."
+            )
         else:
             message = f"{self.label} refused the request{_for(subject)}: {reason}"
         return ProviderRefused(
@@ -182,8 +214,14 @@ def _reason(response: httpx.Response) -> str:
     except ValueError:
         text = response.text.strip()
         return mask(text[:200]) if text else response.reason_phrase
-    for path in (("error", "message"), ("message",), ("error",), ("errors", 0), ("detail",),
-                 ("name",)):  # fmt: skip
+    for path in (
+        ("error", "message"),
+        ("message",),
+        ("error",),
+        ("errors", 0),
+        ("detail",),
+        ("name",),
+    ):
         value: Any = body
         try:
             for key in path:

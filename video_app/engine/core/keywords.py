@@ -134,9 +134,18 @@ _CHINESE_FUNCTION_CHARS = regex.compile(
     "[的了着过吗呢吧啊呀把被是在和与及或而也都就又很更最这那之其我你他她它们为于从向对给让将并但因所等些么不没有]+"
 )
 # YAKE splits sentences with segtok: show it the terminators segtok knows.
-_TO_ASCII_PUNCTUATION = str.maketrans({"\u3002": ". ", "\uff01": "! ", "\uff1f": "? ",
-                                       "\u061f": "?", "\u060c": ",", "\u061b": ";",
-                                       "\uff0c": ", ", "\u3001": ", "})  # fmt: skip
+_TO_ASCII_PUNCTUATION = str.maketrans(
+    {
+        "\u3002": ". ",
+        "\uff01": "! ",
+        "\uff1f": "? ",
+        "\u061f": "?",
+        "\u060c": ",",
+        "\u061b": ";",
+        "\uff0c": ", ",
+        "\u3001": ", ",
+    }
+)
 _ALPHABETS = {
     "ar": regex.compile(r"\p{Arabic}"),
     "ru": regex.compile(r"\p{Cyrillic}"),

@@ -23,12 +23,21 @@ def integrated_loudness(log: str) -> float | None:
 def measure_loudness(path: Path, *, timeout_s: float = 120) -> dict:
     """Integrated loudness (LUFS), true peak (dBTP) and mean volume (dB) of a file's audio."""
     log = run_ffmpeg(
-        ["-i", str(path), "-map", "0:a:0", "-af", "ebur128=peak=true:framelog=quiet,volumedetect",
-         "-f", "null", "-"],
+        [
+            "-i",
+            str(path),
+            "-map",
+            "0:a:0",
+            "-af",
+            "ebur128=peak=true:framelog=quiet,volumedetect",
+            "-f",
+            "null",
+            "-",
+        ],
         description="Measuring loudness",
         timeout_s=timeout_s,
         loglevel="info",
-    )  # fmt: skip
+    )
     peak = re.search(r"True peak:\s*Peak:\s*(-?[\d.]+|-inf) dBFS", log)
     mean = re.search(r"mean_volume:\s*(-?[\d.]+|-inf) dB", log)
     return {

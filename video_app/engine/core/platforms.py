@@ -54,17 +54,63 @@ class PlatformSpec:
 PLATFORM_SPECS: dict[str, PlatformSpec] = {
     spec.name: spec
     for spec in (
-        PlatformSpec("youtube", "YouTube", 1920, 1080, 30, 600, 8000, 384, "16:9",
-                     "lower_third", -14.0),
-        PlatformSpec("youtube_shorts", "YouTube Shorts", 1080, 1920, 30, 180, 8000, 384, "9:16",
-                     "word_highlight", -14.0),
-        PlatformSpec("tiktok", "TikTok", 1080, 1920, 30, 600, 8000, 384, "9:16",
-                     "word_highlight", -14.0),
-        PlatformSpec("instagram_reels", "Instagram Reels", 1080, 1920, 30, 180, 8000, 384, "9:16",
-                     "word_highlight", -14.0),
-        PlatformSpec("instagram_portrait", "Instagram (4:5)", 1080, 1350, 30, 180, 6000, 384,
-                     "4:5", "word_highlight", -14.0),
-        PlatformSpec("instagram_square", "Instagram (1:1)", 1080, 1080, 30, 180, 5000, 384, "1:1",
-                     "lower_third", -14.0),
+        PlatformSpec(
+            "youtube", "YouTube", 1920, 1080, 30, 600, 8000, 384, "16:9", "lower_third", -14.0
+        ),
+        PlatformSpec(
+            "youtube_shorts",
+            "YouTube Shorts",
+            1080,
+            1920,
+            30,
+            180,
+            8000,
+            384,
+            "9:16",
+            "word_highlight",
+            -14.0,
+        ),
+        PlatformSpec(
+            "tiktok", "TikTok", 1080, 1920, 30, 600, 8000, 384, "9:16", "word_highlight", -14.0
+        ),
+        PlatformSpec(
+            "instagram_reels",
+            "Instagram Reels",
+            1080,
+            1920,
+            30,
+            180,
+            8000,
+            384,
+            "9:16",
+            "word_highlight",
+            -14.0,
+        ),
+        PlatformSpec(
+            "instagram_portrait",
+            "Instagram (4:5)",
+            1080,
+            1350,
+            30,
+            180,
+            6000,
+            384,
+            "4:5",
+            "word_highlight",
+            -14.0,
+        ),
+        PlatformSpec(
+            "instagram_square",
+            "Instagram (1:1)",
+            1080,
+            1080,
+            30,
+            180,
+            5000,
+            384,
+            "1:1",
+            "lower_third",
+            -14.0,
+        ),
     )
-}  # fmt: skip
+}

@@ -105,8 +105,9 @@ def capped(spec: PlatformSpec, max_height_px: int | None) -> PlatformSpec:
     if not max_height_px or shorter <= max_height_px:
         return spec
     scale = max_height_px / shorter
-    return replace(spec, width=round(spec.width * scale / 2) * 2,
-                   height=round(spec.height * scale / 2) * 2)  # fmt: skip
+    return replace(
+        spec, width=round(spec.width * scale / 2) * 2, height=round(spec.height * scale / 2) * 2
+    )
 
 
 def export_for_platform(
@@ -157,11 +158,14 @@ def check_length(
         if _is_too_long(duration_s, spec):
             length = _clock(duration_s - LENGTH_TOLERANCE_S)
             raise InvalidInput(
-                (f"This video would be about {length} long; " if approximate
-                 else f"This video is {length} long; ")
+                (
+                    f"This video would be about {length} long; "
+                    if approximate
+                    else f"This video is {length} long; "
+                )
                 + f"{spec.label} accepts at most {_clock(spec.max_duration_s)}. "
                 "Shorten the script or export with trimming."
-            )  # fmt: skip
+            )
 
 
 def _export(
@@ -186,14 +190,20 @@ def _export(
     with ExitStack() as stack:
         partial = {kind: stack.enter_context(atomic_output(path)) for kind, path in finals.items()}
         run_ffmpeg(
-            ["-i", str(source.path), *video, *audio,
-             *(["-t", f"{duration_s:.3f}"] if trimmed else []),
-             *MP4_LAYOUT, str(partial["mp4"])],
+            [
+                "-i",
+                str(source.path),
+                *video,
+                *audio,
+                *(["-t", f"{duration_s:.3f}"] if trimmed else []),
+                *MP4_LAYOUT,
+                str(partial["mp4"]),
+            ],
             description=f"Exporting for {spec.label}",
             timeout_s=60 + duration_s * (1 if copies else 10),
             duration_s=duration_s,
             on_progress=lambda fraction: progress.update(spec, 0.95 * fraction),
-        )  # fmt: skip
+        )
         write_sidecars(_clip_cues(cues, duration_s), partial["srt"], partial["vtt"])
         exported = probe(partial["mp4"])
         if thumbnail is not None:
@@ -267,9 +277,19 @@ def _audio_args(source: _Source, spec: PlatformSpec, *, fade_out_at: float | Non
         and info.channels == 2
     ):
         return ["-map", "0:a:0", "-c:a", "copy"]
-    return ["-map", "0:a:0", *(["-af", ",".join(filters)] if filters else []),
-            "-c:a", "aac", "-b:a", f"{spec.audio_bitrate_kbps}k",
-            "-ar", str(SAMPLE_RATE), "-ac", "2"]  # fmt: skip
+    return [
+        "-map",
+        "0:a:0",
+        *(["-af", ",".join(filters)] if filters else []),
+        "-c:a",
+        "aac",
+        "-b:a",
+        f"{spec.audio_bitrate_kbps}k",
+        "-ar",
+        str(SAMPLE_RATE),
+        "-ac",
+        "2",
+    ]
 
 
 def _clip_cues(cues: Sequence[Cue], end_s: float) -> list[Cue]:
@@ -354,8 +374,28 @@ def preview_clip(video: Path, out_path: Path, *, width_px: int, duration_s: floa
     length_s = min(PREVIEW_S, duration_s)
     start_s = max(0.0, min(duration_s / 3, duration_s - length_s))
     with atomic_output(out_path) as partial:
-        run_ffmpeg(["-ss", f"{start_s:.3f}", "-t", f"{length_s:.3f}", "-i", str(video), "-an",
-                    "-vf", f"fps={PREVIEW_FPS},scale={width_px}:-2,{COLOUR}", "-c:v", "libx264",
-                    "-preset", "veryfast", "-crf", "30", "-movflags", "+faststart", str(partial)],
-                   description="Making the preview", timeout_s=60,
-                   duration_s=length_s)  # fmt: skip
+        run_ffmpeg(
+            [
+                "-ss",
+                f"{start_s:.3f}",
+                "-t",
+                f"{length_s:.3f}",
+                "-i",
+                str(video),
+                "-an",
+                "-vf",
+                f"fps={PREVIEW_FPS},scale={width_px}:-2,{COLOUR}",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-crf",
+                "30",
+                "-movflags",
+                "+faststart",
+                str(partial),
+            ],
+            description="Making the preview",
+            timeout_s=60,
+            duration_s=length_s,
+        )

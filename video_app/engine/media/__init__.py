@@ -35,9 +35,15 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def find_media(request: MediaRequest, out_dir: Path, *, library: Sequence[LibraryItem] = (),
-               used: set[Path] | None = None, fallback: bool = True,
-               provider: str | None = None) -> MediaItem:  # fmt: skip
+def find_media(
+    request: MediaRequest,
+    out_dir: Path,
+    *,
+    library: Sequence[LibraryItem] = (),
+    used: set[Path] | None = None,
+    fallback: bool = True,
+    provider: str | None = None,
+) -> MediaItem:
     """The scene's picture: a library match, else the provider's (`provider`, or the configured
     one), else a drawn one.
 
@@ -59,8 +65,7 @@ def find_media(request: MediaRequest, out_dir: Path, *, library: Sequence[Librar
         except ProviderFailed as error:
             if not fallback:
                 raise
-            logger.warning("media provider %s failed: %s (%s)", candidate.name, error,
-                           error.detail)  # fmt: skip
+            logger.warning("media provider %s failed: %s (%s)", candidate.name, error, error.detail)
             reason = error.message
             continue
         if item is not None:

@@ -36,8 +36,16 @@ EMOJI_GLUE = {0x200D, 0xFE0E, 0xFE0F, 0x20E3, *range(0xE0020, 0xE0080)}
 # A codepoint no font maps: whatever a font draws for it is its "missing glyph" box.
 UNMAPPED = "\u0378"
 # Noto CJK collections hold one face per region; the wrong one draws Chinese with Japanese forms.
-CJK_FACE = {"ja": 0, "ko": 1, "zh": 2, "zh-cn": 2, "zh-hans": 2, "zh-tw": 3, "zh-hant": 3,
-            "zh-hk": 4}  # fmt: skip
+CJK_FACE = {
+    "ja": 0,
+    "ko": 1,
+    "zh": 2,
+    "zh-cn": 2,
+    "zh-hans": 2,
+    "zh-tw": 3,
+    "zh-hant": 3,
+    "zh-hk": 4,
+}
 
 
 @dataclass(frozen=True)
@@ -69,8 +77,11 @@ def prepare_text(text: str, language: str = "en") -> Run | None:
 
 def _is_emoji(char: str) -> bool:
     code = ord(char)
-    return (code in EMOJI_GLUE or 0x1F000 <= code <= 0x1FAFF
-            or (code > 0x2000 and unicodedata.category(char) == "So"))  # fmt: skip
+    return (
+        code in EMOJI_GLUE
+        or 0x1F000 <= code <= 0x1FAFF
+        or (code > 0x2000 and unicodedata.category(char) == "So")
+    )
 
 
 def _covered_run(text: str, language: str) -> Run | None:
@@ -139,8 +150,16 @@ class Lines:
         return max(self.font.getlength(line) for line in self.lines)
 
 
-def fit_lines(run: Run, *, box_w: float, box_h: float, max_size: float, min_size: float,
-              max_lines: int, pitch: float = 1.18) -> Lines:  # fmt: skip
+def fit_lines(
+    run: Run,
+    *,
+    box_w: float,
+    box_h: float,
+    max_size: float,
+    min_size: float,
+    max_lines: int,
+    pitch: float = 1.18,
+) -> Lines:
     """The largest size at which `run` wraps into at most `max_lines` inside the box.
 
     Below `min_size` the text is broken between characters and, if still too long, cut with an
@@ -251,8 +270,13 @@ class Palette:
 
     @classmethod
     def of(cls, style: Style) -> "Palette":
-        return cls(rgb(style.background[0]), rgb(style.background[1]), rgb(style.accent),
-                   rgb(style.accent_2), rgb(style.text))  # fmt: skip
+        return cls(
+            rgb(style.background[0]),
+            rgb(style.background[1]),
+            rgb(style.accent),
+            rgb(style.accent_2),
+            rgb(style.text),
+        )
 
     @property
     def light_text(self) -> bool:
@@ -306,9 +330,15 @@ def text_zone(frame: FrameSize) -> Box:
     return 0.16 * w, 0.16 * h, 0.84 * w, 0.72 * h
 
 
-def layout_block(frame: FrameSize, *, headline: Run | None, tags: Sequence[Run] = (),
-                 subtitle: Run | None = None, align: str = "center",
-                 card: bool = False) -> Block:  # fmt: skip
+def layout_block(
+    frame: FrameSize,
+    *,
+    headline: Run | None,
+    tags: Sequence[Run] = (),
+    subtitle: Run | None = None,
+    align: str = "center",
+    card: bool = False,
+) -> Block:
     """Fit and place the headline, the rule, the subtitle and the pills inside the text zone."""
     x0, y0, x1, y1 = text_zone(frame)
     zone_w, zone_h = x1 - x0, y1 - y0
@@ -323,14 +353,27 @@ def layout_block(frame: FrameSize, *, headline: Run | None, tags: Sequence[Run] 
     reserved = rule_h + gap + (pill_h + pill_gap if tags else 0)
     sub_lines = None
     if subtitle is not None:
-        sub_lines = fit_lines(subtitle, box_w=zone_w, box_h=zone_h * 0.3, max_size=0.05 * m,
-                              min_size=0.028 * m, max_lines=2, pitch=1.3)  # fmt: skip
+        sub_lines = fit_lines(
+            subtitle,
+            box_w=zone_w,
+            box_h=zone_h * 0.3,
+            max_size=0.05 * m,
+            min_size=0.028 * m,
+            max_lines=2,
+            pitch=1.3,
+        )
         reserved += sub_lines.height + gap
     head_lines = None
     if headline is not None:
-        head_lines = fit_lines(headline, box_w=zone_w, box_h=max(1.0, zone_h - reserved),
-                               max_size=(0.13 if card else 0.155) * m, min_size=0.04 * m,
-                               max_lines=3, pitch=1.15)  # fmt: skip
+        head_lines = fit_lines(
+            headline,
+            box_w=zone_w,
+            box_h=max(1.0, zone_h - reserved),
+            max_size=(0.13 if card else 0.155) * m,
+            min_size=0.04 * m,
+            max_lines=3,
+            pitch=1.15,
+        )
     pills = _pill_row(tags, pill_size, pill_h, zone_w)
     heights = [rule_h + gap]
     if head_lines:
@@ -420,8 +463,10 @@ class Painter:
         self.frame, self.palette, self.rng, self.block = frame, palette, rng, block
         self.w, self.h = frame.width, frame.height
         self.m = min(self.w, self.h)
-        self.small_size = (max(2, math.ceil(self.w / SOFT_SCALE)),
-                           max(2, math.ceil(self.h / SOFT_SCALE)))  # fmt: skip
+        self.small_size = (
+            max(2, math.ceil(self.w / SOFT_SCALE)),
+            max(2, math.ceil(self.h / SOFT_SCALE)),
+        )
         self.small = None  # the quarter-size canvas while soft shapes are being added
         self.image = None
 
@@ -570,9 +615,12 @@ class Painter:
             layer = Image.new("RGBA", (self.w, self.h), (0, 0, 0, 0))
             tint = palette.text if palette.light_text else palette.accent
             ImageDraw.Draw(layer).rounded_rectangle(
-                pill.box, radius, fill=(*tint, 36), outline=(*tint, 150),
+                pill.box,
+                radius,
+                fill=(*tint, 36),
+                outline=(*tint, 150),
                 width=max(2, round(0.0025 * self.m)),
-            )  # fmt: skip
+            )
             self.image.alpha_composite(layer)
             ink = palette.text
         centre = ((pill.box[0] + pill.box[2]) / 2, (pill.box[1] + pill.box[3]) / 2)
@@ -614,10 +662,14 @@ def _orbs(p: Painter) -> None:
     ring_x, ring_y, ring_r, _, _ = orbs[rng.randrange(3)]
     ring_r = min(ring_r * rng.uniform(0.55, 0.8), p.room_around(ring_x, ring_y) - 0.04 * m)
     candidates = [
-        (rng.uniform(0.04, 0.96) * w, rng.uniform(0.04, 0.96) * h, rng.uniform(0.002, 0.006) * m,
-         rng.randint(70, 170))
+        (
+            rng.uniform(0.04, 0.96) * w,
+            rng.uniform(0.04, 0.96) * h,
+            rng.uniform(0.002, 0.006) * m,
+            rng.randint(70, 170),
+        )
         for _ in range(40)
-    ]  # fmt: skip
+    ]
     sparks = [spark for spark in candidates if p.outside_type(spark[0], spark[1], 0.05 * m)][:18]
 
     def details(draw):
@@ -637,11 +689,15 @@ def _bands(p: Painter) -> None:
     angle = math.radians(rng.uniform(30, 60))
     flip = rng.random() < 0.5
     # The band's normal points from its corner into the picture; the type sets how far it runs.
-    pairs = [((0.0, h), (math.cos(angle), -math.sin(angle))),
-             ((w, 0.0), (-math.cos(angle), math.sin(angle)))]  # fmt: skip
+    pairs = [
+        ((0.0, h), (math.cos(angle), -math.sin(angle))),
+        ((w, 0.0), (-math.cos(angle), math.sin(angle))),
+    ]
     if flip:
-        pairs = [((0.0, 0.0), (math.cos(angle), math.sin(angle))),
-                 ((w, h), (-math.cos(angle), -math.sin(angle)))]  # fmt: skip
+        pairs = [
+            ((0.0, 0.0), (math.cos(angle), math.sin(angle))),
+            ((w, h), (-math.cos(angle), -math.sin(angle))),
+        ]
     reach = [_reach(corner, normal, p) for corner, normal in pairs]
     if reach[1] > reach[0]:
         pairs.reverse()
@@ -651,8 +707,10 @@ def _bands(p: Painter) -> None:
     def strip(corner, normal, near, far):
         (cx, cy), (nx, ny) = corner, normal
         ux, uy = -ny, nx
-        return [(cx + nx * d + ux * t, cy + ny * d + uy * t)
-                for d, t in ((near, -span), (near, span), (far, span), (far, -span))]  # fmt: skip
+        return [
+            (cx + nx * d + ux * t, cy + ny * d + uy * t)
+            for d, t in ((near, -span), (near, span), (far, span), (far, -span))
+        ]
 
     (main_corner, main_normal), (other_corner, other_normal) = pairs
     main_reach, other_reach = reach
@@ -668,17 +726,27 @@ def _bands(p: Painter) -> None:
 
     def shapes(draw):
         draw.polygon(strip(main_corner, main_normal, 0, main_reach * 0.22), (*pal.text, 26))
-        draw.polygon(strip(main_corner, main_normal, main_reach * cuts[0],
-                           main_reach * cuts[1]), (*pal.accent_2, 235))  # fmt: skip
-        draw.polygon(strip(main_corner, main_normal, main_reach * (cuts[1] + 0.06),
-                           main_reach * 0.86), (*pal.accent, 255))  # fmt: skip
-        draw.polygon(strip(main_corner, main_normal, main_reach * 0.93,
-                           main_reach * 0.93 + line_w), (*pal.text, 120))  # fmt: skip
-        draw.polygon(strip(other_corner, other_normal, other_reach * 0.25,
-                           other_reach * 0.55), (*pal.accent, 255))  # fmt: skip
+        draw.polygon(
+            strip(main_corner, main_normal, main_reach * cuts[0], main_reach * cuts[1]),
+            (*pal.accent_2, 235),
+        )
+        draw.polygon(
+            strip(main_corner, main_normal, main_reach * (cuts[1] + 0.06), main_reach * 0.86),
+            (*pal.accent, 255),
+        )
+        draw.polygon(
+            strip(main_corner, main_normal, main_reach * 0.93, main_reach * 0.93 + line_w),
+            (*pal.text, 120),
+        )
+        draw.polygon(
+            strip(other_corner, other_normal, other_reach * 0.25, other_reach * 0.55),
+            (*pal.accent, 255),
+        )
         for step in (0.66, 0.74):
-            draw.polygon(strip(other_corner, other_normal, other_reach * step,
-                               other_reach * step + line_w), (*pal.text, 110))  # fmt: skip
+            draw.polygon(
+                strip(other_corner, other_normal, other_reach * step, other_reach * step + line_w),
+                (*pal.text, 110),
+            )
 
     p.crisp(shapes)
 
@@ -690,9 +758,11 @@ def _reach(corner: tuple[float, float], normal: tuple[float, float], p: Painter)
         return limit
     margin = 0.05 * p.m
     left, top, right, bottom = p.block.box
-    nearest = min((x - corner[0]) * normal[0] + (y - corner[1]) * normal[1]
-                  for x in (left - margin, right + margin)
-                  for y in (top - margin, bottom + margin))  # fmt: skip
+    nearest = min(
+        (x - corner[0]) * normal[0] + (y - corner[1]) * normal[1]
+        for x in (left - margin, right + margin)
+        for y in (top - margin, bottom + margin)
+    )
     return max(0.12 * p.m, min(limit, nearest))
 
 
@@ -707,8 +777,7 @@ def _grid(p: Painter) -> None:
             (pal.accent, (rng.choice([0.1, 0.9]) * w, rng.uniform(0.0, 0.3) * h), 0.5 * m, 90),
             (pal.accent_2, (rng.uniform(0.3, 0.7) * w, 1.05 * h), 0.4 * m, 60),
         ):
-            draw.ellipse([(gx - r) * s, (gy - r) * s, (gx + r) * s, (gy + r) * s],
-                         (*colour, alpha))  # fmt: skip
+            draw.ellipse([(gx - r) * s, (gy - r) * s, (gx + r) * s, (gy + r) * s], (*colour, alpha))
 
     p.soft(glows, blur=0.1)
     p.settle()
@@ -731,8 +800,10 @@ def _grid(p: Painter) -> None:
     p.image.paste((*pal.accent, 255), mask=ImageChops.multiply(lines, fade))
 
     columns, rows = int(w // cell) + 1, int(h // cell) + 1
-    candidates = [(off_x + rng.randrange(columns) * cell, off_y + rng.randrange(rows) * cell,
-                   rng.random()) for _ in range(30)]  # fmt: skip
+    candidates = [
+        (off_x + rng.randrange(columns) * cell, off_y + rng.randrange(rows) * cell, rng.random())
+        for _ in range(30)
+    ]
     cells = [c for c in candidates if p.outside_type(c[0] + cell / 2, c[1] + cell / 2, cell)][:9]
     if cell < 6 * width:  # a frame too small for cells to read as cells
         cells = []
@@ -750,8 +821,11 @@ def _grid(p: Painter) -> None:
             draw.line(points, (*pal.accent, 210), max(2, round(0.003 * m)), joint="curve")
             (ex, ey), (sx, sy) = points[-1], points[0]
             draw.ellipse([ex - node, ey - node, ex + node, ey + node], (*pal.accent_2, 255))
-            draw.ellipse([sx - node, sy - node, sx + node, sy + node],
-                         outline=(*pal.accent, 230), width=max(2, round(0.003 * m)))  # fmt: skip
+            draw.ellipse(
+                [sx - node, sy - node, sx + node, sy + node],
+                outline=(*pal.accent, 230),
+                width=max(2, round(0.003 * m)),
+            )
 
     p.crisp(details)
 
@@ -779,8 +853,7 @@ def _frame(p: Painter) -> None:
 
     def glow(draw, s):
         gx, gy, r = (1 - corner_x) * w, (1 - corner_y) * h, 0.45 * m
-        draw.ellipse([(gx - r) * s, (gy - r) * s, (gx + r) * s, (gy + r) * s],
-                     (*pal.accent_2, 60))  # fmt: skip
+        draw.ellipse([(gx - r) * s, (gy - r) * s, (gx + r) * s, (gy + r) * s], (*pal.accent_2, 60))
 
     p.soft(glow, blur=0.1)
     block_w, block_h = rng.uniform(0.32, 0.42) * w, rng.uniform(0.45, 0.6) * h
@@ -800,14 +873,19 @@ def _frame(p: Painter) -> None:
         panel = (left - pad, top - pad, right + pad, bottom + pad)
         p.crisp(lambda draw: draw.rectangle(colour_block, (*pal.accent, 255)))
         p.shadow(panel, radius=0.01 * m, blur=0.03 * m, offset=0.012 * m, alpha=70)
-    panel_fill = mix(pal.start, (255, 255, 255), 0.75) if not pal.light_text else \
-        mix(pal.start, (0, 0, 0), 0.35)  # fmt: skip
+    panel_fill = (
+        mix(pal.start, (255, 255, 255), 0.75)
+        if not pal.light_text
+        else mix(pal.start, (0, 0, 0), 0.35)
+    )
 
     def shapes(draw):
         if panel is None:
             draw.rectangle(colour_block, (*pal.accent, 255))
-        draw.ellipse([disc_x - disc_r, disc_y - disc_r, disc_x + disc_r, disc_y + disc_r],
-                     (*pal.accent_2, 255))  # fmt: skip
+        draw.ellipse(
+            [disc_x - disc_r, disc_y - disc_r, disc_x + disc_r, disc_y + disc_r],
+            (*pal.accent_2, 255),
+        )
         dot = 0.0045 * m
         for i in range(6):
             for j in range(4):
@@ -815,8 +893,11 @@ def _frame(p: Painter) -> None:
                 draw.ellipse([x - dot, y - dot, x + dot, y + dot], (*pal.text, 120))
         if panel is not None:
             offset = 0.02 * m
-            draw.rectangle(_shift(panel, offset, offset), outline=(*pal.text, 200),
-                           width=max(2, round(0.003 * m)))  # fmt: skip
+            draw.rectangle(
+                _shift(panel, offset, offset),
+                outline=(*pal.text, 200),
+                width=max(2, round(0.003 * m)),
+            )
             draw.rounded_rectangle(panel, 0.01 * m, (*panel_fill, 255))
 
     p.crisp(shapes)
@@ -854,9 +935,14 @@ class ProceduralMediaProvider:
         path = out_dir / f"scene-{request.scene_index:03d}-{name_key:012x}.png"
         save_png(image, path)
         return MediaItem(
-            path=path, kind="image", width=frame.width, height=frame.height,
-            source=self.name, query=" ".join(request.keywords), licence=GENERATED_LICENCE,
-        )  # fmt: skip
+            path=path,
+            kind="image",
+            width=frame.width,
+            height=frame.height,
+            source=self.name,
+            query=" ".join(request.keywords),
+            licence=GENERATED_LICENCE,
+        )
 
 
 # Editorial layouts read best set from the start edge; the others centre their type.
@@ -864,22 +950,37 @@ _ALIGN = {"frame": "start", "bands": "start"}
 MAX_TAGS = 3
 
 
-def render_card(*, title: str, subtitle: str, style: Style, frame: FrameSize,
-                out_path: Path, language: str = "en") -> MediaItem:  # fmt: skip
+def render_card(
+    *,
+    title: str,
+    subtitle: str,
+    style: Style,
+    frame: FrameSize,
+    out_path: Path,
+    language: str = "en",
+) -> MediaItem:
     """A title or outro card: the title large, the subtitle under it, in the scenes' look."""
     headline = prepare_text(title, language)
     sub = prepare_text(subtitle, language)
     block = layout_block(
-        frame, headline=headline, subtitle=sub and regular_weight(sub),
-        align="center", card=True,
-    )  # fmt: skip
+        frame,
+        headline=headline,
+        subtitle=sub and regular_weight(sub),
+        align="center",
+        card=True,
+    )
     seed = digest("card", style.name, title, subtitle)
     image = paint(style=style, frame=frame, seed=seed, block=block)
     save_png(image, out_path)
     return MediaItem(
-        path=out_path, kind="image", width=frame.width, height=frame.height,
-        source=ProceduralMediaProvider.name, query=title, licence=GENERATED_LICENCE,
-    )  # fmt: skip
+        path=out_path,
+        kind="image",
+        width=frame.width,
+        height=frame.height,
+        source=ProceduralMediaProvider.name,
+        query=title,
+        licence=GENERATED_LICENCE,
+    )
 
 
 def _headline_and_tags(
@@ -899,8 +1000,7 @@ def _headline_and_tags(
     return None, []
 
 
-def _tag_runs(keywords: Sequence[str], headline: Run,
-              language: str) -> list[Run]:  # fmt: skip
+def _tag_runs(keywords: Sequence[str], headline: Run, language: str) -> list[Run]:
     """The secondary keywords as pills: capitals, no repeat of the headline, at most MAX_TAGS."""
     seen = {headline.text.casefold()}
     runs = []

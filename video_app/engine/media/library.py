@@ -28,10 +28,33 @@ class LibraryItem:
 
 
 # Words that match everything and so tell nothing about what a picture shows.
-STOP_WORDS = frozenset({
-    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "into", "is", "it",
-    "its", "of", "on", "or", "the", "this", "that", "to", "with",
-})  # fmt: skip
+STOP_WORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "the",
+        "this",
+        "that",
+        "to",
+        "with",
+    }
+)
 
 
 def match_terms(text: str) -> set[str]:
@@ -68,8 +91,13 @@ class LibraryMediaProvider:
     name = "library"
     TITLE_WEIGHT = 0.75
 
-    def __init__(self, items: Sequence[LibraryItem] = (), *, min_score: float = 0.5,
-                 used: set[Path] | None = None):  # fmt: skip
+    def __init__(
+        self,
+        items: Sequence[LibraryItem] = (),
+        *,
+        min_score: float = 0.5,
+        used: set[Path] | None = None,
+    ):
         self.items = tuple(items)
         self.min_score = min_score
         self.used = used if used is not None else set()
@@ -99,9 +127,13 @@ class LibraryMediaProvider:
             return None
         score, item = min(
             eligible,
-            key=lambda pair: (-pair[0], pair[1].path in self.used, pair[1].title.casefold(),
-                              str(pair[1].path)),
-        )  # fmt: skip
+            key=lambda pair: (
+                -pair[0],
+                pair[1].path in self.used,
+                pair[1].title.casefold(),
+                str(pair[1].path),
+            ),
+        )
         self.used.add(item.path)
         return MediaItem(
             path=item.path,

@@ -64,37 +64,57 @@ class StabilityMediaProvider:
         path = out_dir / f"scene-{request.scene_index:03d}-stability-{name_key}.png"
         if not path.exists():
             with Image.open(generated) as image:
-                picture = ImageOps.fit(image.convert("RGB"), (frame.width, frame.height),
-                                       Image.Resampling.LANCZOS)  # fmt: skip
+                picture = ImageOps.fit(
+                    image.convert("RGB"), (frame.width, frame.height), Image.Resampling.LANCZOS
+                )
             save_png(picture, path)
         return MediaItem(
-            path=path, kind="image", width=frame.width, height=frame.height, source=self.name,
-            query=fields["prompt"], licence=LICENCE,
+            path=path,
+            kind="image",
+            width=frame.width,
+            height=frame.height,
+            source=self.name,
+            query=fields["prompt"],
+            licence=LICENCE,
             extra={"seed": int(fields["seed"]), "aspect_ratio": fields["aspect_ratio"]},
-        )  # fmt: skip
+        )
 
     def _generated(self, fields: dict[str, str], key: str, subject: str) -> Path:
         """The picture as Stability AI made it, from the cache when it was asked for before."""
-        cached = (Path(settings.RENDER_CACHE_DIR) / "providers" / self.name
-                  / f"{_sha(ENDPOINT, json.dumps(fields, sort_keys=True))}.png")  # fmt: skip
+        cached = (
+            Path(settings.RENDER_CACHE_DIR)
+            / "providers"
+            / self.name
+            / f"{_sha(ENDPOINT, json.dumps(fields, sort_keys=True))}.png"
+        )
         if cached.exists():
             return cached
-        api = _StabilityHttp(label=self.label, capability="media",
-                             base_url=settings.STABILITY_BASE_URL,
-                             headers={"Authorization": f"Bearer {key}", "Accept": "image/*"},
-                             timeout_s=settings.PROVIDER_TIMEOUT_S)  # fmt: skip
+        api = _StabilityHttp(
+            label=self.label,
+            capability="media",
+            base_url=settings.STABILITY_BASE_URL,
+            headers={"Authorization": f"Bearer {key}", "Accept": "image/*"},
+            timeout_s=settings.PROVIDER_TIMEOUT_S,
+        )
         try:
             # Multipart, as the endpoint requires: every field a part without a file name.
             response = api.request(
-                "POST", ENDPOINT, files={name: (None, value) for name, value in fields.items()},
-                units=1, unit="images", subject=subject,
-            )  # fmt: skip
+                "POST",
+                ENDPOINT,
+                files={name: (None, value) for name, value in fields.items()},
+                units=1,
+                unit="images",
+                subject=subject,
+            )
         finally:
             api.client.close()
         if response.headers.get("finish-reason") == "CONTENT_FILTERED":
             # Delivered blurred: as much a refusal as a 403.
-            raise _refusal(subject, "the picture was blocked by its content filter.",
-                           detail=f"200 {ENDPOINT}: finish-reason CONTENT_FILTERED")  # fmt: skip
+            raise _refusal(
+                subject,
+                "the picture was blocked by its content filter.",
+                detail=f"200 {ENDPOINT}: finish-reason CONTENT_FILTERED",
+            )
         try:
             with Image.open(BytesIO(response.content)) as image:
                 image.load()
@@ -122,9 +142,11 @@ class _StabilityHttp(ProviderHttp):
             reason = str(body["errors"][0])
         except (ValueError, KeyError, IndexError, TypeError):
             body, reason = {}, "its content moderation flagged it."
-        return _refusal(subject, reason, detail=(
-            f"HTTP 403 {mask(str(response.url))}: {body.get('name', '')}: {reason}"
-        ))  # fmt: skip
+        return _refusal(
+            subject,
+            reason,
+            detail=(f"HTTP 403 {mask(str(response.url))}: {body.get('name', '')}: {reason}"),
+        )
 
 
 def _refusal(subject: str, reason: str, *, detail: str) -> ProviderRefused:
@@ -163,24 +185,46 @@ def scene_seed(request: MediaRequest) -> int:
     """Stable for a scene, so a retry draws the same picture; another for each `variant`. The
     frame is left out: each platform's aspect ratio starts from the same seed."""
     variant = [f"variant {request.variant}"] if request.variant else []
-    digest = _sha(request.style.name, request.scene_index, request.visual_description,
-                  request.narration, *request.keywords, *variant)  # fmt: skip
+    digest = _sha(
+        request.style.name,
+        request.scene_index,
+        request.visual_description,
+        request.narration,
+        *request.keywords,
+        *variant,
+    )
     return int(digest, 16) % MAX_SEED + 1
 
 
 # Image models read colour names, not hex codes: each colour of a style is named after the
 # nearest of these.
 COLOUR_NAMES = {
-    "black": (0, 0, 0), "charcoal": (54, 54, 54), "grey": (128, 128, 128),
-    "white": (255, 255, 255), "cream": (244, 241, 234), "navy": (10, 17, 60),
-    "midnight blue": (28, 40, 90), "blue": (45, 108, 223), "sky blue": (127, 178, 255),
-    "cyan": (0, 209, 255), "teal": (0, 128, 128), "mint": (124, 255, 203),
-    "forest green": (15, 61, 46), "green": (79, 121, 66), "lime": (197, 224, 99),
-    "yellow": (255, 212, 0), "gold": (217, 164, 65), "sand": (242, 212, 146),
-    "orange": (255, 126, 95), "coral": (255, 107, 107), "red": (255, 61, 0),
-    "plum": (123, 47, 110), "purple": (106, 48, 147), "pink": (255, 182, 193),
+    "black": (0, 0, 0),
+    "charcoal": (54, 54, 54),
+    "grey": (128, 128, 128),
+    "white": (255, 255, 255),
+    "cream": (244, 241, 234),
+    "navy": (10, 17, 60),
+    "midnight blue": (28, 40, 90),
+    "blue": (45, 108, 223),
+    "sky blue": (127, 178, 255),
+    "cyan": (0, 209, 255),
+    "teal": (0, 128, 128),
+    "mint": (124, 255, 203),
+    "forest green": (15, 61, 46),
+    "green": (79, 121, 66),
+    "lime": (197, 224, 99),
+    "yellow": (255, 212, 0),
+    "gold": (217, 164, 65),
+    "sand": (242, 212, 146),
+    "orange": (255, 126, 95),
+    "coral": (255, 107, 107),
+    "red": (255, 61, 0),
+    "plum": (123, 47, 110),
+    "purple": (106, 48, 147),
+    "pink": (255, 182, 193),
     "brown": (120, 72, 40),
-}  # fmt: skip
+}
 
 
 def palette_words(style: Style) -> str:
@@ -193,9 +237,10 @@ def _colour_name(hex_colour: str) -> str:
     red, green, blue = rgb(hex_colour)
     return min(
         COLOUR_NAMES,
-        key=lambda name: sum((a - b) ** 2 for a, b in zip(COLOUR_NAMES[name], (red, green, blue),
-                                                          strict=True)),
-    )  # fmt: skip
+        key=lambda name: sum(
+            (a - b) ** 2 for a, b in zip(COLOUR_NAMES[name], (red, green, blue), strict=True)
+        ),
+    )
 
 
 def _sha(*parts) -> str:

@@ -102,10 +102,13 @@ class StockMediaProvider:
                 detail=f"{self.key_setting} is empty",
             )
         subject = f"scene {request.scene_index + 1}"
-        api = ProviderHttp(label=self.label, capability="media",
-                           base_url=getattr(settings, self.base_url_setting),
-                           headers=self._auth_headers(key),
-                           timeout_s=settings.PROVIDER_TIMEOUT_S)  # fmt: skip
+        api = ProviderHttp(
+            label=self.label,
+            capability="media",
+            base_url=getattr(settings, self.base_url_setting),
+            headers=self._auth_headers(key),
+            timeout_s=settings.PROVIDER_TIMEOUT_S,
+        )
         try:
             photos = self._offers(api, key, "image", request, subject)
             ranked = _fitting(photos, request.frame)
@@ -141,8 +144,9 @@ class StockMediaProvider:
 
     # --- shared ---------------------------------------------------------------------------------
 
-    def _offers(self, api: ProviderHttp, key: str, kind: Kind, request: MediaRequest,
-                subject: str) -> list[Offer]:  # fmt: skip
+    def _offers(
+        self, api: ProviderHttp, key: str, kind: Kind, request: MediaRequest, subject: str
+    ) -> list[Offer]:
         video_frame = _video_frame(request.frame)
         wanted = request.frame if kind == "image" else video_frame
         for query in _queries(request):
@@ -156,8 +160,15 @@ class StockMediaProvider:
                 return offers
         return []
 
-    def _search(self, api: ProviderHttp, key: str, kind: Kind, query: str,
-                request: MediaRequest, subject: str) -> list[StockResult]:  # fmt: skip
+    def _search(
+        self,
+        api: ProviderHttp,
+        key: str,
+        kind: Kind,
+        query: str,
+        request: MediaRequest,
+        subject: str,
+    ) -> list[StockResult]:
         path, params = self._search_call(kind, query, request)
         material = json.dumps([kind, path, params], sort_keys=True)
         cached = self._cache_dir() / "searches" / f"{_sha(material)}.json"
@@ -166,8 +177,9 @@ class StockMediaProvider:
                 return self._results(kind, json.loads(cached.read_text()), subject)
             except (ValueError, ProviderFailed):
                 pass  # an unreadable cache entry is a miss
-        response = api.request("GET", path, params={**params, **self._auth_params(key)},
-                               subject=subject)  # fmt: skip
+        response = api.request(
+            "GET", path, params={**params, **self._auth_params(key)}, subject=subject
+        )
         try:
             body = response.json()
         except ValueError as error:
@@ -203,23 +215,35 @@ class StockMediaProvider:
             detail=f"{self.label} search: {mask(detail)}"[:2000],
         )
 
-    def _deliver(self, offer: Offer, request: MediaRequest, out_dir: Path,
-                 subject: str) -> MediaItem:  # fmt: skip
+    def _deliver(
+        self, offer: Offer, request: MediaRequest, out_dir: Path, subject: str
+    ) -> MediaItem:
         result, rendition = offer.result, offer.rendition
         cached, checked = self._fetch(result.kind, rendition.url, subject)
-        path = out_dir / (f"scene-{request.scene_index:03d}-{self.name}-{result.kind}-"
-                          f"{result.id}-{_sha(rendition.url)[:8]}{checked.suffix}")  # fmt: skip
+        path = out_dir / (
+            f"scene-{request.scene_index:03d}-{self.name}-{result.kind}-"
+            f"{result.id}-{_sha(rendition.url)[:8]}{checked.suffix}"
+        )
         if not path.exists():
             with atomic_output(path) as partial:
                 shutil.copyfile(cached, partial)
         return MediaItem(
-            path=path, kind=result.kind, width=checked.width, height=checked.height,
-            source=self.name, query=offer.query, licence=self.licence,
+            path=path,
+            kind=result.kind,
+            width=checked.width,
+            height=checked.height,
+            source=self.name,
+            query=offer.query,
+            licence=self.licence,
             attribution=self._credit(result),
             duration_s=checked.duration_s,
-            extra={"page_url": result.page_url, "author_url": result.author_url,
-                   "id": result.id, "rendition": rendition.name},
-        )  # fmt: skip
+            extra={
+                "page_url": result.page_url,
+                "author_url": result.author_url,
+                "id": result.id,
+                "rendition": rendition.name,
+            },
+        )
 
     def _fetch(self, kind: Kind, url: str, subject: str) -> tuple[Path, _Checked]:
         """The downloaded file (from the cache when it was fetched before) and what it holds."""
@@ -238,9 +262,13 @@ class StockMediaProvider:
     def _download(self, url: str, path: Path, subject: str) -> None:
         # Its own client: the API key stays with the API, files come from the services' CDNs.
         # Identity encoding, so the bytes written are the file itself.
-        cdn = ProviderHttp(label=self.label, capability="media", base_url="",
-                           headers={"Accept-Encoding": "identity"},
-                           timeout_s=settings.PROVIDER_TIMEOUT_S)  # fmt: skip
+        cdn = ProviderHttp(
+            label=self.label,
+            capability="media",
+            base_url="",
+            headers={"Accept-Encoding": "identity"},
+            timeout_s=settings.PROVIDER_TIMEOUT_S,
+        )
 
         def too_large() -> ProviderFailed:
             return ProviderFailed(
@@ -250,8 +278,13 @@ class StockMediaProvider:
             )
 
         try:
-            cdn.request("GET", url, unit="downloads", subject=subject,
-                        to_file=FileTarget(path, MAX_DOWNLOAD_BYTES, too_large))  # fmt: skip
+            cdn.request(
+                "GET",
+                url,
+                unit="downloads",
+                subject=subject,
+                to_file=FileTarget(path, MAX_DOWNLOAD_BYTES, too_large),
+            )
         finally:
             cdn.client.close()
 
@@ -260,8 +293,13 @@ class StockMediaProvider:
         what = "picture" if kind == "image" else "clip"
         try:
             checked = _check_picture(path) if kind == "image" else _check_clip(path)
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError,
-                InvalidInput) as error:  # fmt: skip
+        except (
+            OSError,
+            ValueError,
+            SyntaxError,
+            Image.DecompressionBombError,
+            InvalidInput,
+        ) as error:
             raise ProviderFailed(
                 f"The {what} {self.label} sent for {subject} cannot be opened. "
                 "Try again, or pick another picture.",
@@ -277,12 +315,34 @@ class StockMediaProvider:
 
 # Pexels' search locales, by language (https://www.pexels.com/api/documentation/#photos-search).
 PEXELS_LOCALES = {
-    "pt": "pt-BR", "es": "es-ES", "ca": "ca-ES", "de": "de-DE", "it": "it-IT", "fr": "fr-FR",
-    "sv": "sv-SE", "id": "id-ID", "pl": "pl-PL", "ja": "ja-JP", "zh": "zh-CN", "ko": "ko-KR",
-    "th": "th-TH", "nl": "nl-NL", "hu": "hu-HU", "vi": "vi-VN", "cs": "cs-CZ", "da": "da-DK",
-    "fi": "fi-FI", "uk": "uk-UA", "el": "el-GR", "ro": "ro-RO", "nb": "nb-NO", "no": "nb-NO",
-    "sk": "sk-SK", "tr": "tr-TR", "ru": "ru-RU",
-}  # fmt: skip
+    "pt": "pt-BR",
+    "es": "es-ES",
+    "ca": "ca-ES",
+    "de": "de-DE",
+    "it": "it-IT",
+    "fr": "fr-FR",
+    "sv": "sv-SE",
+    "id": "id-ID",
+    "pl": "pl-PL",
+    "ja": "ja-JP",
+    "zh": "zh-CN",
+    "ko": "ko-KR",
+    "th": "th-TH",
+    "nl": "nl-NL",
+    "hu": "hu-HU",
+    "vi": "vi-VN",
+    "cs": "cs-CZ",
+    "da": "da-DK",
+    "fi": "fi-FI",
+    "uk": "uk-UA",
+    "el": "el-GR",
+    "ro": "ro-RO",
+    "nb": "nb-NO",
+    "no": "nb-NO",
+    "sk": "sk-SK",
+    "tr": "tr-TR",
+    "ru": "ru-RU",
+}
 
 
 class PexelsMediaProvider(StockMediaProvider):
@@ -322,20 +382,40 @@ class PexelsMediaProvider(StockMediaProvider):
             sizes = _pexels_photo_sizes(int(hit["width"]), int(hit["height"]))
             renditions = tuple(
                 Rendition(name, hit["src"][name], *size)
-                for name, size in sizes.items() if hit["src"].get(name)
-            )  # fmt: skip
-            return StockResult("image", str(hit["id"]), rank, hit["photographer"], hit["url"],
-                               renditions, hit.get("photographer_url") or "")  # fmt: skip
+                for name, size in sizes.items()
+                if hit["src"].get(name)
+            )
+            return StockResult(
+                "image",
+                str(hit["id"]),
+                rank,
+                hit["photographer"],
+                hit["url"],
+                renditions,
+                hit.get("photographer_url") or "",
+            )
         renditions = tuple(
-            Rendition(file.get("quality") or "", file["link"], int(file["width"]),
-                      int(file["height"]), file.get("size"))
+            Rendition(
+                file.get("quality") or "",
+                file["link"],
+                int(file["width"]),
+                int(file["height"]),
+                file.get("size"),
+            )
             for file in hit["video_files"]
             # HLS playlists come without a size; only whole MP4 files are of use.
             if file.get("file_type") == "video/mp4" and file.get("width") and file.get("height")
-        )  # fmt: skip
+        )
         user = hit["user"]
-        return StockResult("video", str(hit["id"]), rank, user["name"], hit["url"], renditions,
-                           user.get("url") or "")  # fmt: skip
+        return StockResult(
+            "video",
+            str(hit["id"]),
+            rank,
+            user["name"],
+            hit["url"],
+            renditions,
+            user.get("url") or "",
+        )
 
     def _credit(self, result: StockResult) -> str:
         # The wording Pexels asks for: "Photo by John Doe on Pexels".
@@ -367,10 +447,36 @@ def _pexels_locale(language: str) -> str:
 
 # --- Pixabay ------------------------------------------------------------------------------------
 
-PIXABAY_LANGUAGES = frozenset({
-    "bg", "cs", "da", "de", "el", "en", "es", "fi", "fr", "hu", "id", "it", "ja", "ko", "nl",
-    "no", "pl", "pt", "ro", "ru", "sk", "sv", "th", "tr", "vi", "zh",
-})  # fmt: skip
+PIXABAY_LANGUAGES = frozenset(
+    {
+        "bg",
+        "cs",
+        "da",
+        "de",
+        "el",
+        "en",
+        "es",
+        "fi",
+        "fr",
+        "hu",
+        "id",
+        "it",
+        "ja",
+        "ko",
+        "nl",
+        "no",
+        "pl",
+        "pt",
+        "ro",
+        "ru",
+        "sk",
+        "sv",
+        "th",
+        "tr",
+        "vi",
+        "zh",
+    }
+)
 
 
 class PixabayMediaProvider(StockMediaProvider):
@@ -402,15 +508,22 @@ class PixabayMediaProvider(StockMediaProvider):
         return body["hits"]
 
     def _result(self, kind: Kind, hit: dict, rank: int) -> StockResult:
-        author_url = (f"https://pixabay.com/users/{hit['user']}-{hit['user_id']}/"
-                      if hit.get("user_id") else "")  # fmt: skip
+        author_url = (
+            f"https://pixabay.com/users/{hit['user']}-{hit['user_id']}/"
+            if hit.get("user_id")
+            else ""
+        )
         if kind == "image":
             width, height = int(hit["imageWidth"]), int(hit["imageHeight"])
             renditions = [
-                Rendition("webformat", hit["webformatURL"], int(hit["webformatWidth"]),
-                          int(hit["webformatHeight"])),
+                Rendition(
+                    "webformat",
+                    hit["webformatURL"],
+                    int(hit["webformatWidth"]),
+                    int(hit["webformatHeight"]),
+                ),
                 Rendition("large", hit["largeImageURL"], *_within(width, height, 1280, 1280)),
-            ]  # fmt: skip
+            ]
             # Only with full API access:
             if hit.get("fullHDURL"):
                 renditions.append(
@@ -418,16 +531,25 @@ class PixabayMediaProvider(StockMediaProvider):
                 )
             if hit.get("imageURL"):
                 renditions.append(Rendition("original", hit["imageURL"], width, height))
-            return StockResult("image", str(hit["id"]), rank, hit["user"], hit["pageURL"],
-                               tuple(renditions), author_url)  # fmt: skip
+            return StockResult(
+                "image",
+                str(hit["id"]),
+                rank,
+                hit["user"],
+                hit["pageURL"],
+                tuple(renditions),
+                author_url,
+            )
         renditions = tuple(
-            Rendition(name, video["url"], int(video["width"]), int(video["height"]),
-                      video.get("size"))
+            Rendition(
+                name, video["url"], int(video["width"]), int(video["height"]), video.get("size")
+            )
             for name, video in hit["videos"].items()
             if video.get("url") and video.get("width") and video.get("height")  # may be empty
-        )  # fmt: skip
-        return StockResult("video", str(hit["id"]), rank, hit["user"], hit["pageURL"],
-                           renditions, author_url)  # fmt: skip
+        )
+        return StockResult(
+            "video", str(hit["id"]), rank, hit["user"], hit["pageURL"], renditions, author_url
+        )
 
     def _credit(self, result: StockResult) -> str:
         # Pixabay's own suggested credit: "Image by <user> from Pixabay".
@@ -471,10 +593,11 @@ def _covers(rendition: Rendition, frame: FrameSize) -> bool:
 def _best_rendition(renditions: tuple[Rendition, ...], frame: FrameSize) -> Rendition | None:
     """The smallest rendition covering `frame`, else the largest; none over the size limits."""
     usable = [
-        rendition for rendition in renditions
+        rendition
+        for rendition in renditions
         if 0 < rendition.width * rendition.height <= MAX_PICTURE_PIXELS
         and (rendition.size_bytes or 0) <= MAX_DOWNLOAD_BYTES
-    ]  # fmt: skip
+    ]
     if not usable:
         return None
     covering = [rendition for rendition in usable if _covers(rendition, frame)]
@@ -490,8 +613,10 @@ def _fitting(offers: list[Offer], frame: FrameSize) -> list[Offer]:
         aspect = offer.rendition.width / offer.rendition.height
         return math.floor(abs(math.log(aspect / frame.aspect)) / SHAPE_STEP)
 
-    return sorted((offer for offer in offers if offer.fits),
-                  key=lambda offer: (shape_steps(offer), offer.result.rank))  # fmt: skip
+    return sorted(
+        (offer for offer in offers if offer.fits),
+        key=lambda offer: (shape_steps(offer), offer.result.rank),
+    )
 
 
 def _sharpest(offers: list[Offer], frame: FrameSize) -> list[Offer]:
@@ -501,11 +626,14 @@ def _sharpest(offers: list[Offer], frame: FrameSize) -> list[Offer]:
 
     def upscaling(offer: Offer) -> float:
         rendition = offer.rendition
-        return round(max(video_frame.width / rendition.width,
-                         video_frame.height / rendition.height), 2)  # fmt: skip
+        return round(
+            max(video_frame.width / rendition.width, video_frame.height / rendition.height), 2
+        )
 
-    return sorted(offers, key=lambda offer: (upscaling(offer), offer.result.kind == "video",
-                                             offer.result.rank))  # fmt: skip
+    return sorted(
+        offers,
+        key=lambda offer: (upscaling(offer), offer.result.kind == "video", offer.result.rank),
+    )
 
 
 # --- files --------------------------------------------------------------------------------------

@@ -88,12 +88,24 @@ def render_soundtrack(soundtrack: Soundtrack, out_path: Path, *, timeout_s: floa
         graph += ";[mix]anull[out]"
     with atomic_output(out_path) as partial:
         run_ffmpeg(
-            [*inputs, "-filter_complex", graph, "-map", "[out]",
-             *AAC_ARGS, "-ar", str(SAMPLE_RATE), "-ac", "2",
-             "-t", f"{soundtrack.duration_s:.6f}", str(partial)],
+            [
+                *inputs,
+                "-filter_complex",
+                graph,
+                "-map",
+                "[out]",
+                *AAC_ARGS,
+                "-ar",
+                str(SAMPLE_RATE),
+                "-ac",
+                "2",
+                "-t",
+                f"{soundtrack.duration_s:.6f}",
+                str(partial),
+            ],
             description="Mixing the soundtrack",
             timeout_s=timeout_s,
-        )  # fmt: skip
+        )
 
 
 def _limited(gain_db: float) -> str:
@@ -211,12 +223,20 @@ def _music_gain_expression(soundtrack: Soundtrack, levels: MusicLevels) -> str:
 
 def _measured_lufs(inputs: list[str], graph: str, label: str, timeout_s: float) -> float | None:
     log = run_ffmpeg(
-        [*inputs, "-filter_complex", f"{graph};[{label}]ebur128=framelog=quiet[measured]",
-         "-map", "[measured]", "-f", "null", "-"],
+        [
+            *inputs,
+            "-filter_complex",
+            f"{graph};[{label}]ebur128=framelog=quiet[measured]",
+            "-map",
+            "[measured]",
+            "-f",
+            "null",
+            "-",
+        ],
         description="Measuring loudness",
         timeout_s=timeout_s,
         loglevel="info",
-    )  # fmt: skip
+    )
     return integrated_loudness(log)
 
 

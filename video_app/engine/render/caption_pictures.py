@@ -60,8 +60,9 @@ def caption_pictures(
     return []
 
 
-def _lower_third(words, start_s: float, end_s: float, style: Style, frame: FrameSize, *,
-                 centred: bool = False):  # fmt: skip
+def _lower_third(
+    words, start_s: float, end_s: float, style: Style, frame: FrameSize, *, centred: bool = False
+):
     """A phrase on a box per line, bottom centre: the ASS "Caption" style (BorderStyle 3); with
     `centred`, larger on a translucent box in the middle: the "Centre" style."""
     font_size = round(min(frame.width, frame.height) * (CENTRE_SIZE if centred else 0.055))
@@ -82,8 +83,13 @@ def _lower_third(words, start_s: float, end_s: float, style: Style, frame: Frame
         box_w = math.ceil(font.getlength(line)) + 2 * padding
         left = (width - box_w) // 2
         draw.rectangle([left, row * line_h, left + box_w - 1, (row + 1) * line_h - 1], fill=box)
-        draw.text((width / 2, row * line_h + padding), line, font=font, anchor="ma",
-                  fill=(*rgb(style.caption_text), 255))  # fmt: skip
+        draw.text(
+            (width / 2, row * line_h + padding),
+            line,
+            font=font,
+            anchor="ma",
+            fill=(*rgb(style.caption_text), 255),
+        )
     if centred:
         top = (frame.height - image.height) // 2
         return CaptionPicture(image, (frame.width - width) // 2, top, start_s, end_s)
@@ -116,8 +122,14 @@ def _highlighted(group, spoken: int, start_s: float, end_s: float, style: Style,
             top = margin + row * line_h + shadow
             for x, (position, text) in words:
                 fill = outline if shadow else colours[position == spoken]
-                draw.text((left + x, top), text, font=font, fill=fill, stroke_width=stroke,
-                          stroke_fill=outline)  # fmt: skip
+                draw.text(
+                    (left + x, top),
+                    text,
+                    font=font,
+                    fill=fill,
+                    stroke_width=stroke,
+                    stroke_fill=outline,
+                )
     # Raised to about a third from the bottom (above platform buttons); outline and shadow
     # reach below the last line.
     bottom = frame.height - round(frame.height * 0.28) + margin
@@ -162,8 +174,15 @@ def watermark_picture(text: str, *, frame: FrameSize, duration_s: float) -> Capt
         ((255, 255, 255, 255), 0, WATERMARK_OPACITY),
     ):
         layer = Image.new("RGBA", size, (0, 0, 0, 0))
-        ImageDraw.Draw(layer).text((-left, 0), text, font=font, anchor="la", fill=fill,
-                                   stroke_width=stroke, stroke_fill=fill)  # fmt: skip
+        ImageDraw.Draw(layer).text(
+            (-left, 0),
+            text,
+            font=font,
+            anchor="la",
+            fill=fill,
+            stroke_width=stroke,
+            stroke_fill=fill,
+        )
         layer.putalpha(layer.getchannel("A").point(lambda alpha, o=opacity: round(alpha * o)))
         layers.append(layer)
     x = frame.width - round(frame.width * 0.03) - size[0]

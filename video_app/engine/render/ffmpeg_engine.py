@@ -145,14 +145,25 @@ class FFmpegEngine:
         duration_s = piece.frames / timeline.fps
         with atomic_output(job.cached_path) as partial:
             run_ffmpeg(
-                [*job.inputs, "-filter_complex", job.graph, "-map", "[out]",
-                 *_timeline_h264_args(timeline), "-an", "-frames:v", str(piece.frames),
-                 "-f", "mpegts", str(partial)],
+                [
+                    *job.inputs,
+                    "-filter_complex",
+                    job.graph,
+                    "-map",
+                    "[out]",
+                    *_timeline_h264_args(timeline),
+                    "-an",
+                    "-frames:v",
+                    str(piece.frames),
+                    "-f",
+                    "mpegts",
+                    str(partial),
+                ],
                 description=_describe(piece),
                 timeout_s=60 + duration_s * 20,
                 duration_s=duration_s,
                 on_progress=lambda fraction: progress.piece(piece, fraction),
-            )  # fmt: skip
+            )
         progress.piece(piece, 1.0)
 
 
@@ -361,12 +372,29 @@ def _join(timeline: Timeline, pieces: list[Path], audio: Path, out_path: Path, w
     )
     with atomic_output(out_path) as partial:
         run_ffmpeg(
-            ["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio),
-             "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", *MP4_LAYOUT,
-             "-t", f"{timeline.duration_s:.6f}", str(partial)],
+            [
+                "-f",
+                "concat",
+                "-safe",
+                "0",
+                "-i",
+                str(listing),
+                "-i",
+                str(audio),
+                "-map",
+                "0:v:0",
+                "-map",
+                "1:a:0",
+                "-c",
+                "copy",
+                *MP4_LAYOUT,
+                "-t",
+                f"{timeline.duration_s:.6f}",
+                str(partial),
+            ],
             description="Joining the scenes",
             timeout_s=60 + timeline.duration_s,
-        )  # fmt: skip
+        )
     if not out_path.exists() or out_path.stat().st_size == 0:
         raise RenderFailed("Joining the scenes produced no video.")
 

@@ -47,8 +47,16 @@ from .ffmpeg_engine import PAN_ZOOM, ZOOM, check_media
 # MoviePy pipes RGB frames; they are converted as the FFmpeg engine converts its pictures (COLOUR:
 # BT.709, limited range) and tagged, so both engines' files decode to the same colours. MoviePy
 # appends its own "-pix_fmt yuva420p", which libx264 cannot take: FFmpeg falls back to yuv420p.
-COLOUR_TAGS = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
-               "-color_range", "tv"]  # fmt: skip
+COLOUR_TAGS = [
+    "-colorspace",
+    "bt709",
+    "-color_primaries",
+    "bt709",
+    "-color_trc",
+    "bt709",
+    "-color_range",
+    "tv",
+]
 # Ducking as the FFmpeg mix does it: about 10 dB down while someone speaks, 15 ms to duck,
 # 350 ms to recover.
 DUCK_DB = 10.0
@@ -125,9 +133,23 @@ def _encoder_params(timeline: Timeline) -> list[str]:
     """The FFmpeg engine's quality settings (H.264 High, capped CRF, BT.709) for MoviePy's
     encoder, which already sets the codec and preset, and a file that starts playing at once."""
     kbps = video_bitrate_kbps(timeline.frame, timeline.fps)
-    return ["-vf", COLOUR, "-pix_fmt", "yuv420p", "-profile:v", "high",
-            "-crf", str(CRF), "-maxrate", f"{kbps}k", "-bufsize", f"{kbps * 2}k",
-            *COLOUR_TAGS, "-movflags", "+faststart"]  # fmt: skip
+    return [
+        "-vf",
+        COLOUR,
+        "-pix_fmt",
+        "yuv420p",
+        "-profile:v",
+        "high",
+        "-crf",
+        str(CRF),
+        "-maxrate",
+        f"{kbps}k",
+        "-bufsize",
+        f"{kbps * 2}k",
+        *COLOUR_TAGS,
+        "-movflags",
+        "+faststart",
+    ]
 
 
 class _ProgressLogger(proglog.ProgressBarLogger):
@@ -358,10 +380,12 @@ def _ducking_envelope(speaking: list[tuple[float, float]]) -> tuple[list[float],
 
 # ITU-R BS.1770-4 K-weighting at 48 kHz: a high shelf (the head's effect), then a high-pass.
 K_WEIGHTING = (
-    ((1.53512485958697, -2.69169618940638, 1.19839281085285),
-     (1.0, -1.69065929318241, 0.73248077421585)),
+    (
+        (1.53512485958697, -2.69169618940638, 1.19839281085285),
+        (1.0, -1.69065929318241, 0.73248077421585),
+    ),
     ((1.0, -2.0, 1.0), (1.0, -1.99004745483398, 0.99007225036621)),
-)  # fmt: skip
+)
 K_WEIGHTING_TAPS = 8192  # the filters' response has died away (below 1e-8) well before this
 
 

@@ -96,33 +96,107 @@ MOODS: dict[str, Mood] = {
     mood.name: mood
     for mood in (
         # I-V-vi-IV in A major, bright plucks in eighths, four-on-the-floor with off-beat hats.
-        Mood("upbeat", 120, 220.0, ((0, 4, 7), (7, 11, 14), (9, 12, 16), (5, 9, 12)), 4,
-             pad=0.45, pad_harmonics=4, pad_attack_s=0.05, pluck=0.6, plucks_per_beat=2,
-             pluck_decay_s=0.25, arpeggio=True, bass=0.5, bass_every_beats=1, kick=0.7,
-             kick_every_beats=1, hat=0.2),
+        Mood(
+            "upbeat",
+            120,
+            220.0,
+            ((0, 4, 7), (7, 11, 14), (9, 12, 16), (5, 9, 12)),
+            4,
+            pad=0.45,
+            pad_harmonics=4,
+            pad_attack_s=0.05,
+            pluck=0.6,
+            plucks_per_beat=2,
+            pluck_decay_s=0.25,
+            arpeggio=True,
+            bass=0.5,
+            bass_every_beats=1,
+            kick=0.7,
+            kick_every_beats=1,
+            hat=0.2,
+        ),
         # Major sevenths in F, slow swells, a pluck a beat, no drums.
-        Mood("calm", 72, 174.61, ((0, 4, 7, 11), (5, 9, 12, 16), (9, 12, 16, 19),
-                                  (7, 11, 14, 17)), 8,
-             pad=0.8, pad_harmonics=2, pad_attack_s=1.2, pluck=0.3, plucks_per_beat=1,
-             pluck_decay_s=0.8, arpeggio=True, bass=0.3, bass_every_beats=4, kick=0.0,
-             kick_every_beats=4, hat=0.0),
+        Mood(
+            "calm",
+            72,
+            174.61,
+            ((0, 4, 7, 11), (5, 9, 12, 16), (9, 12, 16, 19), (7, 11, 14, 17)),
+            8,
+            pad=0.8,
+            pad_harmonics=2,
+            pad_attack_s=1.2,
+            pluck=0.3,
+            plucks_per_beat=1,
+            pluck_decay_s=0.8,
+            arpeggio=True,
+            bass=0.3,
+            bass_every_beats=4,
+            kick=0.0,
+            kick_every_beats=4,
+            hat=0.0,
+        ),
         # I-vi-IV-V in C, steady eighths, a soft kick on the half bar.
-        Mood("corporate", 104, 130.81, ((0, 4, 7), (9, 12, 16), (5, 9, 12), (7, 11, 14)), 4,
-             pad=0.5, pad_harmonics=3, pad_attack_s=0.15, pluck=0.5, plucks_per_beat=2,
-             pluck_decay_s=0.35, arpeggio=True, bass=0.45, bass_every_beats=2, kick=0.35,
-             kick_every_beats=2, hat=0.1),
+        Mood(
+            "corporate",
+            104,
+            130.81,
+            ((0, 4, 7), (9, 12, 16), (5, 9, 12), (7, 11, 14)),
+            4,
+            pad=0.5,
+            pad_harmonics=3,
+            pad_attack_s=0.15,
+            pluck=0.5,
+            plucks_per_beat=2,
+            pluck_decay_s=0.35,
+            arpeggio=True,
+            bass=0.45,
+            bass_every_beats=2,
+            kick=0.35,
+            kick_every_beats=2,
+            hat=0.1,
+        ),
         # i-VI-III-VII in D minor, wide slow pads, long bass notes, a low hit on each chord.
-        Mood("cinematic", 64, 146.83, ((0, 3, 7), (8, 12, 15), (3, 7, 10), (10, 14, 17)), 8,
-             pad=1.0, pad_harmonics=5, pad_attack_s=1.5, pluck=0.2, plucks_per_beat=1,
-             pluck_decay_s=1.0, arpeggio=True, bass=0.6, bass_every_beats=8, kick=0.6,
-             kick_every_beats=8, hat=0.0),
+        Mood(
+            "cinematic",
+            64,
+            146.83,
+            ((0, 3, 7), (8, 12, 15), (3, 7, 10), (10, 14, 17)),
+            8,
+            pad=1.0,
+            pad_harmonics=5,
+            pad_attack_s=1.5,
+            pluck=0.2,
+            plucks_per_beat=1,
+            pluck_decay_s=1.0,
+            arpeggio=True,
+            bass=0.6,
+            bass_every_beats=8,
+            kick=0.6,
+            kick_every_beats=8,
+            hat=0.0,
+        ),
         # A muted sixteenth pulse on the root of E minor, faint pad, a soft kick each beat.
-        Mood("pulse", 112, 164.81, ((0, 3, 7), (0, 3, 7), (5, 8, 12), (3, 7, 10)), 4,
-             pad=0.2, pad_harmonics=2, pad_attack_s=0.5, pluck=0.55, plucks_per_beat=4,
-             pluck_decay_s=0.08, arpeggio=False, bass=0.35, bass_every_beats=2, kick=0.45,
-             kick_every_beats=1, hat=0.0),
+        Mood(
+            "pulse",
+            112,
+            164.81,
+            ((0, 3, 7), (0, 3, 7), (5, 8, 12), (3, 7, 10)),
+            4,
+            pad=0.2,
+            pad_harmonics=2,
+            pad_attack_s=0.5,
+            pluck=0.55,
+            plucks_per_beat=4,
+            pluck_decay_s=0.08,
+            arpeggio=False,
+            bass=0.35,
+            bass_every_beats=2,
+            kick=0.45,
+            kick_every_beats=1,
+            hat=0.0,
+        ),
     )
-}  # fmt: skip
+}
 
 
 def music_for(mood: str, *, seed: int = 0, cache_dir: Path | None = None) -> Music:
@@ -248,8 +322,10 @@ def render_bed(mood: Mood, *, seed: int = 0) -> np.ndarray:
             note = _pluck(mood.root_hz * 2 ** (semitones / 12 + 1), mood.pluck_decay_s)
             pan = 0.5 + (0.25 if order % 2 else -0.25)
             gain = mood.pluck * rng.uniform(0.75, 1.0)
-            mix.add(note * gain * np.array([[1 - pan], [pan]]) * 2,
-                    at_s + step * beat_s / mood.plucks_per_beat)  # fmt: skip
+            mix.add(
+                note * gain * np.array([[1 - pan], [pan]]) * 2,
+                at_s + step * beat_s / mood.plucks_per_beat,
+            )
     return _levelled(mix.samples())
 
 

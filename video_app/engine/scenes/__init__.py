@@ -51,10 +51,30 @@ TARGET_SCENE_S: dict[str, float] = {
 }
 # Narration pace of a synthetic voice, per language; word length differs (German words are long).
 WORDS_PER_MINUTE: dict[str, float] = {
-    "en": 155, "es": 150, "fr": 150, "pt": 150, "it": 145, "de": 130, "nl": 140, "sv": 140,
-    "da": 140, "no": 140, "pl": 120, "cs": 125, "ru": 120, "uk": 120, "el": 125, "tr": 115,
-    "fi": 110, "hu": 115, "ar": 115, "fa": 120, "he": 125, "hi": 140, "id": 130,
-}  # fmt: skip
+    "en": 155,
+    "es": 150,
+    "fr": 150,
+    "pt": 150,
+    "it": 145,
+    "de": 130,
+    "nl": 140,
+    "sv": 140,
+    "da": 140,
+    "no": 140,
+    "pl": 120,
+    "cs": 125,
+    "ru": 120,
+    "uk": 120,
+    "el": 125,
+    "tr": 115,
+    "fi": 110,
+    "hu": 115,
+    "ar": 115,
+    "fa": 120,
+    "he": 125,
+    "hi": 140,
+    "id": 130,
+}
 DEFAULT_WORDS_PER_MINUTE = 140.0
 # Chinese, Japanese and Korean are timed per character (a syllable for Chinese and Hangul).
 CHARS_PER_SECOND: dict[str, float] = {"zh": 4.3, "ja": 5.5, "ko": 5.5}

@@ -51,9 +51,24 @@ _LABEL_WORDS_BY_LANGUAGE = (
 LABEL_WORDS = frozenset(word for words in _LABEL_WORDS_BY_LANGUAGE for word in words.split())
 # Labels that mark narration explicitly; their lines are read with the project voice.
 NARRATOR_LABELS = frozenset(
-    ("narrator", "narration", "vo", "v.o.", "voiceover", "voice-over", "narrador", "narradora",
-     "narración", "narração", "narrateur", "narratrice", "erzähler", "erzählerin", "sprecher")
-)  # fmt: skip
+    (
+        "narrator",
+        "narration",
+        "vo",
+        "v.o.",
+        "voiceover",
+        "voice-over",
+        "narrador",
+        "narradora",
+        "narración",
+        "narração",
+        "narrateur",
+        "narratrice",
+        "erzähler",
+        "erzählerin",
+        "sprecher",
+    )
+)
 
 
 @dataclass(frozen=True)

@@ -140,8 +140,9 @@ def _coqui_model(folder: Path) -> _CoquiModel | None:
         return None
     name = folder.name
     label = f"{name.replace('_', ' ').replace('-', ' ').title()} (Coqui, neural)"
-    return _CoquiModel(Voice(f"coqui:{name}", "coqui", label, _language(config), "neural"),
-                       checkpoint, config_path)  # fmt: skip
+    return _CoquiModel(
+        Voice(f"coqui:{name}", "coqui", label, _language(config), "neural"), checkpoint, config_path
+    )
 
 
 def _checkpoint(folder: Path) -> Path | None:
@@ -199,8 +200,11 @@ def _loaded_voice(api: ModuleType, model: _CoquiModel) -> _LoadedVoice:
         if model.model_path not in _loaded_voices:
             started = time.monotonic()
             try:
-                tts = api.TTS(model_path=str(model.model_path),
-                              config_path=str(model.config_path), progress_bar=False)  # fmt: skip
+                tts = api.TTS(
+                    model_path=str(model.model_path),
+                    config_path=str(model.config_path),
+                    progress_bar=False,
+                )
             except Exception as error:  # a corrupt or foreign model: the voice's fault
                 raise ProviderFailed(
                     f"The voice '{model.voice.id}' could not be loaded.", detail=repr(error)
@@ -218,6 +222,9 @@ def _at_speed(audio: np.ndarray, rate: int, speed: float, workdir: Path) -> np.n
     source, result = workdir / "phrase.raw", workdir / "phrase-at-speed.raw"
     source.write_bytes(audio.astype("<i2").tobytes())
     raw = ["-f", "s16le", "-ar", str(rate), "-ac", "1"]
-    run_ffmpeg([*raw, "-i", str(source), "-filter:a", f"atempo={speed:.4f}", *raw, str(result)],
-               description="Changing the voice's speed", timeout_s=TEMPO_TIME_LIMIT_S)  # fmt: skip
+    run_ffmpeg(
+        [*raw, "-i", str(source), "-filter:a", f"atempo={speed:.4f}", *raw, str(result)],
+        description="Changing the voice's speed",
+        timeout_s=TEMPO_TIME_LIMIT_S,
+    )
     return np.frombuffer(result.read_bytes(), "<i2")

@@ -93,8 +93,19 @@ def _espeak_segment(
 
 def _run_espeak(text: str, espeak_voice: str, words_per_minute: int, wav_path: Path) -> None:
     # Text goes through stdin, so a narration starting with "-" can never be read as an option.
-    command = [shutil.which(ESPEAK_BINARY) or ESPEAK_BINARY, "-v", espeak_voice, "-s",
-               str(words_per_minute), "-b", "1", "-z", "--stdin", "-w", str(wav_path)]  # fmt: skip
+    command = [
+        shutil.which(ESPEAK_BINARY) or ESPEAK_BINARY,
+        "-v",
+        espeak_voice,
+        "-s",
+        str(words_per_minute),
+        "-b",
+        "1",
+        "-z",
+        "--stdin",
+        "-w",
+        str(wav_path),
+    ]
     try:
         result = subprocess.run(
             command,

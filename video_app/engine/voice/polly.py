@@ -81,15 +81,32 @@ SSML_ENTITIES = {'"': "&quot;", "'": "&apos;"}  # escape() does & < >
 # Polly names Chinese and Arabic by their macrolanguage members; people ask for "zh" and "ar".
 MACROLANGUAGES = {"cmn": "zh", "yue": "zh", "arb": "ar"}
 
-CREDENTIAL_ERRORS = frozenset({
-    "UnrecognizedClientException", "InvalidSignatureException", "AccessDenied",
-    "AccessDeniedException", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException",
-    "MissingAuthenticationToken", "IncompleteSignature", "SignatureDoesNotMatch",
-})  # fmt: skip
-UNAVAILABLE_ERRORS = frozenset({
-    "ThrottlingException", "Throttling", "TooManyRequestsException", "ServiceFailureException",
-    "ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "RequestTimeout",
-})  # fmt: skip
+CREDENTIAL_ERRORS = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "AccessDenied",
+        "AccessDeniedException",
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "MissingAuthenticationToken",
+        "IncompleteSignature",
+        "SignatureDoesNotMatch",
+    }
+)
+UNAVAILABLE_ERRORS = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "ServiceFailureException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalFailure",
+        "RequestTimeout",
+    }
+)
 # Refusals whose cause we can tell the creator in plain words (the rest quote Polly).
 REFUSALS = {
     "EngineNotSupportedException": "This Amazon Polly voice has no neural version. Choose "
@@ -349,8 +366,9 @@ class _Mark:
 
 
 def _speak_chunk(client, chunk: _Chunk, polly_voice: str, *, pause_after_s: float) -> Segment:
-    body, content_type = _synthesize(client, chunk, polly_voice, OutputFormat="pcm",
-                                     SampleRate=str(SAMPLE_RATE))  # fmt: skip
+    body, content_type = _synthesize(
+        client, chunk, polly_voice, OutputFormat="pcm", SampleRate=str(SAMPLE_RATE)
+    )
     if not content_type.startswith("audio/pcm"):
         raise ProviderFailed(
             f"{LABEL} sent something other than the audio we asked for. Try again in a few "
@@ -358,8 +376,9 @@ def _speak_chunk(client, chunk: _Chunk, polly_voice: str, *, pause_after_s: floa
             detail=f"SynthesizeSpeech pcm: Content-Type {content_type!r}, {len(body)} bytes",
         )
     audio = np.frombuffer(body[: len(body) // 2 * 2], "<i2")
-    marks_body, _ = _synthesize(client, chunk, polly_voice, OutputFormat="json",
-                                SpeechMarkTypes=["word"])  # fmt: skip
+    marks_body, _ = _synthesize(
+        client, chunk, polly_voice, OutputFormat="json", SpeechMarkTypes=["word"]
+    )
     spans, aligned = _word_spans(chunk, _word_marks(marks_body), audio)
     return Segment(audio, SAMPLE_RATE, chunk.words, spans, aligned, pause_after_s)
 
@@ -383,10 +402,16 @@ def _synthesize(client, chunk: _Chunk, polly_voice: str, **output: Any) -> tuple
         outcome = "refused" if isinstance(problem, ProviderRefused) else "error"
         raise problem from error
     finally:
-        usage.record(usage.CallRecord(
-            provider=LABEL, capability="voice", units=billed, unit="characters",
-            outcome=outcome, duration_s=time.monotonic() - started,
-        ))  # fmt: skip
+        usage.record(
+            usage.CallRecord(
+                provider=LABEL,
+                capability="voice",
+                units=billed,
+                unit="characters",
+                outcome=outcome,
+                duration_s=time.monotonic() - started,
+            )
+        )
 
 
 def _word_marks(body: bytes) -> list[_Mark]:
@@ -397,8 +422,14 @@ def _word_marks(body: bytes) -> list[_Mark]:
             if line.strip():
                 mark = json.loads(line)
                 if mark.get("type") == "word":
-                    marks.append(_Mark(int(mark["time"]), int(mark["start"]), int(mark["end"]),
-                                       str(mark.get("value", ""))))  # fmt: skip
+                    marks.append(
+                        _Mark(
+                            int(mark["time"]),
+                            int(mark["start"]),
+                            int(mark["end"]),
+                            str(mark.get("value", "")),
+                        )
+                    )
     except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise ProviderFailed(
             f"{LABEL} sent word timings we could not read. Try again in a few minutes.",

@@ -46,8 +46,11 @@ def test_it_stops_the_other_runs_at_once_when_one_of_a_parallel_set_fails():
 
 def test_it_reports_ffmpeg_s_own_words_as_detail(tmp_path):
     with pytest.raises(RenderFailed) as failure:
-        run_ffmpeg(["-i", str(tmp_path / "missing.mp4"), str(tmp_path / "out.mp4")],
-                   description="Converting", timeout_s=30)  # fmt: skip
+        run_ffmpeg(
+            ["-i", str(tmp_path / "missing.mp4"), str(tmp_path / "out.mp4")],
+            description="Converting",
+            timeout_s=30,
+        )
 
     assert str(failure.value) == "Converting failed."
     assert "missing.mp4" in failure.value.detail
@@ -75,10 +78,20 @@ def test_it_escapes_file_paths_inside_filter_graphs(tmp_path, name):
     )
 
     run_ffmpeg(
-        ["-f", "lavfi", "-i", "color=s=64x36:d=0.1", "-vf",
-         f"ass=filename={filter_path(subtitles)}", "-f", "null", "-"],
-        description="Burning captions", timeout_s=30,
-    )  # fmt: skip
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "color=s=64x36:d=0.1",
+            "-vf",
+            f"ass=filename={filter_path(subtitles)}",
+            "-f",
+            "null",
+            "-",
+        ],
+        description="Burning captions",
+        timeout_s=30,
+    )
 
 
 def test_it_refuses_to_probe_something_that_is_not_media(tmp_path):

@@ -10,16 +10,18 @@ from video_app.engine.core.errors import ProviderFailed, ProviderRefused
 
 @pytest.fixture
 def client(httpserver):
-    return http.ProviderHttp(label="Example", capability="media", base_url=httpserver.url_for(""),
-                             timeout_s=5)  # fmt: skip
+    return http.ProviderHttp(
+        label="Example", capability="media", base_url=httpserver.url_for(""), timeout_s=5
+    )
 
 
 def test_it_returns_a_successful_answer_and_records_the_call(client, httpserver, calls):
     replay(httpserver, "example/ok")
 
     with usage.attributed(project_id=7):
-        response = client.request("GET", "/v1/things", params={"q": "ocean"}, units=1,
-                                  unit="images")  # fmt: skip
+        response = client.request(
+            "GET", "/v1/things", params={"q": "ocean"}, units=1, unit="images"
+        )
 
     assert response.json() == {"things": ["shell"]}
     [call] = calls
@@ -84,8 +86,9 @@ def test_it_passes_on_the_service_s_reason_for_a_bad_request(client, httpserver)
 
 
 def test_it_retries_when_the_service_cannot_be_reached(waits):
-    unreachable = http.ProviderHttp(label="Example", capability="media",
-                                    base_url="http://127.0.0.1:9", timeout_s=1)  # fmt: skip
+    unreachable = http.ProviderHttp(
+        label="Example", capability="media", base_url="http://127.0.0.1:9", timeout_s=1
+    )
 
     with pytest.raises(ProviderFailed) as failure:
         unreachable.request("GET", "/v1/things")

@@ -43,13 +43,46 @@ def master(path: Path, *, size=(640, 360), seconds=2, fps=30, tone_db=TARGET_TON
         amplitude = 10 ** (tone_db / 20)
         sound = f"aevalsrc=exprs={amplitude:.4f}*sin(2*PI*440*t):s=48000:c=stereo:d={seconds}"
     run_ffmpeg(
-        ["-f", "lavfi", "-i", f"testsrc2=s={size[0]}x{size[1]}:r={fps}:d={seconds}",
-         "-f", "lavfi", "-i", sound, "-map", "0:v", "-map", "1:a",
-         "-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "high", "-pix_fmt", "yuv420p",
-         "-g", str(max(1, fps // 2)), "-c:a", "aac", "-aac_coder", "fast", "-b:a", "384k",
-         "-ar", "48000", "-ac", "2", "-movflags", "+faststart", str(path)],
-        description="test master", timeout_s=120,
-    )  # fmt: skip
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=s={size[0]}x{size[1]}:r={fps}:d={seconds}",
+            "-f",
+            "lavfi",
+            "-i",
+            sound,
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-profile:v",
+            "high",
+            "-pix_fmt",
+            "yuv420p",
+            "-g",
+            str(max(1, fps // 2)),
+            "-c:a",
+            "aac",
+            "-aac_coder",
+            "fast",
+            "-b:a",
+            "384k",
+            "-ar",
+            "48000",
+            "-ac",
+            "2",
+            "-movflags",
+            "+faststart",
+            str(path),
+        ],
+        description="test master",
+        timeout_s=120,
+    )
     return path
 
 
@@ -82,8 +115,11 @@ def top_level_boxes(path: Path) -> dict[str, tuple[int, int]]:
 def packet_digests(path: Path, kind: str) -> list[str]:
     with av.open(str(path)) as container:
         stream = getattr(container.streams, kind)[0]
-        return [hashlib.sha256(bytes(packet)).hexdigest() for packet in container.demux(stream)
-                if packet.size]  # fmt: skip
+        return [
+            hashlib.sha256(bytes(packet)).hexdigest()
+            for packet in container.demux(stream)
+            if packet.size
+        ]
 
 
 def bright_centre_x(rgb: np.ndarray) -> float:

@@ -63,14 +63,22 @@ def drawn_face(path: Path, *, size=(640, 360), centre=(480, 170), radius=70) -> 
     eye_y = y - r * 0.15
     for side in (-1, 1):
         eye_x = x + side * r * 0.36
-        draw.ellipse([eye_x - r * 0.2, eye_y - r * 0.08, eye_x + r * 0.2, eye_y + r * 0.08],
-                     fill=(245, 245, 245))  # fmt: skip
-        draw.ellipse([eye_x - r * 0.09, eye_y - r * 0.08, eye_x + r * 0.09, eye_y + r * 0.08],
-                     fill=(40, 25, 15))  # fmt: skip
-        draw.rectangle([eye_x - r * 0.25, eye_y - r * 0.3, eye_x + r * 0.25, eye_y - r * 0.22],
-                       fill=(60, 40, 25))  # fmt: skip
-    draw.polygon([(x, eye_y), (x - r * 0.12, y + r * 0.35), (x + r * 0.12, y + r * 0.35)],
-                 fill=(200, 150, 125))  # fmt: skip
+        draw.ellipse(
+            [eye_x - r * 0.2, eye_y - r * 0.08, eye_x + r * 0.2, eye_y + r * 0.08],
+            fill=(245, 245, 245),
+        )
+        draw.ellipse(
+            [eye_x - r * 0.09, eye_y - r * 0.08, eye_x + r * 0.09, eye_y + r * 0.08],
+            fill=(40, 25, 15),
+        )
+        draw.rectangle(
+            [eye_x - r * 0.25, eye_y - r * 0.3, eye_x + r * 0.25, eye_y - r * 0.22],
+            fill=(60, 40, 25),
+        )
+    draw.polygon(
+        [(x, eye_y), (x - r * 0.12, y + r * 0.35), (x + r * 0.12, y + r * 0.35)],
+        fill=(200, 150, 125),
+    )
     draw.ellipse([x - r * 0.3, y + r * 0.55, x + r * 0.3, y + r * 0.72], fill=(150, 70, 70))
     image.filter(ImageFilter.GaussianBlur(r / 40)).save(path)
     return path
@@ -90,12 +98,28 @@ def test_it_finds_a_face_with_opencv_s_bundled_detector(tmp_path):
 def moving_box_video(path: Path, *, seconds=3, start_x=40, speed=180) -> Path:
     """A dark 640x360 video with a white 40 px square moving left to right."""
     run_ffmpeg(
-        ["-f", "lavfi", "-i", f"color=c=0x203040:s=640x360:r=30:d={seconds}",
-         "-f", "lavfi", "-i", f"color=c=white:s=40x40:r=30:d={seconds}",
-         "-filter_complex", f"[0:v][1:v]overlay=x='{start_x}+{speed}*t':y=160,format=yuv420p",
-         "-c:v", "libx264", "-preset", "ultrafast", "-g", "15", str(path)],
-        description="test video", timeout_s=60,
-    )  # fmt: skip
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            f"color=c=0x203040:s=640x360:r=30:d={seconds}",
+            "-f",
+            "lavfi",
+            "-i",
+            f"color=c=white:s=40x40:r=30:d={seconds}",
+            "-filter_complex",
+            f"[0:v][1:v]overlay=x='{start_x}+{speed}*t':y=160,format=yuv420p",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "15",
+            str(path),
+        ],
+        description="test video",
+        timeout_s=60,
+    )
     return path
 
 

@@ -30,9 +30,16 @@ FRAMES = pytest.mark.parametrize(
 )
 
 
-def scene(*, keywords=("Ocean currents", "climate", "heat"), style="modern", frame=LANDSCAPE,
-          index=0, language="en", description="Waves rolling over a coral reef",
-          narration="The ocean moves heat around the planet.") -> MediaRequest:  # fmt: skip
+def scene(
+    *,
+    keywords=("Ocean currents", "climate", "heat"),
+    style="modern",
+    frame=LANDSCAPE,
+    index=0,
+    language="en",
+    description="Waves rolling over a coral reef",
+    narration="The ocean moves heat around the planet.",
+) -> MediaRequest:
     return MediaRequest(
         scene_index=index,
         keywords=tuple(keywords),
@@ -44,8 +51,9 @@ def scene(*, keywords=("Ocean currents", "climate", "heat"), style="modern", fra
     )
 
 
-def painted(headline: str | None, *, frame=LANDSCAPE, style="modern", language="en",
-            tags=()) -> Image.Image:  # fmt: skip
+def painted(
+    headline: str | None, *, frame=LANDSCAPE, style="modern", language="en", tags=()
+) -> Image.Image:
     """A picture with a fixed seed, so two calls differ only by their type."""
     run = designed.prepare_text(headline, language) if headline else None
     tag_runs = [designed.prepare_text(tag, language) for tag in tags]
@@ -245,10 +253,20 @@ def test_it_uses_the_visual_description_when_a_scene_has_no_keywords(tmp_path):
 @FRAMES
 def test_it_renders_a_title_card_with_its_subtitle(tmp_path, frame):
     style = get_style("bold")
-    card = render_card(title="How the Ocean Shapes Our Weather", subtitle="A 3-minute explainer",
-                       style=style, frame=frame, out_path=tmp_path / "title.png")  # fmt: skip
-    bare = render_card(title="How the Ocean Shapes Our Weather", subtitle="", style=style,
-                       frame=frame, out_path=tmp_path / "bare.png")  # fmt: skip
+    card = render_card(
+        title="How the Ocean Shapes Our Weather",
+        subtitle="A 3-minute explainer",
+        style=style,
+        frame=frame,
+        out_path=tmp_path / "title.png",
+    )
+    bare = render_card(
+        title="How the Ocean Shapes Our Weather",
+        subtitle="",
+        style=style,
+        frame=frame,
+        out_path=tmp_path / "bare.png",
+    )
 
     assert (card.width, card.height, card.source) == (frame.width, frame.height, "procedural")
     with Image.open(card.path) as with_sub, Image.open(bare.path) as without:

@@ -22,8 +22,14 @@ LANDSCAPE = FrameSize(1152, 648)  # a 960x540 video with 1.2x room for Ken Burns
 RECORDED_SEED = 1634162263  # the seed of scene(), as the recording's answer echoes it
 
 
-def scene(*, style="modern", variant=0, frame=LANDSCAPE, index=2,
-          description="Waves rolling over a coral reef") -> MediaRequest:  # fmt: skip
+def scene(
+    *,
+    style="modern",
+    variant=0,
+    frame=LANDSCAPE,
+    index=2,
+    description="Waves rolling over a coral reef",
+) -> MediaRequest:
     return MediaRequest(
         scene_index=index,
         keywords=("Ocean currents", "climate", "heat"),

@@ -20,8 +20,9 @@ PORTRAIT = FrameSize(648, 1152)  # a 540x960 video
 FULL_HD = FrameSize(2304, 1296)  # a 1920x1080 video
 
 
-def scene(*, keywords=("Ocean currents", "climate", "heat"), frame=LANDSCAPE,
-          variant=0) -> MediaRequest:  # fmt: skip
+def scene(
+    *, keywords=("Ocean currents", "climate", "heat"), frame=LANDSCAPE, variant=0
+) -> MediaRequest:
     return MediaRequest(
         scene_index=2,
         keywords=tuple(keywords),
@@ -82,8 +83,9 @@ def test_it_takes_the_pexels_photo_closest_in_shape_at_the_smallest_sharp_rendit
     assert search.headers["Authorization"] == "test-pexels-key"
     assert "Authorization" not in download.headers  # the key stays with the API
     assert [(c.provider, c.units, c.unit, c.outcome) for c in calls] == [
-        ("Pexels", 1, "requests", "ok"), ("Pexels", 1, "downloads", "ok"),
-    ]  # fmt: skip
+        ("Pexels", 1, "requests", "ok"),
+        ("Pexels", 1, "downloads", "ok"),
+    ]
     services.check_assertions()
 
 
@@ -180,8 +182,7 @@ def test_it_draws_a_picture_without_a_reason_when_nothing_is_found(services, set
     settings.AI_PROVIDERS = {**settings.AI_PROVIDERS, "media": "pexels"}
     replay(services, "pexels/nothing_found")
 
-    item = find_media(scene(keywords=["City timelapse"], frame=PORTRAIT), tmp_path,
-                      fallback=False)  # fmt: skip
+    item = find_media(scene(keywords=["City timelapse"], frame=PORTRAIT), tmp_path, fallback=False)
 
     assert item.source == "procedural"
     assert "fallback_reason" not in item.extra
@@ -270,8 +271,10 @@ def test_it_takes_the_pixabay_photo_at_its_large_rendition(services, tmp_path, c
     search, download = (request for request, _ in services.log)
     assert search.args["orientation"] == "horizontal" and search.args["image_type"] == "photo"
     assert "key" not in download.args
-    assert [(c.provider, c.unit) for c in calls] == [("Pixabay", "requests"),
-                                                     ("Pixabay", "downloads")]  # fmt: skip
+    assert [(c.provider, c.unit) for c in calls] == [
+        ("Pixabay", "requests"),
+        ("Pixabay", "downloads"),
+    ]
     services.check_assertions()
 
 

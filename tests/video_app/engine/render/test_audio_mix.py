@@ -181,8 +181,9 @@ def test_it_normalises_a_quiet_voice_to_the_web_loudness_target(tmp_path):
     quiet = tmp_path / "quieter.wav"
     make.run_ffmpeg(
         ["-i", str(voice.path), "-af", "volume=-20dB", str(quiet)],
-        description="quieter", timeout_s=30,
-    )  # fmt: skip
+        description="quieter",
+        timeout_s=30,
+    )
     out = tmp_path / "normalised.m4a"
 
     render_soundtrack(

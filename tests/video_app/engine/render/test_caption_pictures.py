@@ -28,10 +28,12 @@ def ass_times(words, caption_style):
     )
     clock = r"(\d+):(\d\d):(\d\d\.\d\d)"
     return [
-        (round(int(h1) * 3600 + int(m1) * 60 + float(s1), 2),
-         round(int(h2) * 3600 + int(m2) * 60 + float(s2), 2))
+        (
+            round(int(h1) * 3600 + int(m1) * 60 + float(s1), 2),
+            round(int(h2) * 3600 + int(m2) * 60 + float(s2), 2),
+        )
         for h1, m1, s1, h2, m2, s2 in re.findall(rf"Dialogue: 0,{clock},{clock},", script)
-    ]  # fmt: skip
+    ]
 
 
 def test_it_shows_captions_when_the_burned_ones_show():

@@ -103,10 +103,12 @@ def test_it_reports_progress_in_order_with_each_part_its_share(tmp_path, engine)
 def test_it_loops_a_clip_shorter_than_its_scene(tmp_path, engine):
     short_clip = make.clip(tmp_path / "clip.mp4", seconds=1.0)
     video = Timeline(
-        frame=FrameSize(640, 360), fps=24, style=get_style("tech"),
+        frame=FrameSize(640, 360),
+        fps=24,
+        style=get_style("tech"),
         scenes=(TimelineScene(media=short_clip, duration_s=3.0),),
         loudness_lufs=None,
-    )  # fmt: skip
+    )
 
     result = engine.render(video, tmp_path / "clip-out.mp4")
 
@@ -117,9 +119,11 @@ def test_it_loops_a_clip_shorter_than_its_scene(tmp_path, engine):
 
 def test_it_fits_vertical_video_with_word_by_word_captions(tmp_path, engine):
     video = narrated_timeline(
-        tmp_path, ["Short form wins.", "Every word lights up."],
-        frame=FrameSize(360, 640), caption_style="word_highlight",
-    )  # fmt: skip
+        tmp_path,
+        ["Short form wins.", "Every word lights up."],
+        frame=FrameSize(360, 640),
+        caption_style="word_highlight",
+    )
 
     result = engine.render(video, tmp_path / "vertical.mp4")
 
@@ -154,8 +158,12 @@ def test_it_names_the_scene_whose_picture_cannot_be_read(tmp_path, engine):
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really a picture" * 10)
     video = narrated_timeline(tmp_path, ["Fine.", "Broken picture."])
-    scenes = (video.scenes[0], dataclasses.replace(video.scenes[1], media=dataclasses.replace(
-        video.scenes[1].media, path=broken)))  # fmt: skip
+    scenes = (
+        video.scenes[0],
+        dataclasses.replace(
+            video.scenes[1], media=dataclasses.replace(video.scenes[1].media, path=broken)
+        ),
+    )
 
     with pytest.raises(InvalidInput, match="Scene 2: its picture cannot be read"):
         engine.render(dataclasses.replace(video, scenes=scenes), tmp_path / "out.mp4")
@@ -203,8 +211,9 @@ def test_it_renders_a_silent_voiceover_as_silence(tmp_path, engine):
     silent = tmp_path / "silent.wav"
     make.run_ffmpeg(
         ["-f", "lavfi", "-i", "anullsrc=r=22050:cl=mono", "-t", "1.2", str(silent)],
-        description="silence", timeout_s=30,
-    )  # fmt: skip
+        description="silence",
+        timeout_s=30,
+    )
     quiet = dataclasses.replace(video.scenes[0].speech, path=silent)
     scenes = (dataclasses.replace(video.scenes[0], speech=quiet),)
 

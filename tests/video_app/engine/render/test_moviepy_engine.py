@@ -53,13 +53,16 @@ def clip_and_music(tmp_path_factory):
     clip = make.clip(folder / "clip.mp4", seconds=0.5, size=(320, 240))
     speech = make.voice(folder / "voice.wav", "Every word lights", frequency=VOICE_HZ)
     video = Timeline(
-        frame=FrameSize(180, 320), fps=24, style=get_style("tech"),
-        scenes=(TimelineScene(media=clip, duration_s=1.5),
-                TimelineScene(media=make.still(folder / "still.png"), duration_s=3.0,
-                              speech=speech)),
+        frame=FrameSize(180, 320),
+        fps=24,
+        style=get_style("tech"),
+        scenes=(
+            TimelineScene(media=clip, duration_s=1.5),
+            TimelineScene(media=make.still(folder / "still.png"), duration_s=3.0, speech=speech),
+        ),
         music=make.music(folder / "music.wav", seconds=1.0),
         caption_style="word_highlight",
-    )  # fmt: skip
+    )
     return video, MoviePyEngine().render(video, folder / "clip-and-music.mp4")
 
 
@@ -155,16 +158,27 @@ def test_it_keeps_peaks_down_when_it_raises_a_quiet_voice(tmp_path):
     # A quiet tone with a loud click: reaching the target lifts the click far past full scale.
     clicks = tmp_path / "clicks.wav"
     run_ffmpeg(
-        ["-f", "lavfi", "-i", "aevalsrc=0.1*sin(2*PI*300*t)+0.9*between(t\\,0.6\\,0.6002):d=1.2",
-         "-ar", "48000", str(clicks)],
-        description="test clicks", timeout_s=30,
-    )  # fmt: skip
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "aevalsrc=0.1*sin(2*PI*300*t)+0.9*between(t\\,0.6\\,0.6002):d=1.2",
+            "-ar",
+            "48000",
+            str(clicks),
+        ],
+        description="test clicks",
+        timeout_s=30,
+    )
     speech = Speech(clicks, 1.2, (WordTiming("Click.", 0.0, 1.2),), "test", "clicks")
     video = Timeline(
-        frame=FrameSize(160, 90), fps=24, style=get_style("bold"),
-        scenes=(TimelineScene(media=make.still(tmp_path / "still.png"), duration_s=2.0,
-                              speech=speech),),
-    )  # fmt: skip
+        frame=FrameSize(160, 90),
+        fps=24,
+        style=get_style("bold"),
+        scenes=(
+            TimelineScene(media=make.still(tmp_path / "still.png"), duration_s=2.0, speech=speech),
+        ),
+    )
 
     levels = loudness(MoviePyEngine().render(video, tmp_path / "clicks.mp4").path)
 
@@ -175,9 +189,12 @@ def test_it_keeps_peaks_down_when_it_raises_a_quiet_voice(tmp_path):
 def test_it_draws_every_frame_at_any_frame_rate(tmp_path):
     # 29 frames at 25 fps: 29 / 25 * 25 is a hair under 29 in floating point.
     video = Timeline(
-        frame=FrameSize(160, 90), fps=25, style=get_style("minimal"), caption_style="none",
+        frame=FrameSize(160, 90),
+        fps=25,
+        style=get_style("minimal"),
+        caption_style="none",
         scenes=(TimelineScene(media=make.still(tmp_path / "still.png"), duration_s=1.16),),
-    )  # fmt: skip
+    )
 
     result = MoviePyEngine().render(video, tmp_path / "silent.mp4")
 

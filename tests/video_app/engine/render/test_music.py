@@ -31,8 +31,12 @@ def third_octave_levels_db(samples, rate):
     power = np.abs(np.fft.rfft(samples.mean(axis=0))) ** 2
     frequencies = np.fft.rfftfreq(samples.shape[1], 1 / rate)
     edges = 50 * 2 ** (np.arange(25) / 3)
-    bands = np.array([power[(frequencies >= low) & (frequencies < high)].sum()
-                      for low, high in itertools.pairwise(edges)])  # fmt: skip
+    bands = np.array(
+        [
+            power[(frequencies >= low) & (frequencies < high)].sum()
+            for low, high in itertools.pairwise(edges)
+        ]
+    )
     return 10 * np.log10(bands / bands.sum() + 1e-12)
 
 

@@ -16,9 +16,13 @@ PICTURE = MediaItem(Path("/nonexistent.png"), "image", 1920, 1080, "test")
 def timeline(*durations, transition="fade", **options):
     scenes = tuple(TimelineScene(media=PICTURE, duration_s=d) for d in durations)
     return Timeline(
-        frame=FrameSize(1280, 720), fps=30, scenes=scenes, style=get_style("modern"),
-        transition=transition, **options,
-    )  # fmt: skip
+        frame=FrameSize(1280, 720),
+        fps=30,
+        scenes=scenes,
+        style=get_style("modern"),
+        transition=transition,
+        **options,
+    )
 
 
 def test_it_covers_every_frame_exactly_once_with_fades_across_boundaries():
@@ -70,10 +74,16 @@ def test_it_places_each_scene_s_words_on_the_video_clock():
 
 def test_it_alternates_motions_for_stills_and_keeps_clips_still():
     clip = MediaItem(Path("/c.mp4"), "video", 640, 360, "test", duration_s=3.0)
-    scenes = (*(TimelineScene(media=PICTURE, duration_s=2.0) for _ in range(4)),
-              TimelineScene(media=clip, duration_s=2.0))  # fmt: skip
+    scenes = (
+        *(TimelineScene(media=PICTURE, duration_s=2.0) for _ in range(4)),
+        TimelineScene(media=clip, duration_s=2.0),
+    )
     video = Timeline(frame=FrameSize(640, 360), fps=25, scenes=scenes, style=get_style(None))
 
     assert [video.motion_of(i) for i in range(5)] == [
-        "zoom_in", "pan_right", "zoom_out", "pan_left", "none",
-    ]  # fmt: skip
+        "zoom_in",
+        "pan_right",
+        "zoom_out",
+        "pan_left",
+        "none",
+    ]

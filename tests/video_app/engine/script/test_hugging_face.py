@@ -64,9 +64,14 @@ def tiny_model(request, tmp_path_factory):
         tokenizer.chat_template = CHAT_TEMPLATE
     torch.manual_seed(0)
     config = GPT2Config(
-        n_layer=1, n_head=2, n_embd=32, n_positions=4096, vocab_size=tokenizer.vocab_size,
-        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id,
-    )  # fmt: skip
+        n_layer=1,
+        n_head=2,
+        n_embd=32,
+        n_positions=4096,
+        vocab_size=tokenizer.vocab_size,
+        bos_token_id=tokenizer.eos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
     folder = tmp_path_factory.mktemp("tiny-gpt2")
     GPT2LMHeadModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)

@@ -84,8 +84,11 @@ def make_model(folder, *, config=None, checkpoint="model_file.pth", weights=b"we
 def models(settings, tmp_path):
     root = tmp_path / "coqui"
     make_model(root / "ljspeech-vits")
-    make_model(root / "thorsten_vits", config={"datasets": [{"language": "de"}]},
-               checkpoint="checkpoint_260000.pth")  # fmt: skip
+    make_model(
+        root / "thorsten_vits",
+        config={"datasets": [{"language": "de"}]},
+        checkpoint="checkpoint_260000.pth",
+    )
     (root / "speaker-embeddings").mkdir()  # no model in it
     (root / "speaker-embeddings" / "speakers.pth").write_bytes(b"")
     settings.COQUI_MODEL_PATH = str(root)
@@ -134,10 +137,12 @@ def test_it_speaks_phrase_by_phrase_with_the_model_loaded_once(coqui_installed, 
     speech = tts.synthesize(text, voice_id="coqui:ljspeech-vits", out_path=out)
     tts.synthesize("Once more.", voice_id="coqui:ljspeech-vits", out_path=tmp_path / "b.wav")
 
-    assert FakeCoquiTTS.loads == [{
-        "model_path": str(models / "ljspeech-vits" / "model_file.pth"),
-        "config_path": str(models / "ljspeech-vits" / "config.json"),
-    }]  # fmt: skip
+    assert FakeCoquiTTS.loads == [
+        {
+            "model_path": str(models / "ljspeech-vits" / "model_file.pth"),
+            "config_path": str(models / "ljspeech-vits" / "config.json"),
+        }
+    ]
     loaded = coqui._loaded_voices[models / "ljspeech-vits" / "model_file.pth"]
     assert [call["text"] for call in loaded.tts.calls] == [
         "Coffee first grew in Ethiopia,",
@@ -160,8 +165,9 @@ def test_it_speaks_phrase_by_phrase_with_the_model_loaded_once(coqui_installed, 
     assert speech.words[8].start_s - speech.words[7].end_s >= tts.SENTENCE_PAUSE_S - 0.01
 
 
-def test_it_uses_the_first_speaker_of_a_multi_speaker_model(coqui_installed, models, tmp_path,
-                                                           monkeypatch):  # fmt: skip
+def test_it_uses_the_first_speaker_of_a_multi_speaker_model(
+    coqui_installed, models, tmp_path, monkeypatch
+):
     monkeypatch.setattr(FakeCoquiTTS, "speakers", ["p225", "p226"])
 
     tts.synthesize("Hello there.", voice_id="coqui:ljspeech-vits", out_path=tmp_path / "a.wav")
@@ -174,8 +180,9 @@ def test_it_speaks_faster_at_a_higher_speed(coqui_installed, models, tmp_path):
     text = "Coffee first grew in Ethiopia. Then it travelled."
 
     normal = tts.synthesize(text, voice_id="coqui:thorsten_vits", out_path=tmp_path / "a.wav")
-    faster = tts.synthesize(text, voice_id="coqui:thorsten_vits", speed=1.5,
-                            out_path=tmp_path / "b.wav")  # fmt: skip
+    faster = tts.synthesize(
+        text, voice_id="coqui:thorsten_vits", speed=1.5, out_path=tmp_path / "b.wav"
+    )
 
     assert faster.duration_s == pytest.approx(normal.duration_s / 1.5, rel=0.05)
     assert faster.words[-1].end_s == pytest.approx(faster.duration_s, abs=0.01)
@@ -186,8 +193,9 @@ def test_it_says_what_to_install_when_coqui_is_missing(coqui_missing, models, tm
     assert not provider.available()
 
     with pytest.raises(ProviderFailed, match="pip install coqui-tts"):
-        provider.synthesize("Hello.", voice_id="coqui:ljspeech-vits", speed=1.0,
-                            out_path=tmp_path / "a.wav")  # fmt: skip
+        provider.synthesize(
+            "Hello.", voice_id="coqui:ljspeech-vits", speed=1.0, out_path=tmp_path / "a.wav"
+        )
 
 
 def test_it_reports_a_missing_model_folder(coqui_installed, settings, tmp_path):

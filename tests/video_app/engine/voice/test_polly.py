@@ -27,9 +27,15 @@ PAUSE_SAMPLES = round(tts.SENTENCE_PAUSE_S * polly_voices.SAMPLE_RATE)
 @pytest.fixture(autouse=True)
 def aws(monkeypatch, tmp_path):
     """Credentials from the environment only: no profile, no instance role, no real keys."""
-    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN",
-                 "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                 "AWS_CONTAINER_CREDENTIALS_FULL_URI"):  # fmt: skip
+    for name in (
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
@@ -54,8 +60,9 @@ def polly(httpserver, settings):
 
 
 def speech_requests(server) -> list[dict]:
-    return [json.loads(request.get_data()) for request, _ in server.log
-            if request.path == "/v1/speech"]  # fmt: skip
+    return [
+        json.loads(request.get_data()) for request, _ in server.log if request.path == "/v1/speech"
+    ]
 
 
 def parsed(ssml: str) -> ElementTree.Element:
@@ -89,9 +96,16 @@ def fake_polly(request) -> Response:
         m for m in re.finditer(rb"<[^>]*>|[^<\s]+", document) if not m.group().startswith(b"<")
     ]
     step_ms = (len(PCM) / 2 / polly_voices.SAMPLE_RATE * 1000 - 200) / len(words)
-    marks = [{"time": round(100 + index * step_ms), "type": "word", "start": word.start(),
-              "end": word.end(), "value": word.group().decode()}
-             for index, word in enumerate(words)]  # fmt: skip
+    marks = [
+        {
+            "time": round(100 + index * step_ms),
+            "type": "word",
+            "start": word.start(),
+            "end": word.end(),
+            "value": word.group().decode(),
+        }
+        for index, word in enumerate(words)
+    ]
     lines = "".join(json.dumps(mark, separators=(",", ":")) + "\n" for mark in marks)
     return Response(lines, headers={"Content-Type": "application/x-json-stream"})
 
@@ -106,8 +120,13 @@ def test_it_lists_polly_neural_voices_with_labels_and_languages(polly):
     voices = provider.voices()
 
     by_id = {voice.id: voice for voice in voices}
-    assert set(by_id) == {"polly:Joanna", "polly:Matthew", "polly:Kajal", "polly:Lucia",
-                          "polly:Zhiyu"}  # fmt: skip
+    assert set(by_id) == {
+        "polly:Joanna",
+        "polly:Matthew",
+        "polly:Kajal",
+        "polly:Lucia",
+        "polly:Zhiyu",
+    }
     assert by_id["polly:Joanna"].label == "Joanna (US English, neural)"
     assert (by_id["polly:Joanna"].language, by_id["polly:Joanna"].quality) == ("en-US", "neural")
     assert by_id["polly:Lucia"].label == "Lucia (Castilian Spanish, neural)"
@@ -186,8 +205,14 @@ def test_it_speaks_with_word_timings_from_polly_speech_marks(polly, tmp_path):
     assert speech.words[4].start_s == pytest.approx(2.123)  # "Then", after the pause
     assert speech.words[3].end_s < 2.0  # "Ethiopia." ends with its sound, not at "Then"
     audio, marks = speech_requests(polly)
-    assert audio == {"Engine": "neural", "OutputFormat": "pcm", "SampleRate": "16000",
-                     "Text": marks["Text"], "TextType": "ssml", "VoiceId": "Joanna"}  # fmt: skip
+    assert audio == {
+        "Engine": "neural",
+        "OutputFormat": "pcm",
+        "SampleRate": "16000",
+        "Text": marks["Text"],
+        "TextType": "ssml",
+        "VoiceId": "Joanna",
+    }
     assert (marks["OutputFormat"], marks["SpeechMarkTypes"]) == ("json", ["word"])
     assert spoken(audio["Text"]) == COFFEE.replace(". ", ".")  # one <s> per sentence
 
@@ -197,8 +222,9 @@ def test_it_reports_the_characters_polly_billed_for_each_request(polly, tmp_path
 
     tts.synthesize(COFFEE, voice_id="polly:Joanna", out_path=tmp_path / "a.wav")
 
-    billed = [(call.provider, call.capability, call.units, call.unit, call.outcome)
-              for call in calls]  # fmt: skip
+    billed = [
+        (call.provider, call.capability, call.units, call.unit, call.outcome) for call in calls
+    ]
     assert billed == [("Amazon Polly", "voice", 52, "characters", "ok")] * 2  # audio, marks
 
 
@@ -301,8 +327,10 @@ def test_it_gives_up_when_polly_keeps_failing(polly, tmp_path, calls):
         tts.synthesize(COFFEE, voice_id="polly:Joanna", out_path=out)
 
     assert not isinstance(raised.value, ProviderRefused)  # worth trying again later
-    assert raised.value.message == "Amazon Polly is not answering right now. Try again in a " \
-                                   "few minutes."  # fmt: skip
+    assert (
+        raised.value.message == "Amazon Polly is not answering right now. Try again in a "
+        "few minutes."
+    )
     assert "ServiceFailureException" in raised.value.detail
     assert len(speech_requests(polly)) == polly_voices.ATTEMPTS == 4
     assert [call.outcome for call in calls] == ["error"]
@@ -354,6 +382,8 @@ def test_it_reports_polly_unreachable(settings, tmp_path):
     with pytest.raises(ProviderFailed) as raised:
         tts.synthesize(COFFEE, voice_id="polly:Joanna", out_path=tmp_path / "a.wav")
 
-    assert raised.value.message == "Amazon Polly is not answering right now. Try again in a " \
-                                   "few minutes."  # fmt: skip
+    assert (
+        raised.value.message == "Amazon Polly is not answering right now. Try again in a "
+        "few minutes."
+    )
     assert "EndpointConnectionError" in raised.value.detail
