@@ -576,24 +576,25 @@ def render_masters(project_id: int, run: int) -> None:
     for spec in project.platform_specs():
         groups.setdefault(spec.aspect, []).append(spec)
     masters = dict(project.masters)
+    plan = quotas.plan_for(project.user)
     reporter = progress.Reporter(project_id, run, "render")
     for number, (aspect, aspect_specs) in enumerate(groups.items()):
 
         def report(fraction, message, number=number):
             reporter((number + fraction) / len(groups), message)
 
-        if master := _render_master(project, scenes, aspect_specs, masters.get(aspect), report):
+        stored = masters.get(aspect)
+        if master := _render_master(project, scenes, aspect_specs, stored, plan, report):
             masters[aspect] = master
     if _save_masters(project, run, before=project.masters, after=masters):
         progress.step_done(project_id, run, "render", "Video rendered")
 
 
 def _render_master(
-    project: VideoProject, scenes: list[Scene], specs: list, stored: dict | None, report
+    project: VideoProject, scenes: list[Scene], specs: list, stored: dict | None, plan, report
 ) -> dict | None:
-    """The master of one aspect ratio, at the largest of its platforms' sizes the plan allows,
+    """The master of one aspect ratio, at the largest of its platforms' sizes `plan` allows,
     stored; None when the stored one was made from the same timeline."""
-    plan = quotas.plan_for(project.user)
     watermark = settings.PRODUCT_NAME if plan.watermark else None
     biggest = max(specs, key=lambda spec: spec.width * spec.height)
     timeline, music = _timeline(
