@@ -28,6 +28,7 @@ from ..builtin_templates import DEFAULT_RECIPE
 from ..engine import voice as tts
 from ..engine.core import usage
 from ..engine.core.cues import Cue
+from ..engine.core.encoding import OVERSCAN
 from ..engine.core.errors import EngineError, InvalidInput, ProviderFailed
 from ..engine.core.styles import get_style
 from ..engine.core.types import FrameSize, MediaItem, Speech, WordTiming
@@ -58,7 +59,6 @@ from . import emails, files, media_library, progress
 from .cache_service import VideoCacheService
 from .notifications import notify_user
 from .production import (
-    OVERSCAN,
     ProductionRequest,
     build_timeline,
     fit_scene_count,

@@ -24,6 +24,7 @@ from PIL import Image, ImageOps
 
 from video_app.builtin_templates import DEFAULT_RECIPE
 from video_app.engine import voice as tts
+from video_app.engine.core.encoding import OVERSCAN
 from video_app.engine.core.errors import InvalidInput, ProviderFailed
 from video_app.engine.core.ffmpeg import atomic_output
 from video_app.engine.core.keywords import keywords_for_scenes
@@ -70,7 +71,6 @@ from video_app.template_structure import Recipe
 
 STEPS = ("script", "scenes", "voice", "media", "render", "export")
 FPS = 30
-OVERSCAN = 1.2  # generated pictures leave room for the Ken Burns motion
 DIRECTION = re.compile(r"\[[^\]]*\]")  # a [visual direction] in a script
 ESTIMATE_MARGIN = 1.3  # how far a spoken-length estimate may be off the real voice
 CJK_SENTENCE_ENDS = ("。", "！", "？")  # scenes written without spaces join without one

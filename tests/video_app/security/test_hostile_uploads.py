@@ -6,7 +6,6 @@ import io
 import struct
 import time
 import zipfile
-import zlib
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from PIL import Image
 
+from tests.video_app.security.test_content_validator import png_declaring
 from video_app.engine.core.ffmpeg import run_ffmpeg
 from video_app.security.content_validator import ContentValidator
 
@@ -24,17 +24,6 @@ def picture(size=(320, 200), format="PNG", **save) -> bytes:
     output = io.BytesIO()
     Image.new("RGB", size, "#2471a3").save(output, format=format, **save)
     return output.getvalue()
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    idat = chunk(b"IDAT", zlib.compress(b"\x00" * 256))
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + idat + chunk(b"IEND", b"")
 
 
 def zip_archive() -> bytes:
