@@ -5,11 +5,7 @@ visitors use a plain client. Integration tests start real processes (a Celery wo
 that reach the test databases through `subprocess_env`.
 """
 
-import configparser
-import ctypes
 import os
-import shlex
-import signal
 import subprocess
 import sys
 import threading
@@ -25,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 
 from project_core.celery import app as celery_app
+from project_core.embedded import EmbeddedRedis
 from tests import databases, timeouts
 from video_app.services import dispatch, progress
 
@@ -34,9 +31,8 @@ PASSWORD = "correct-horse-battery-staple"
 # `make test` leaves them out (-m "not engine") instead of running them a second time.
 ENGINE_TESTS = (
     "tests/video_app/engine/",
-    "tests/video_app/services/test_production.py",
+    "tests/video_app/services/test_composition.py",
     "tests/video_app/services/test_recommendations.py",
-    "tests/video_app/test_make_video.py",
 )
 
 
@@ -68,6 +64,12 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, d
         databases.build_test_databases_fast()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        databases.record_migrations_applied()
+
+
 @pytest.fixture
 def alice(db):
     return get_user_model().objects.create_user("alice", "alice@example.com", PASSWORD)
@@ -94,58 +96,6 @@ def database_url(alias: str) -> str:
         f"postgres://{credentials}@{database['HOST'] or 'localhost'}:{database['PORT'] or 5432}"
         f"/{database['NAME']}"
     )
-
-
-def die_with_parent() -> None:
-    """In a child, before exec: the kernel sends it SIGTERM when the test process dies, however
-    it dies (a killed pytest leaves no Redis behind)."""
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-class EmbeddedRedis:
-    """The embedded default's private redis-server, started as `make run` starts it (the command
-    of project_core/supervisord.conf) on the socket the settings name."""
-
-    def __init__(self, directory: Path):
-        self.directory = directory
-        self.socket = directory / "redis.sock"
-        self.process = None
-
-    def command(self) -> list[str]:
-        config = configparser.RawConfigParser()
-        config.read(BASE_DIR / "project_core" / "supervisord.conf")
-        command = config.get("program:redis", "command")
-        return shlex.split(command.replace("%(ENV_REDIS_DIR)s", str(self.directory)))
-
-    def start(self, timeout_s: float = 20) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with (self.directory / "redis.log").open("a") as log:
-            self.process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent
-            )
-        client = redis.Redis(unix_socket_path=str(self.socket))
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        "redis-server did not start:\n" + (self.directory / "redis.log").read_text()
-                    ) from None
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.process.terminate()  # Redis writes its append-only file and removes its socket
-        self.process.wait(timeout=20)
-
-    def kill(self) -> None:
-        """Die at once, as a crash would: what reached the append-only file survives (Redis
-        writes it at least every second)."""
-        self.process.kill()
-        self.process.wait()
 
 
 @pytest.fixture(scope="session", autouse=True)

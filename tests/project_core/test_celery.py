@@ -9,7 +9,7 @@ from kombu import Connection
 
 from project_core.celery import app as celery_app
 from project_core.celery import debug_task
-from tests.conftest import EmbeddedRedis
+from project_core.embedded import EmbeddedRedis
 
 
 def test_it_runs_a_task_in_a_separate_worker_process(celery_worker_process):

@@ -15,7 +15,6 @@ from PIL import Image
 from tests.conftest import PASSWORD
 from tests.video_app.engine.viewer import decoded_mono, frame_at
 from tests.video_app.factories import make_project
-from tests.video_app.test_make_video import make_video
 from video_app.builtin_templates import (
     BUILTIN,
     DEFAULT_RECIPE,
@@ -23,11 +22,15 @@ from video_app.builtin_templates import (
     install_builtin_templates,
     legacy_structure,
 )
+from video_app.engine import voice
 from video_app.engine.core import credentials, usage
+from video_app.engine.core.encoding import OVERSCAN
 from video_app.engine.core.errors import InvalidInput
 from video_app.engine.core.ffmpeg import probe
 from video_app.engine.core.styles import get_style
+from video_app.engine.core.types import FrameSize
 from video_app.engine.export import capped, get_platform
+from video_app.engine.media import MediaRequest, find_media
 from video_app.engine.render import (
     LONG_FORM,
     RenderResult,
@@ -38,13 +41,11 @@ from video_app.engine.render import (
 from video_app.engine.scenes import ProcessedScene, process_script
 from video_app.models import VideoTemplate
 from video_app.services import pipeline, projects, template_previews
-from video_app.services.production import (
-    ProductionRequest,
+from video_app.services.composition import (
+    Composition,
     build_timeline,
     fit_scene_count,
-    media_for_scenes,
     timeline_music,
-    voice_scenes,
 )
 from video_app.template_structure import (
     THANKS_FOR_WATCHING,
@@ -457,17 +458,6 @@ def test_it_draws_each_templates_look_into_its_preview(tmp_path):
     assert bands["quote"][0] < 0.5 < bands["quote"][1]  # across the middle
 
 
-@pytest.mark.engine
-def test_the_command_line_names_the_templates_there_are_for_an_unknown_one(tmp_path):
-    script = tmp_path / "script.txt"
-    script.write_text("Bees talk by dancing.")
-
-    completed = make_video("--script-file", str(script), "--template", "webinar")
-
-    assert completed.returncode == 1
-    assert "Unknown template 'webinar'. Built-in templates: explainer, listicle" in completed.stderr
-
-
 # --- videos ---------------------------------------------------------------------------------------
 
 SCRIPT = (
@@ -500,14 +490,13 @@ def videos(tmp_path_factory) -> dict[str, Video]:
         patch.setattr(usage, "_sinks", [])
         for slug in CONTRASTS:
             recipe = builtin_recipe(slug)
-            request = ProductionRequest(script_text=SCRIPT, recipe=recipe)
             scenes = fit_scene_count(process_script(SCRIPT), recipe, language="en")
-            speeches = voice_scenes(scenes, request, work / "voice", lambda *args: None)
-            style = get_style("modern")
-            media = media_for_scenes(scenes, request, style, SMALL.frame, work, lambda *a: None)
-            music = timeline_music(request, "Bees")
+            composition = Composition(title="Bees", recipe=recipe, style=get_style("modern"))
+            speeches = [spoken(scene, work / "voice") for scene in scenes]
+            media = [pictured(scene, composition, work / "media") for scene in scenes]
+            music = timeline_music(recipe, seed=0)
             timeline = build_timeline(
-                scenes, speeches, media, request, style, SMALL, "Bees", work, music=music
+                scenes, speeches, media, composition, SMALL, work / "cards", music=music
             )
             result = render_timeline(timeline, work / f"{slug}.mp4")
             plain = render_timeline(
@@ -515,6 +504,22 @@ def videos(tmp_path_factory) -> dict[str, Video]:
             )
             made[slug] = Video(timeline, result, plain.path, speeches, media)
     return made
+
+
+def spoken(scene, folder: Path):
+    return voice.synthesize(scene.narration, out_path=folder / f"{scene.index}.wav")
+
+
+def pictured(scene, composition: Composition, folder: Path):
+    request = MediaRequest(
+        scene_index=scene.index,
+        keywords=scene.keywords,
+        visual_description=scene.visual_direction,
+        narration=scene.narration,
+        style=composition.style,
+        frame=FrameSize(round(SMALL.width * OVERSCAN), round(SMALL.height * OVERSCAN)),
+    )
+    return find_media(request, folder)
 
 
 def rms_db(samples, rate, start_s, end_s) -> float:

@@ -29,7 +29,7 @@ from ..engine import voice as tts
 from ..engine.core import usage
 from ..engine.core.cues import Cue
 from ..engine.core.encoding import OVERSCAN
-from ..engine.core.errors import EngineError, InvalidInput, ProviderFailed
+from ..engine.core.errors import EngineError, InvalidInput
 from ..engine.core.styles import get_style
 from ..engine.core.types import FrameSize, MediaItem, Speech, WordTiming
 from ..engine.export import (
@@ -44,7 +44,7 @@ from ..engine.media.illustrated import design_thumbnail, hero_illustration
 from ..engine.render import Timeline, render_timeline
 from ..engine.render.music import Music
 from ..engine.scenes import ProcessedScene, process_script
-from ..engine.script import ScriptRequest, script_writers, write_script
+from ..engine.script import ScriptRequest, write_script
 from ..models import (
     AudioAsset,
     MediaAsset,
@@ -57,19 +57,18 @@ from ..models import (
 from ..template_structure import Recipe
 from . import emails, files, media_library, progress
 from .cache_service import VideoCacheService
-from .notifications import notify_user
-from .production import (
-    ProductionRequest,
+from .composition import (
+    Composition,
     build_timeline,
     fit_scene_count,
     fit_scenes_to_platforms,
     speaker_voices,
     timeline_music,
 )
+from .notifications import notify_user
 
 logger = logging.getLogger(__name__)
 
-OFFLINE_WRITER = "structured"  # what a failing cloud writer falls back to, when allowed
 STEP_ERRORS = {
     "script": "writing the script",
     "scenes": "splitting the script into scenes",
@@ -122,29 +121,22 @@ def write_project_script(project_id: int, run: int, *, force: bool = False) -> N
         language=project.language,
         template=project_recipe(project).writer,
     )
-    note = ""
     with usage.attributed(project_id=project_id):
-        try:
-            draft = write_script(request, provider=project.script_provider or None)
-        except ProviderFailed as error:
-            if not project.allow_provider_fallback or _is_offline_writer(project):
-                raise
-            draft = write_script(request, provider=OFFLINE_WRITER)
-            note = f"{error.message} A template-based script was written instead."
+        draft = write_script(
+            request,
+            provider=project.script_provider or None,
+            fallback=project.allow_provider_fallback,
+        )
     VideoAnalytics.note_step(provider=draft.provider)
     script.text = draft.as_text()
     script.provider = draft.provider
     script.template_based = draft.template_based
-    script.note = note[:300]
+    script.note = draft.fallback_reason[:300]
     script.save(update_fields=["text", "provider", "template_based", "note", "updated_at"])
     if project.status != VideoProject.Status.RENDERING:
         project.move_to(VideoProject.Status.SCRIPTING)
         project.save(update_fields=["status", "updated_at"])
     progress.step_done(project_id, run, "script", "Script ready")
-
-
-def _is_offline_writer(project: VideoProject) -> bool:
-    return (project.script_provider or script_writers.configured_name()) == OFFLINE_WRITER
 
 
 def split_project_script(project_id: int, run: int) -> None:
@@ -474,22 +466,15 @@ def _voice_take(
     if cached:
         return _Take(path=cache.local_copy(cached["file"]), spoken=cached, cached=True)
     out_path = work_dir(project) / "voice" / f"{wanted}.wav"
-    note = ""
-
-    def read(voice: str) -> Speech:
-        return tts.synthesize(
-            scene.text, voice_id=voice, speed=speed, out_path=out_path, language=project.language
-        )
-
     with usage.attributed(project_id=project.pk):
-        try:
-            speech = read(voice_id)
-        except ProviderFailed as error:
-            offline = tts.default_voice_for(project.language, offline=True)
-            if not project.allow_provider_fallback or voice_id == offline.id:
-                raise
-            speech = read(offline.id)
-            note = f"{error.message} {offline.label} read this scene instead."
+        speech = tts.synthesize(
+            scene.text,
+            voice_id=voice_id,
+            speed=speed,
+            out_path=out_path,
+            language=project.language,
+            fallback=project.allow_provider_fallback,
+        )
     spoken = {
         "voice_id": speech.voice_id,
         "provider": speech.provider,
@@ -497,7 +482,7 @@ def _voice_take(
         "timing_precision": speech.timing_precision,
         "word_timings": [[word.text, word.start_s, word.end_s] for word in speech.words],
     }
-    return _Take(path=out_path, spoken=spoken, note=note)
+    return _Take(path=out_path, spoken=spoken, note=speech.fallback_reason)
 
 
 def _save_take(
@@ -674,19 +659,16 @@ def _timeline(
         audio = getattr(scene, "audio", None)
         speeches.append(speech_of(audio) if audio else None)
         media.append(_media_for_frame(scene, project, spec.frame))
-    request = ProductionRequest(
-        topic=project.title,
-        platforms=tuple(project.platforms),
-        style=project.style,
-        language=project.language,
+    composition = Composition(
+        title=project.title,
         recipe=project_recipe(project),
+        style=get_style(project.style),
+        language=project.language,
         watermark=watermark,
-        music_seed=project.pk,
     )
-    music = timeline_music(request, project.title)
-    style, folder = get_style(project.style), work_dir(project)
+    music = timeline_music(composition.recipe, seed=project.pk)
     timeline = build_timeline(
-        processed, speeches, media, request, style, spec, project.title, folder, music=music
+        processed, speeches, media, composition, spec, work_dir(project) / "cards", music=music
     )
     return timeline, music
 

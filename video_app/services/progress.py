@@ -7,6 +7,8 @@ state sent to the channel-layer group `project_<id>`, so a page that missed a me
 
 import logging
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -39,6 +41,26 @@ DEFAULT_LENGTH_S = 30.0  # a run whose script is not written yet, without a targ
 COSTS_CACHE_S = 24 * 60 * 60  # a run's step costs are read once; it is over long before this
 logger = logging.getLogger(__name__)
 MIN_INTERVAL_S = 0.5  # an engine reports far more often than a person can read
+
+
+# Who else in this process follows the steps (`listening`): the command line's progress bars.
+_listeners: list[Callable[[str, float, str], None]] = []
+
+
+@contextmanager
+def listening(listener: Callable[[str, float, str], None]) -> Iterator[None]:
+    """While the block runs, `listener(step, fraction, message)` hears every step's progress
+    reported in this process, beside the stored and announced state."""
+    _listeners.append(listener)
+    try:
+        yield
+    finally:
+        _listeners.remove(listener)
+
+
+def _tell(step: str, fraction: float, message: str) -> None:
+    for listener in list(_listeners):
+        listener(step, fraction, message)
 
 
 def group_name(project_id: int) -> str:
@@ -214,6 +236,7 @@ def step_started(project_id: int, run: int, step: str, message: str = "") -> Non
         pk=project_id, run_number=run, run_state=VideoProject.RunState.QUEUED
     ).update(run_state=VideoProject.RunState.RUNNING)
     publish(project_id)
+    _tell(step, 0.0, message)
 
 
 def step_progress(project_id: int, run: int, step: str, fraction: float, message: str) -> None:
@@ -223,6 +246,7 @@ def step_progress(project_id: int, run: int, step: str, fraction: float, message
         project_id=project_id, run_number=run, name=step, progress__lt=fraction
     ).update(progress=fraction, message=message[:200], state=PipelineStep.State.RUNNING)
     publish(project_id)
+    _tell(step, fraction, message)
 
 
 def step_done(project_id: int, run: int, step: str, message: str = "") -> None:
@@ -233,6 +257,7 @@ def step_done(project_id: int, run: int, step: str, message: str = "") -> None:
         finished_at=timezone.now(),
     )
     publish(project_id)
+    _tell(step, 1.0, message)
 
 
 def step_failed(project_id: int, run: int, step: str, message: str) -> None:

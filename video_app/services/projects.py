@@ -167,9 +167,11 @@ def run_start(
     force: bool = False,
     write_script: bool = True,
     retry: bool = False,
+    queue: bool = True,
 ) -> int:
     """Record a new run of the project and queue it once committed; returns its number. Raises
-    RunRefused when it may not start (`_refuse_run`); `retry`: only if the last run failed."""
+    RunRefused when it may not start (`_refuse_run`); `retry`: only if the last run failed.
+    `queue=False`: the caller runs it in its own process (`in_process.run_in_process`)."""
     steps = RUN_STEPS[kind]
     with transaction.atomic():
         locked = VideoProject.objects.select_for_update().get(pk=project.pk)
@@ -213,9 +215,12 @@ def run_start(
             for index, name in enumerate(steps)
         )
         run = locked.run_number
-        transaction.on_commit(
-            lambda: dispatch.queue_run(project=locked, run=run, scene_ids=scene_ids, force=force)
-        )
+        if queue:
+            transaction.on_commit(
+                lambda: dispatch.queue_run(
+                    project=locked, run=run, scene_ids=scene_ids, force=force
+                )
+            )
         transaction.on_commit(lambda: progress.publish(locked.pk))
     project.refresh_from_db()
     return run

@@ -41,6 +41,7 @@ class Speech:
     # "word" when timings come from the synthesiser's alignment, "phrase" when only whole
     # phrases are timed and words are spread over them by length.
     timing_precision: Literal["word", "phrase"] = "word"
+    fallback_reason: str = ""  # why another voice than the one asked for reads it ("": none)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..core.errors import InvalidInput
+from ..core.errors import InvalidInput, ProviderFailed
 from ..core.keywords import WORD
 from .base import (
     LANGUAGE_PATTERN,
@@ -42,11 +42,26 @@ __all__ = [
 
 
 def write_script(
-    request: ScriptRequest | Mapping[str, Any], *, provider: str | None = None
+    request: ScriptRequest | Mapping[str, Any],
+    *,
+    provider: str | None = None,
+    fallback: bool = False,
 ) -> ScriptDraft:
+    """A draft from `provider` (or the configured writer). The stage's one fallback rule: with
+    `fallback`, a model writer that fails gives way to the offline template writer, and the
+    draft's `fallback_reason` says so (a refusal too: a missing model, a bad key). Without it,
+    or when the template writer itself failed, the failure is raised."""
     request = _checked_request(request)
     writer = script_writers.get(provider)
-    return _checked_draft(writer.write(request), writer.name)
+    try:
+        return _checked_draft(writer.write(request), writer.name)
+    except ProviderFailed as error:
+        if not fallback or writer.name == script_writers.default:
+            raise
+        stand_in = script_writers.get(script_writers.default)
+        draft = _checked_draft(stand_in.write(request), stand_in.name)
+        reason = f"{error.message} A template-based script was written instead."
+        return draft.model_copy(update={"fallback_reason": reason})
 
 
 def _checked_request(request: ScriptRequest | Mapping[str, Any]) -> ScriptRequest:

@@ -86,6 +86,8 @@ class ScriptDraft(BaseModel):
     scenes: list[SceneDraft] = Field(min_length=1, max_length=MAX_SCENES)
     provider: str = Field(min_length=1)
     template_based: bool
+    # Why another writer than the one asked for wrote it, for the creator ("": none did).
+    fallback_reason: str = ""
 
     def as_text(self) -> str:
         """The editable script: a paragraph per scene, "[what to show]" first, then "NAME: "

@@ -5,9 +5,10 @@ last resort and the only one that speaks most languages. Providers live one per 
 in `base.voice_providers` and imported when first used.
 """
 
+from dataclasses import replace
 from pathlib import Path
 
-from ..core.errors import InvalidInput
+from ..core.errors import InvalidInput, ProviderFailed
 from ..core.types import Speech
 from .base import (
     DBFS_FLOOR,
@@ -109,9 +110,26 @@ def synthesize(
     speed: float = 1.0,
     out_path: Path,
     language: str = "en",
+    fallback: bool = False,
 ) -> Speech:
-    """Speak `text` into a WAV at `out_path` with `voice_id`, or the best voice for `language`."""
+    """Speak `text` into a WAV at `out_path` with `voice_id`, or the best voice for `language`.
+    The stage's one fallback rule: with `fallback`, a voice that fails (a cloud voice's outage or
+    refusal) gives way to the best offline voice of the language, and the speech's
+    `fallback_reason` says so; without it, or when that voice itself failed, the failure is
+    raised."""
     voice_id = voice_id or default_voice_for(language).id
+    try:
+        return _speak(text, voice_id, speed, out_path)
+    except ProviderFailed as error:
+        offline = default_voice_for(language, offline=True) if fallback else None
+        if offline is None or offline.id == voice_id:
+            raise
+        speech = _speak(text, offline.id, speed, out_path)
+        reason = f"{error.message} {offline.label} read this scene instead."
+        return replace(speech, fallback_reason=reason)
+
+
+def _speak(text: str, voice_id: str, speed: float, out_path: Path) -> Speech:
     provider_name = voice_id.partition(":")[0]
     if provider_name not in voice_providers.names():
         raise not_installed(voice_id)

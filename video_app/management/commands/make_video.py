@@ -1,27 +1,38 @@
-"""`manage.py make_video`: the whole pipeline from the command line, with no web server.
+"""`manage.py make_video`: a whole video from the command line, with no web server.
+
+It makes a project as the wizard does and runs the pipeline's own steps in this process
+(`services.in_process`): the same rules (the account's plan, the platforms' lengths), the same
+steps, the same video. The project stays on the account's dashboard. With the embedded default
+(no DATABASE_URL, no REDIS_URL) nothing else needs to run: the database is set up on first use
+and the private Redis is started for the command's duration when `make run` is not running.
 
 Progress bars go to stderr; the last lines on stdout are the exported files, one path a line, so
 scripts can read them. Any failure ends with a plain message and a non-zero exit status.
 """
 
+import re
+import shutil
 import sys
-import tempfile
-from dataclasses import replace
+from contextlib import ExitStack
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils.text import slugify
 from tqdm import tqdm
 
-from video_app.builtin_templates import BUILTIN, builtin_recipe
+from project_core.embedded import EmbeddedRedis, redis_answers
 from video_app.engine import voice as tts
 from video_app.engine.core.errors import EngineError
 from video_app.engine.core.styles import STYLES
 from video_app.engine.export import PLATFORM_SPECS
-from video_app.models import VideoTemplate
-from video_app.services.production import STEPS, ProductionRequest, produce_video
-from video_app.template_structure import Recipe
+from video_app.models import PIPELINE_STEPS, RenderedVideo, VideoTemplate
+from video_app.services import in_process, progress, projects
+
+DIRECTION = re.compile(r"\[[^\]]*\]")  # a [visual direction] in a script
 
 
 class Command(BaseCommand):
@@ -48,14 +59,11 @@ class Command(BaseCommand):
             "--template", default="explainer", help="a template's slug, built in or from admin"
         )
         parser.add_argument("--language", default="en", help="language of the script, e.g. en, es")
-        parser.add_argument("--tone", default="friendly")
-        parser.add_argument("--music", type=Path, help="background music, ducked under the voice")
-        parser.add_argument("--watermark", help="text shown in a corner of the video")
-        parser.add_argument("--no-title-card", action="store_true")
         parser.add_argument(
-            "--trim", action="store_true", help="cut over-long videos at a platform's limit"
+            "--user",
+            help="the account (username or email) whose plan applies and whose dashboard shows "
+            "the project; default: the machine's own account, with no limits",
         )
-        parser.add_argument("--engine", choices=["ffmpeg", "moviepy"])
         parser.add_argument("--out", type=Path, default=Path("videos"), help="output folder")
 
     def handle(self, *args, **options):
@@ -63,71 +71,145 @@ class Command(BaseCommand):
             for voice in tts.available_voices():
                 self.stdout.write(f"{voice.id}\t{voice.label}")
             return
-        recipe = self._recipe(options["template"])
-        if options["no_title_card"]:
-            recipe = replace(recipe, title_card=replace(recipe.title_card, show=False))
-        request = ProductionRequest(
-            topic=options["topic"] or "",
-            script_text=self._read_script(options["script_file"]),
-            description=options["description"],
-            platforms=tuple(dict.fromkeys(options["platforms"] or ["youtube"])),
-            voice_id=options["voice"],
-            speed=options["speed"],
-            style=options["style"],
-            language=options["language"],
-            tone=options["tone"],
-            recipe=recipe,
-            music=self._existing(options["music"], "music"),
-            watermark=options["watermark"],
-            trim=options["trim"],
-            engine=options["engine"],
-        )
+        script = self._read_script(options["script_file"])
+        voices = {voice.id for voice in tts.available_voices()}
+        if options["voice"] and options["voice"] not in voices:
+            raise CommandError(
+                f"Voice {options['voice']!r} is not installed: --list-voices shows those that are."
+            )
         bars = _ProgressBars(sys.stderr)
-        work_root = Path(settings.DATA_DIR) / "cli-work"
-        work_root.mkdir(parents=True, exist_ok=True)
-        try:
-            with tempfile.TemporaryDirectory(dir=work_root) as work_dir:
-                result = produce_video(
-                    request, options["out"], work_dir=Path(work_dir), on_progress=bars.update
-                )
-        except EngineError as error:
-            raise CommandError(error.message) from error
-        finally:
-            bars.close()
-        for note in result.notes:
-            self.stderr.write(f"Note: {note}")
-        for export in result.exports.values():
-            self.stdout.write(str(export.path.resolve()))
-
-    def _recipe(self, slug: str) -> Recipe:
-        """The template's recipe from the database (staff edits count), else the built-in data:
-        the command also runs where no database was ever migrated."""
-        try:
-            template = VideoTemplate.objects.filter(slug=slug).first()
-        except DatabaseError:
-            template = None
-        if template is not None:
+        with _embedded_redis():
+            self._ready_database()
             try:
-                return template.recipe
-            except EngineError as error:
+                project = self._project(options, script)
+                run = projects.run_start(project=project, kind="render", queue=False)
+            except (EngineError, projects.RunRefused) as error:
                 raise CommandError(error.message) from error
-        if slug in {data["slug"] for data in BUILTIN}:
-            return builtin_recipe(slug)
-        known = ", ".join(data["slug"] for data in BUILTIN)
-        raise CommandError(f"Unknown template {slug!r}. Built-in templates: {known}.")
+            try:
+                with progress.listening(bars.update):
+                    in_process.run_in_process(project.pk, run)
+            except Exception as error:
+                # The run failed and says why in words for its owner (pipeline.fail_run).
+                project.refresh_from_db()
+                message = getattr(error, "message", "") or project.error_message or str(error)
+                raise CommandError(message) from error
+            finally:
+                bars.close()
+            project.refresh_from_db()
+            for note in _notes(project):
+                self.stderr.write(f"Note: {note}")
+            for path in _copied_exports(project, options["out"]):
+                self.stdout.write(str(path.resolve()))
+
+    def _project(self, options: dict, script: str | None):
+        """The project, as the wizard would make it from these answers."""
+        if options["template"] not in {t.slug for t in VideoTemplate.objects.all()}:
+            known = ", ".join(VideoTemplate.objects.order_by("pk").values_list("slug", flat=True))
+            raise CommandError(f"Unknown template {options['template']!r}. Templates: {known}.")
+        title = (options["topic"] or "").strip() or _title_of(script or "")
+        if not title:
+            raise CommandError("The script is empty: write what the video should say.")
+        project = projects.project_create(
+            user=in_process.command_line_user(options["user"]),
+            title=title[:200],
+            description=options["description"],
+            template=VideoTemplate.objects.get(slug=options["template"]),
+            platforms=list(dict.fromkeys(options["platforms"] or ["youtube"])),
+            style=options["style"],
+            voice_id=options["voice"] or "",
+            language=options["language"],
+        )
+        projects.project_update_settings(project=project, voice_speed=options["speed"])
+        if script is not None:
+            projects.script_save(project=project, text=script)
+        return project
+
+    def _ready_database(self) -> None:
+        """The embedded database is set up (migrated) on first use; any other is the site's own,
+        which only its operator migrates."""
+        executor = MigrationExecutor(connection)
+        if not executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            return
+        if connection.vendor != "sqlite":
+            raise CommandError(
+                "The database is not up to date: run `manage.py migrate` first, then try again."
+            )
+        call_command("migrate", interactive=False, verbosity=0)
 
     def _read_script(self, path: Path | None) -> str | None:
         if path is None:
             return None
+        if not path.is_file():
+            raise CommandError(f"The script file {path} does not exist.")
         try:
-            return self._existing(path, "script file").read_text(encoding="utf-8")
+            script = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as error:
             raise CommandError(f"{path} is not UTF-8 text.") from error
+        if not script.strip():
+            raise CommandError("The script is empty: write what the video should say.")
+        return script
 
-    def _existing(self, path: Path | None, what: str) -> Path | None:
-        if path is not None and not path.is_file():
-            raise CommandError(f"The {what} {path} does not exist.")
-        return path
+
+def _title_of(script: str) -> str:
+    """A script's first line, without its [visual directions]."""
+    lines = [line for line in DIRECTION.sub("", script).splitlines() if line.strip()]
+    return lines[0].strip()[:80] if lines else ""
+
+
+def _embedded_redis():
+    """The embedded default's Redis for the command's duration, unless it already answers (`make
+    run` is running) or REDIS_URL names another."""
+    stack = ExitStack()
+    folder = settings.EMBEDDED_REDIS_DIR
+    if settings.EMBEDDED_REDIS and not redis_answers(folder / "redis.sock"):
+        server = EmbeddedRedis(folder)
+        server.start()
+        stack.callback(server.stop)
+    return stack
+
+
+def _notes(project) -> list[str]:
+    """Every stand-in the run took, in a sentence: the template writer, a drawn picture instead
+    of a provider's, another voice, the procedural music bed."""
+    script = project.script
+    notes = [script.note] if script.note else []
+    for scene in script.scenes.select_related("media", "audio").order_by("position"):
+        if scene.media is not None and scene.media.note:
+            notes.append(f"Scene {scene.position + 1}: {scene.media.note}")
+        audio = getattr(scene, "audio", None)
+        if audio is not None and audio.note:
+            notes.append(f"Scene {scene.position + 1}: {audio.note}")
+        if audio is not None and audio.provider == "espeak":
+            notes.append(
+                f"Scene {scene.position + 1}: no natural voice speaks '{project.language}' "
+                f"here; the basic voice ({audio.voice_id}) reads it."
+            )
+    for master in project.masters.values():
+        music = master.get("music") or {}
+        notes += [music["note"]] if music.get("note") else []
+    return list(dict.fromkeys(notes))
+
+
+def _copied_exports(project, out_dir: Path) -> list[Path]:
+    """The project's exports copied out of storage into `out_dir` as "<title>.<platform>.mp4",
+    each with its captions (.srt, .vtt) and thumbnail (.jpg) beside it."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = slugify(project.title)[:50] or "video"
+    copied = []
+    for platform in project.platforms:
+        video = RenderedVideo.objects.get(project=project, platform=platform)
+        files = {"mp4": video.file, "srt": video.srt_file, "vtt": video.vtt_file}
+        files["jpg"] = video.thumbnail
+        for extension, stored in files.items():
+            if not stored:
+                continue
+            with (
+                stored.open("rb") as source,
+                (out_dir / f"{stem}.{platform}.{extension}").open("wb") as copy,
+            ):
+                shutil.copyfileobj(source, copy)
+        copied.append(out_dir / f"{stem}.{platform}.mp4")
+    return copied
 
 
 class _ProgressBars:
@@ -149,7 +231,8 @@ class _ProgressBars:
             return
         bar = self.bars.get(step)
         if bar is None:
-            position = STEPS.index(step) if step in STEPS else len(self.bars)
+            steps = list(PIPELINE_STEPS)
+            position = steps.index(step) if step in steps else len(self.bars)
             bar = tqdm(
                 total=100,
                 desc=f"{step:>7}",

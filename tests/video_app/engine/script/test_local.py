@@ -13,9 +13,8 @@ import string
 import pytest
 
 from video_app.engine.core.errors import ProviderFailed, ProviderRefused
-from video_app.engine.script import ScriptRequest, local
+from video_app.engine.script import ScriptRequest, local, write_script
 from video_app.engine.script.phrases import ENGLISH
-from video_app.services.production import ProductionRequest, _script
 
 # The packaged language model writes for real: seconds to minutes a test.
 pytestmark = pytest.mark.slow
@@ -205,7 +204,8 @@ def test_without_the_model_the_template_writer_takes_over_and_says_so(settings, 
 
     with pytest.raises(ProviderRefused) as failure:
         local.LocalScriptWriter().write(BEES)
-    _title, text, note = _script(ProductionRequest(topic=BEES.topic, description=BEES.description))
+    draft = write_script(BEES, fallback=True)
+    note, text = draft.fallback_reason, draft.as_text()
 
     assert "not installed" in failure.value.message
     assert "make install" in failure.value.message

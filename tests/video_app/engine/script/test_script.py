@@ -200,6 +200,19 @@ def test_it_refuses_an_invalid_draft_from_a_writer(monkeypatch):
     assert "careless" in failure.value.detail
 
 
+def test_a_failing_writer_gives_way_to_the_template_writer_only_when_allowed(monkeypatch):
+    monkeypatch.setitem(script_writers.providers, "careless", f"{__name__}.CarelessWriter")
+
+    draft = write_script(solar(), provider="careless", fallback=True)
+
+    assert (draft.provider, draft.template_based) == ("structured", True)
+    assert draft.fallback_reason.startswith("The script writer")
+    assert draft.fallback_reason.endswith("A template-based script was written instead.")
+    assert write_script(solar(), provider="structured", fallback=True).fallback_reason == ""
+    with pytest.raises(ProviderFailed):
+        write_script(solar(), provider="careless", fallback=False)
+
+
 CLOUD_ANSWER = {
     "title": "Solar, simply",
     "language": "en",

@@ -190,6 +190,26 @@ def test_it_reports_a_broken_voice_model_as_a_provider_failure(settings, tmp_pat
     assert raised.value.detail
 
 
+def test_a_failing_voice_gives_way_to_the_best_offline_voice_only_when_allowed(settings, tmp_path):
+    (tmp_path / "en_US-broken-low.onnx").write_bytes(b"not an onnx model" * 100)
+    (tmp_path / "en_US-broken-low.onnx.json").write_text(joe_config_path().read_text())
+    settings.PIPER_VOICES_DIR = tmp_path
+    offline = tts.default_voice_for("en", offline=True)
+
+    speech = tts.synthesize(
+        "Hello.", voice_id="piper:en_US-broken-low", out_path=tmp_path / "a.wav", fallback=True
+    )
+
+    assert speech.voice_id == offline.id != "piper:en_US-broken-low"
+    assert speech.fallback_reason == (
+        f"The voice 'piper:en_US-broken-low' could not be loaded. {offline.label} read this "
+        "scene instead."
+    )
+    assert (
+        tts.synthesize("Hello.", out_path=tmp_path / "b.wav", fallback=True).fallback_reason == ""
+    )
+
+
 # --- espeak-ng -----------------------------------------------------------------------------------
 
 

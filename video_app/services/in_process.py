@@ -1,0 +1,146 @@
+"""A run carried out in this process, step after step: how `make_video` makes a video.
+
+The same step functions as the Celery canvas (`tasks.py`) in the same order, over the same
+database and storage, after the same decision to start (`projects.run_start`, with
+`queue=False`): what the command makes is what the wizard makes, with the same rules. Only the
+concurrency differs: one scene after another instead of every scene at once.
+
+Each step is recorded as a task in hand (`watchdog`), with its heartbeat: a worker's watchdog
+sees the run alive, and a cancel from the project's page stops this process's FFmpeg as it
+stops a worker's.
+"""
+
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from functools import partial
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from payments_app import services as quotas
+from payments_app.models import Plan
+
+from ..engine.core import ffmpeg
+from ..engine.core.errors import InvalidInput
+from ..engine.export import PLATFORM_SPECS
+from ..models import VideoProject
+from . import pipeline, projects, watchdog
+
+Step = tuple[str, Callable[[], None]]  # a pipeline step's name and the call that does it
+
+
+def run_in_process(project_id: int, run: int) -> None:
+    """Carry out the run `run_start(..., queue=False)` recorded. A step's failure fails the run
+    as a worker's final failure does (readable cause, Retry) and is raised; an interrupt (^C)
+    cancels the run. Returns when the run is over."""
+    project = VideoProject.objects.get(pk=project_id)
+    ffmpeg.allow_runs()  # a stop asked for an earlier run of this process is over
+    step = "script"
+    try:
+        for step, work in run_steps(project, run):
+            _in_hand(project_id, run, step, work)
+    except ffmpeg.Stopped:
+        return  # cancelled from elsewhere (the project's page): the run is over already
+    except KeyboardInterrupt:
+        with contextlib.suppress(projects.NothingToCancel):
+            projects.run_cancel(project=project)
+        raise
+    except BaseException as error:
+        pipeline.fail_run(project_id, run, step, error)
+        raise
+    pipeline.finish_run(project_id, run)
+
+
+def run_steps(project: VideoProject, run: int) -> Iterator[Step]:
+    """The run's steps in the canvas's order (`tasks.process_video_project`), each decided when
+    it is reached: the scenes are known only once the script is split."""
+    kind, project_id = project.run_kind, project.pk
+    options = project.run_options
+    force = bool(options.get("force", False))
+    if kind in ("script", "render"):
+        # A render writes the script only if it has none; a script run writes it again.
+        yield (
+            "script",
+            partial(pipeline.write_project_script, project_id, run, force=kind == "script"),
+        )
+    if kind in ("scenes", "render"):
+        yield "scenes", partial(pipeline.split_project_script, project_id, run)
+    if kind in ("media", "voice", "render"):
+        ids = list(options.get("scene_ids") or ()) or pipeline.scene_ids(project)
+        if kind in ("media", "render"):
+            for scene_id in ids:
+                yield (
+                    "media",
+                    partial(pipeline.make_scene_media, project_id, run, scene_id, force=force),
+                )
+        if kind in ("voice", "render"):
+            for scene_id in ids:
+                yield (
+                    "voice",
+                    partial(pipeline.make_scene_voice, project_id, run, scene_id, force=force),
+                )
+    if kind == "render":
+        yield "render", partial(pipeline.render_masters, project_id, run)
+        project.refresh_from_db(fields=["platforms"])
+        for platform in project.platforms:
+            yield "export", partial(pipeline.export_platform, project_id, run, platform)
+
+
+def _in_hand(project_id: int, run: int, step: str, work: Callable[[], None]) -> None:
+    """`work` recorded as a task in hand while it runs, as `tasks.PipelineTask` records a task."""
+    in_hand = {"task_id": f"in-process-{uuid.uuid4()}", "task_name": f"in_process.{step}"}
+    run_of = {"project_id": project_id, "run": run}
+    worker = f"make_video@{socket.gethostname()}:{os.getpid()}"
+    watchdog.task_started(**in_hand, **run_of, step=step, worker=worker)
+    try:
+        with watchdog.keep_alive(**in_hand, **run_of):
+            work()
+    finally:
+        watchdog.task_ended(**in_hand, **run_of)
+
+
+# --- the command line's account -----------------------------------------------------------------
+
+COMMAND_LINE_USER = "make_video"
+COMMAND_LINE_PLAN = "command-line"
+
+
+def command_line_user(name: str | None = None):
+    """Whose videos the command makes. `name` (a username or an email): that account's, under
+    its plan, on its dashboard. None: the machine's own account, created on first use with a
+    plan of its own, never offered for sale: no watermark, full resolution, no monthly count,
+    lengths as long as the platforms accept. Staff see both in admin."""
+    users = get_user_model().objects
+    if name:
+        user = users.filter(Q(username=name) | Q(email__iexact=name)).first()
+        if user is None:
+            raise InvalidInput(f"There is no account {name!r}.")
+        return user
+    user, created = users.get_or_create(username=COMMAND_LINE_USER)
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        quotas.grant_plan(user=user, plan=_command_line_plan(), note="the command line's account")
+    return user
+
+
+def _command_line_plan() -> Plan:
+    plan, _ = Plan.objects.get_or_create(
+        slug=COMMAND_LINE_PLAN,
+        defaults={
+            "name": "Command line",
+            "description": "The machine's own account for manage.py make_video.",
+            "price_label": "Not for sale",
+            "renders_per_period": None,
+            "max_video_s": max(spec.max_duration_s for spec in PLATFORM_SPECS.values()),
+            "max_height_px": max(min(s.width, s.height) for s in PLATFORM_SPECS.values()),
+            "watermark": False,
+            "concurrent_renders": 4,
+            "storage_quota_mb": None,
+            "is_active": False,  # never on the pricing page
+        },
+    )
+    return plan
