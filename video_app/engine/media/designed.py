@@ -330,6 +330,31 @@ def text_zone(frame: FrameSize) -> Box:
     return 0.16 * w, 0.16 * h, 0.84 * w, 0.72 * h
 
 
+@dataclass(frozen=True)
+class _Spacing:
+    """The block's fixed measures, in proportion to the frame's short side."""
+
+    gap: float
+    rule_w: float
+    rule_h: float
+    pill_size: float  # the pills' type size
+    pill_h: float
+    pill_gap: float
+
+    @classmethod
+    def of(cls, frame: FrameSize) -> "_Spacing":
+        m = min(frame.width, frame.height)
+        gap, pill_size = 0.035 * m, 0.034 * m
+        return cls(
+            gap=gap,
+            rule_w=0.07 * m,
+            rule_h=0.008 * m,
+            pill_size=pill_size,
+            pill_h=1.9 * pill_size,
+            pill_gap=1.3 * gap,  # a little more air: descenders hang over the pills
+        )
+
+
 def layout_block(
     frame: FrameSize,
     *,
@@ -340,17 +365,33 @@ def layout_block(
     card: bool = False,
 ) -> Block:
     """Fit and place the headline, the rule, the subtitle and the pills inside the text zone."""
-    x0, y0, x1, y1 = text_zone(frame)
+    if headline is None and subtitle is None and not tags:
+        return Block()
+    zone = text_zone(frame)
+    spacing = _Spacing.of(frame)
+    head_lines, sub_lines = _fit_type(frame, zone, spacing, headline, subtitle, tags, card)
+    pills = _pill_row(tags, spacing.pill_size, spacing.pill_h, zone[2] - zone[0])
+    total_h = _stack_height(spacing, head_lines, sub_lines, pills)
+    top = _block_top(frame, zone, total_h)
+    anchor_x, anchor = _anchor(zone, align, rtl=bool(headline and headline.rtl))
+    return _stack(spacing, top, anchor_x, anchor, head_lines, sub_lines, pills)
+
+
+def _fit_type(
+    frame: FrameSize,
+    zone: Box,
+    spacing: _Spacing,
+    headline: Run | None,
+    subtitle: Run | None,
+    tags: Sequence[Run],
+    card: bool,
+) -> tuple[Lines | None, Lines | None]:
+    """The headline's and the subtitle's lines. The subtitle is fitted first: the headline
+    takes whatever height the rule, the subtitle and the pills leave it."""
+    x0, y0, x1, y1 = zone
     zone_w, zone_h = x1 - x0, y1 - y0
     m = min(frame.width, frame.height)
-    block = Block()
-    if headline is None and subtitle is None and not tags:
-        return block
-    gap, rule_h = 0.035 * m, 0.008 * m
-    pill_size = 0.034 * m
-    pill_h = 1.9 * pill_size
-    pill_gap = 1.3 * gap  # a little more air: descenders hang over the pills
-    reserved = rule_h + gap + (pill_h + pill_gap if tags else 0)
+    reserved = spacing.rule_h + spacing.gap + (spacing.pill_h + spacing.pill_gap if tags else 0)
     sub_lines = None
     if subtitle is not None:
         sub_lines = fit_lines(
@@ -362,7 +403,7 @@ def layout_block(
             max_lines=2,
             pitch=1.3,
         )
-        reserved += sub_lines.height + gap
+        reserved += sub_lines.height + spacing.gap
     head_lines = None
     if headline is not None:
         head_lines = fit_lines(
@@ -374,56 +415,103 @@ def layout_block(
             max_lines=3,
             pitch=1.15,
         )
-    pills = _pill_row(tags, pill_size, pill_h, zone_w)
-    heights = [rule_h + gap]
+    return head_lines, sub_lines
+
+
+def _stack_height(
+    spacing: _Spacing, head_lines: Lines | None, sub_lines: Lines | None, pills: list[Pill]
+) -> float:
+    """From the top of the rule to the bottom of the last line or of the pills."""
+    heights = [spacing.rule_h + spacing.gap]
     if head_lines:
         heights.append(head_lines.height)
     if sub_lines:
-        heights.append(gap + sub_lines.height)
+        heights.append(spacing.gap + sub_lines.height)
     if pills:
-        heights.append(pill_gap + pill_h)
-    total_h = sum(heights)
-    centre_y = (y0 + y1) / 2 - (0.02 * frame.height if not frame.is_vertical else 0)
-    top = min(max(y0, centre_y - total_h / 2), y1 - total_h)
-    rtl = bool(headline and headline.rtl)
-    if align == "center":
-        anchor_x, anchor = (x0 + x1) / 2, "m"
-    elif rtl:
-        anchor_x, anchor = x1, "r"
-    else:
-        anchor_x, anchor = x0, "l"
+        heights.append(spacing.pill_gap + spacing.pill_h)
+    return sum(heights)
 
-    rule_w = 0.07 * m
-    rule_left = {"m": anchor_x - rule_w / 2, "l": anchor_x, "r": anchor_x - rule_w}[anchor]
-    block.rule = (rule_left, top, rule_left + rule_w, top + rule_h)
-    y = top + rule_h + gap
-    widths = [rule_w]
-    for lines, target in ((head_lines, block.headline), (sub_lines, block.subtitle)):
-        if lines is None:
-            continue
-        if target is block.subtitle:
-            y += gap
-        for line in lines.lines:
-            target.append((line, lines.font, (anchor_x, y + lines.pitch / 2), anchor + "m"))
-            y += lines.pitch
-        widths.append(lines.width)
+
+def _block_top(frame: FrameSize, zone: Box, total_h: float) -> float:
+    """Centred in the zone, a little above centre in landscape, and never out of the zone."""
+    _, y0, _, y1 = zone
+    centre_y = (y0 + y1) / 2 - (0.02 * frame.height if not frame.is_vertical else 0)
+    return min(max(y0, centre_y - total_h / 2), y1 - total_h)
+
+
+def _anchor(zone: Box, align: str, *, rtl: bool) -> tuple[float, str]:
+    """The x every line hangs from, and Pillow's horizontal anchor for it: the zone's middle,
+    or the edge a line starts from ("start" is the right edge in right-to-left scripts)."""
+    x0, _, x1, _ = zone
+    if align == "center":
+        return (x0 + x1) / 2, "m"
+    if rtl:
+        return x1, "r"
+    return x0, "l"
+
+
+def _left_of(anchor_x: float, anchor: str, width: float) -> float:
+    """The left edge of something `width` wide hanging from `anchor_x`."""
+    return {"m": anchor_x - width / 2, "l": anchor_x, "r": anchor_x - width}[anchor]
+
+
+def _stack(
+    spacing: _Spacing,
+    top: float,
+    anchor_x: float,
+    anchor: str,
+    head_lines: Lines | None,
+    sub_lines: Lines | None,
+    pills: list[Pill],
+) -> Block:
+    """The block with its parts placed top to bottom: rule, headline, subtitle, pills."""
+    block = Block()
+    rule_left = _left_of(anchor_x, anchor, spacing.rule_w)
+    block.rule = (rule_left, top, rule_left + spacing.rule_w, top + spacing.rule_h)
+    y = top + spacing.rule_h + spacing.gap
+    widths = [spacing.rule_w]
+    if head_lines is not None:
+        block.headline, y = _place_lines(head_lines, anchor_x, anchor, y)
+        widths.append(head_lines.width)
+    if sub_lines is not None:
+        block.subtitle, y = _place_lines(sub_lines, anchor_x, anchor, y + spacing.gap)
+        widths.append(sub_lines.width)
     if pills:
-        y += pill_gap
-        spacing = PILL_SPACING * pill_size
-        row_w = sum(p.box[2] for p in pills) + spacing * (len(pills) - 1)
-        start = {"m": anchor_x - row_w / 2, "l": anchor_x, "r": anchor_x - row_w}[anchor]
-        order = reversed(pills) if anchor == "r" else pills
-        for pill in order:
-            width = pill.box[2]
-            pill.box = (start, y, start + width, y + pill_h)
-            start += width + spacing
+        y += spacing.pill_gap
+        widths.append(_place_pills(pills, anchor_x, anchor, y, spacing))
         block.pills = pills
-        widths.append(row_w)
-        y += pill_h
+        y += spacing.pill_h
     block_w = max(widths)
-    left = {"m": anchor_x - block_w / 2, "l": anchor_x, "r": anchor_x - block_w}[anchor]
+    left = _left_of(anchor_x, anchor, block_w)
     block.box = (left, top, left + block_w, y)
     return block
+
+
+def _place_lines(
+    lines: Lines, anchor_x: float, anchor: str, y: float
+) -> tuple[list[Placed], float]:
+    """Each line anchored at the middle of its pitch, from `y` down; also the y below them."""
+    placed = []
+    for line in lines.lines:
+        placed.append((line, lines.font, (anchor_x, y + lines.pitch / 2), anchor + "m"))
+        y += lines.pitch
+    return placed, y
+
+
+def _place_pills(
+    pills: list[Pill], anchor_x: float, anchor: str, y: float, spacing: _Spacing
+) -> float:
+    """Set the pills' boxes in one row at `y`, hanging like the lines; returns the row's width.
+    Right-aligned rows run right to left, so the first pill still comes first in reading order."""
+    pill_spacing = PILL_SPACING * spacing.pill_size
+    row_w = sum(p.box[2] for p in pills) + pill_spacing * (len(pills) - 1)
+    start = _left_of(anchor_x, anchor, row_w)
+    order = reversed(pills) if anchor == "r" else pills
+    for pill in order:
+        width = pill.box[2]
+        pill.box = (start, y, start + width, y + spacing.pill_h)
+        start += width + pill_spacing
+    return row_w
 
 
 def _pill_row(tags: Sequence[Run], size: float, height: float, max_w: float) -> list[Pill]:
@@ -685,70 +773,74 @@ def _orbs(p: Painter) -> None:
 
 def _bands(p: Painter) -> None:
     """Parallel diagonal bands cutting two opposite corners, stopping short of the type."""
-    rng, pal, w, h, m = p.rng, p.palette, p.w, p.h, p.m
-    angle = math.radians(rng.uniform(30, 60))
-    flip = rng.random() < 0.5
-    # The band's normal points from its corner into the picture; the type sets how far it runs.
-    pairs = [
-        ((0.0, h), (math.cos(angle), -math.sin(angle))),
-        ((w, 0.0), (-math.cos(angle), math.sin(angle))),
-    ]
-    if flip:
-        pairs = [
-            ((0.0, 0.0), (math.cos(angle), math.sin(angle))),
-            ((w, h), (-math.cos(angle), -math.sin(angle))),
-        ]
-    reach = [_reach(corner, normal, p) for corner, normal in pairs]
-    if reach[1] > reach[0]:
-        pairs.reverse()
-        reach.reverse()
-    span = w + h
-
-    def strip(corner, normal, near, far):
-        (cx, cy), (nx, ny) = corner, normal
-        ux, uy = -ny, nx
-        return [
-            (cx + nx * d + ux * t, cy + ny * d + uy * t)
-            for d, t in ((near, -span), (near, span), (far, span), (far, -span))
-        ]
-
-    (main_corner, main_normal), (other_corner, other_normal) = pairs
-    main_reach, other_reach = reach
-    cuts = sorted(rng.uniform(0.3, 0.5) for _ in range(2))
+    pal, m = p.palette, p.m
+    main, other = _band_sides(p)
+    cuts = sorted(p.rng.uniform(0.3, 0.5) for _ in range(2))
 
     def glow(draw, s):
-        cx, cy = main_corner
-        r = main_reach * 1.1
+        cx, cy = main.corner
+        r = main.reach * 1.1
         draw.ellipse([(cx - r) * s, (cy - r) * s, (cx + r) * s, (cy + r) * s], (*pal.accent, 70))
 
     p.soft(glow, blur=0.08)
     line_w = 0.006 * m
 
     def shapes(draw):
-        draw.polygon(strip(main_corner, main_normal, 0, main_reach * 0.22), (*pal.text, 26))
+        draw.polygon(main.strip(0, main.reach * 0.22), (*pal.text, 26))
+        draw.polygon(main.strip(main.reach * cuts[0], main.reach * cuts[1]), (*pal.accent_2, 235))
         draw.polygon(
-            strip(main_corner, main_normal, main_reach * cuts[0], main_reach * cuts[1]),
-            (*pal.accent_2, 235),
+            main.strip(main.reach * (cuts[1] + 0.06), main.reach * 0.86), (*pal.accent, 255)
         )
-        draw.polygon(
-            strip(main_corner, main_normal, main_reach * (cuts[1] + 0.06), main_reach * 0.86),
-            (*pal.accent, 255),
-        )
-        draw.polygon(
-            strip(main_corner, main_normal, main_reach * 0.93, main_reach * 0.93 + line_w),
-            (*pal.text, 120),
-        )
-        draw.polygon(
-            strip(other_corner, other_normal, other_reach * 0.25, other_reach * 0.55),
-            (*pal.accent, 255),
-        )
+        draw.polygon(main.strip(main.reach * 0.93, main.reach * 0.93 + line_w), (*pal.text, 120))
+        draw.polygon(other.strip(other.reach * 0.25, other.reach * 0.55), (*pal.accent, 255))
         for step in (0.66, 0.74):
             draw.polygon(
-                strip(other_corner, other_normal, other_reach * step, other_reach * step + line_w),
-                (*pal.text, 110),
+                other.strip(other.reach * step, other.reach * step + line_w), (*pal.text, 110)
             )
 
     p.crisp(shapes)
+
+
+@dataclass(frozen=True)
+class _BandSide:
+    """A corner the bands cut across: they run at right angles to `normal`, which points from
+    `corner` into the picture, and stay within `reach` of the corner."""
+
+    corner: tuple[float, float]
+    normal: tuple[float, float]
+    reach: float
+    span: float  # how far a band runs each way along itself: past the picture's edges
+
+    def strip(self, near: float, far: float) -> list[tuple[float, float]]:
+        """The band from `near` to `far` away from the corner, as a polygon's corners."""
+        (cx, cy), (nx, ny) = self.corner, self.normal
+        ux, uy = -ny, nx
+        return [
+            (cx + nx * d + ux * t, cy + ny * d + uy * t)
+            for d, t in ((near, -self.span), (near, self.span), (far, self.span), (far, -self.span))
+        ]
+
+
+def _band_sides(p: Painter) -> tuple[_BandSide, _BandSide]:
+    """Two opposite corners at a random angle, the one with more room before the type first:
+    it takes the main bands."""
+    w, h = p.w, p.h
+    angle = math.radians(p.rng.uniform(30, 60))
+    pairs = [
+        ((0.0, h), (math.cos(angle), -math.sin(angle))),
+        ((w, 0.0), (-math.cos(angle), math.sin(angle))),
+    ]
+    if p.rng.random() < 0.5:  # the other diagonal
+        pairs = [
+            ((0.0, 0.0), (math.cos(angle), math.sin(angle))),
+            ((w, h), (-math.cos(angle), -math.sin(angle))),
+        ]
+    sides = [
+        _BandSide(corner, normal, _reach(corner, normal, p), w + h) for corner, normal in pairs
+    ]
+    if sides[1].reach > sides[0].reach:
+        sides.reverse()
+    return sides[0], sides[1]
 
 
 def _reach(corner: tuple[float, float], normal: tuple[float, float], p: Painter) -> float:
@@ -780,33 +872,9 @@ def _grid(p: Painter) -> None:
             draw.ellipse([(gx - r) * s, (gy - r) * s, (gx + r) * s, (gy + r) * s], (*colour, alpha))
 
     p.soft(glows, blur=0.1)
-    p.settle()
-    lines = Image.new("L", (w, h), 0)
-    draw = ImageDraw.Draw(lines)
     width = max(1, round(m / 900))
-    for x in np.arange(off_x, w, cell):
-        draw.line([(x, 0), (x, h)], 255, width)
-    for y in np.arange(off_y, h, cell):
-        draw.line([(0, y), (w, y)], 255, width)
-    # Fade the grid towards the type so it reads as texture, not as lines through letters.
-    if p.block.empty:
-        cx, cy = w / 2, h / 2
-    else:
-        cx, cy = (p.block.box[0] + p.block.box[2]) / 2, (p.block.box[1] + p.block.box[3]) / 2
-    sw, sh = p.small_size
-    ys, xs = np.ogrid[0:sh, 0:sw]
-    fade = np.clip(np.hypot(xs / sw - cx / w, ys / sh - cy / h) * 2.2, 0.12, 1.0) * 0.22 * 255
-    fade = Image.fromarray(fade.astype(np.uint8)).resize((w, h), Image.Resampling.BILINEAR)
-    p.image.paste((*pal.accent, 255), mask=ImageChops.multiply(lines, fade))
-
-    columns, rows = int(w // cell) + 1, int(h // cell) + 1
-    candidates = [
-        (off_x + rng.randrange(columns) * cell, off_y + rng.randrange(rows) * cell, rng.random())
-        for _ in range(30)
-    ]
-    cells = [c for c in candidates if p.outside_type(c[0] + cell / 2, c[1] + cell / 2, cell)][:9]
-    if cell < 6 * width:  # a frame too small for cells to read as cells
-        cells = []
+    _grid_lines(p, cell, off_x, off_y, width)
+    cells = _lit_cells(p, cell, off_x, off_y, width)
     traces = [t for t in (_trace(p, cell, off_x, off_y) for _ in range(12)) if t][:4]
 
     def details(draw):
@@ -828,6 +896,46 @@ def _grid(p: Painter) -> None:
             )
 
     p.crisp(details)
+
+
+def _grid_lines(p: Painter, cell: float, off_x: float, off_y: float, width: int) -> None:
+    """The grid's lines at full size, fading towards the type so they read as texture, not as
+    lines through letters."""
+    w, h = p.w, p.h
+    p.settle()
+    lines = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(lines)
+    for x in np.arange(off_x, w, cell):
+        draw.line([(x, 0), (x, h)], 255, width)
+    for y in np.arange(off_y, h, cell):
+        draw.line([(0, y), (w, y)], 255, width)
+    if p.block.empty:
+        cx, cy = w / 2, h / 2
+    else:
+        cx, cy = (p.block.box[0] + p.block.box[2]) / 2, (p.block.box[1] + p.block.box[3]) / 2
+    sw, sh = p.small_size
+    ys, xs = np.ogrid[0:sh, 0:sw]
+    fade = np.clip(np.hypot(xs / sw - cx / w, ys / sh - cy / h) * 2.2, 0.12, 1.0) * 0.22 * 255
+    fade = Image.fromarray(fade.astype(np.uint8)).resize((w, h), Image.Resampling.BILINEAR)
+    p.image.paste((*p.palette.accent, 255), mask=ImageChops.multiply(lines, fade))
+
+
+def _lit_cells(
+    p: Painter, cell: float, off_x: float, off_y: float, width: int
+) -> list[tuple[float, float, float]]:
+    """Up to nine grid cells clear of the type, as (left, top, pick): a pick under 0.6 fills
+    the cell, a higher one outlines it."""
+    rng = p.rng
+    columns, rows = int(p.w // cell) + 1, int(p.h // cell) + 1
+    candidates = [
+        (off_x + rng.randrange(columns) * cell, off_y + rng.randrange(rows) * cell, rng.random())
+        for _ in range(30)
+    ]
+    cells = [c for c in candidates if p.outside_type(c[0] + cell / 2, c[1] + cell / 2, cell)][:9]
+    # Checked after the draws above, which the traces' draws follow: same seed, same traces.
+    if cell < 6 * width:  # a frame too small for cells to read as cells
+        return []
+    return cells
 
 
 def _trace(p: Painter, cell: float, off_x: float, off_y: float) -> list | None:

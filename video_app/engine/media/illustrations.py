@@ -413,77 +413,123 @@ def _index_key() -> str:
     return f"v{CATALOGUE_VERSION}-{digest.hexdigest()[:16]}"
 
 
+@dataclass(frozen=True)
+class _Piece:
+    """One piece of art as the index stores it."""
+
+    row: dict  # catalogue.json's entry (see _row)
+    body: str  # the SVG body, without its <svg> element
+    passage: str  # the text embedded for it
+
+
 def _catalogue(art_dir: Path) -> tuple[list[dict], list[str], list[str]]:
     """(rows, SVG bodies, passages to embed) for every piece of art worth offering."""
+    pieces = _emoji_pieces(art_dir)
+    pieces += _concept_icon_pieces(art_dir, emoji_titles={piece.row["title"] for piece in pieces})
+    return (
+        [piece.row for piece in pieces],
+        [piece.body for piece in pieces],
+        [piece.passage for piece in pieces],
+    )
+
+
+def _emoji_pieces(art_dir: Path) -> list[_Piece]:
+    """Every emoji worth offering, once, drawn from the first set (in EMOJI_SETS' order of
+    preference) that has it."""
     english = json.loads((art_dir / "emojibase-en.json").read_text(encoding="utf-8"))
     spanish = {
         emoji["hexcode"]: emoji
         for emoji in json.loads((art_dir / "emojibase-es.json").read_text(encoding="utf-8"))
     }
-    by_slug = {}
-    for emoji in english:
-        if "group" in emoji:
-            for slug in _slugs(emoji["label"]):
-                by_slug.setdefault(slug, emoji)
-
-    rows: list[dict] = []
-    bodies: list[str] = []
-    passages: list[str] = []
+    by_slug = _emoji_by_slug(english)
+    pieces: list[_Piece] = []
     taken_emoji: set[str] = set()
     for prefix in EMOJI_SETS:
         icons = _read_set(art_dir, prefix)
         for name, icon in icons["icons"].items():
-            base = _SKIN_TONE.sub("", name)
             emoji = by_slug.get(name)
-            if emoji is None or (base != name and base in icons["icons"]):
-                continue
-            subgroup = emoji["subgroup"]
             if (
-                emoji["hexcode"] in taken_emoji
-                or subgroup in _LEFT_OUT
-                or (subgroup in _FIGURES and _GENDERED.search(emoji["label"]))
-                or _CLOCK_FACE.search(emoji["label"])
-                or emoji["label"] in _WRITTEN_ON
+                emoji is None
+                or _toned_twin(name, icons)
+                or emoji["hexcode"] in taken_emoji
+                or not _worth_offering(emoji)
             ):
                 continue
             taken_emoji.add(emoji["hexcode"])
             translated = spanish.get(emoji["hexcode"], {})
-            names = [emoji["label"], translated.get("label", "")]
-            tags = emoji.get("tags", []) + translated.get("tags", [])
-            tags.append(_SUBGROUP_HINTS.get(subgroup, ""))
-            rows.append(
-                _row(
-                    f"{prefix}:{name}",
-                    emoji["label"],
-                    names,
-                    tags,
-                    icons,
-                    icon,
-                    named_only=subgroup in _NAMED_ONLY,
-                    penalty=FIGURE_PENALTY if subgroup in _FIGURES | _NAMED_ONLY else 0.0,
-                )
-            )
-            bodies.append(icon["body"])
-            passages.append(
-                f"{emoji['label']}: {', '.join(emoji.get('tags', []))}. "
-                f"{translated.get('label', '')}: {', '.join(translated.get('tags', []))}. "
-                f"{_GROUPS[emoji['group']]}, {_SUBGROUPS[subgroup]}. "
-                f"{_SUBGROUP_HINTS.get(subgroup, '')}"
-            )
+            pieces.append(_emoji_piece(f"{prefix}:{name}", emoji, translated, icons, icon))
+    return pieces
 
+
+def _emoji_by_slug(english: list[dict]) -> dict[str, dict]:
+    """Emojibase's emoji by every Iconify name their label may take; the first emoji to claim
+    a name keeps it. The regional indicator letters, which have no group, are left out."""
+    by_slug: dict[str, dict] = {}
+    for emoji in english:
+        if "group" in emoji:
+            for slug in _slugs(emoji["label"]):
+                by_slug.setdefault(slug, emoji)
+    return by_slug
+
+
+def _toned_twin(name: str, icons: dict) -> bool:
+    """A skin-toned variant of an icon the set also has untoned: only the untoned one is offered."""
+    base = _SKIN_TONE.sub("", name)
+    return base != name and base in icons["icons"]
+
+
+def _worth_offering(emoji: dict) -> bool:
+    """False for what reads badly as an illustration: a subgroup left out, a gendered figure,
+    a clock face, a picture with writing on it."""
+    subgroup = emoji["subgroup"]
+    return not (
+        subgroup in _LEFT_OUT
+        or (subgroup in _FIGURES and _GENDERED.search(emoji["label"]))
+        or _CLOCK_FACE.search(emoji["label"])
+        or emoji["label"] in _WRITTEN_ON
+    )
+
+
+def _emoji_piece(art_id: str, emoji: dict, translated: dict, icons: dict, icon: dict) -> _Piece:
+    """An emoji named and tagged in English and Spanish (`translated`: its Spanish entry, or
+    {}), its subgroup's hint counted as a tag."""
+    subgroup = emoji["subgroup"]
+    names = [emoji["label"], translated.get("label", "")]
+    tags = emoji.get("tags", []) + translated.get("tags", [])
+    tags.append(_SUBGROUP_HINTS.get(subgroup, ""))
+    row = _row(
+        art_id,
+        emoji["label"],
+        names,
+        tags,
+        icons,
+        icon,
+        named_only=subgroup in _NAMED_ONLY,
+        penalty=FIGURE_PENALTY if subgroup in _FIGURES | _NAMED_ONLY else 0.0,
+    )
+    passage = (
+        f"{emoji['label']}: {', '.join(emoji.get('tags', []))}. "
+        f"{translated.get('label', '')}: {', '.join(translated.get('tags', []))}. "
+        f"{_GROUPS[emoji['group']]}, {_SUBGROUPS[subgroup]}. "
+        f"{_SUBGROUP_HINTS.get(subgroup, '')}"
+    )
+    return _Piece(row, icon["body"], passage)
+
+
+def _concept_icon_pieces(art_dir: Path, emoji_titles: set[str]) -> list[_Piece]:
+    """The concept icons (CONCEPT_ICONS) whose title no emoji already has."""
     icons = _read_set(art_dir, "flat-color-icons")
-    emoji_titles = {row["title"] for row in rows}
+    pieces = []
     for name in sorted(CONCEPT_ICONS & icons["icons"].keys()):
         title = re.sub(r"-\d+$", "", name).replace("-", " ")
         if title in emoji_titles:
             continue
         icon = icons["icons"][name]
-        rows.append(
-            _row(f"flat-color-icons:{name}", title, [title], [], icons, icon, penalty=ICON_PENALTY)
+        row = _row(
+            f"flat-color-icons:{name}", title, [title], [], icons, icon, penalty=ICON_PENALTY
         )
-        bodies.append(icon["body"])
-        passages.append(f"{title}: concept icon")
-    return rows, bodies, passages
+        pieces.append(_Piece(row, icon["body"], f"{title}: concept icon"))
+    return pieces
 
 
 def _row(art_id, title, names, tags, icons, icon, *, penalty=0.0, named_only=False) -> dict:
