@@ -172,48 +172,10 @@ def run_start(
     """Record a new run of the project and queue it once committed; returns its number. Raises
     RunRefused when it may not start (`_refuse_run`); `retry`: only if the last run failed.
     `queue=False`: the caller runs it in its own process (`in_process.run_in_process`)."""
-    steps = RUN_STEPS[kind]
     with transaction.atomic():
         locked = VideoProject.objects.select_for_update().get(pk=project.pk)
         _refuse_run(locked, kind, write_script=write_script, retry=retry)
-        locked.run_number += 1
-        locked.run_kind = kind
-        locked.run_state = VideoProject.RunState.QUEUED
-        locked.run_started_at = timezone.now()
-        locked.run_finished_at = None
-        locked.error_message = locked.error_detail = locked.failed_step = ""
-        # As asked, so the watchdog can queue the run again; the stage a cancel goes back to.
-        locked.run_options = {
-            "scene_ids": list(scene_ids),
-            "force": force,
-            "from_status": locked.status,
-        }
-        locked.run_seen_at, locked.run_resumes = locked.run_started_at, 0
-        fields = [
-            "run_number",
-            "run_kind",
-            "run_state",
-            "run_started_at",
-            "run_finished_at",
-            "error_message",
-            "error_detail",
-            "failed_step",
-            "status",
-            "run_options",
-            "run_seen_at",
-            "run_resumes",
-            "updated_at",
-        ]
-        if kind == "render":
-            locked.move_to(VideoProject.Status.RENDERING)
-        elif locked.status == VideoProject.Status.FAILED:
-            # Working on one step again after a failed render: back to that step's stage.
-            locked.move_to(_stage_for(kind))
-        locked.save(update_fields=fields)
-        PipelineStep.objects.bulk_create(
-            PipelineStep(project=locked, run_number=locked.run_number, name=name, position=index)
-            for index, name in enumerate(steps)
-        )
+        _record_run(locked, kind, scene_ids=scene_ids, force=force)
         run = locked.run_number
         if queue:
             transaction.on_commit(
@@ -224,6 +186,53 @@ def run_start(
         transaction.on_commit(lambda: progress.publish(locked.pk))
     project.refresh_from_db()
     return run
+
+
+def _record_run(
+    locked: VideoProject, kind: str, *, scene_ids: tuple[int, ...], force: bool
+) -> None:
+    """The project's next run, queued, with a pending row per step (under the row's lock)."""
+    locked.run_number += 1
+    locked.run_kind = kind
+    locked.run_state = VideoProject.RunState.QUEUED
+    locked.run_started_at = timezone.now()
+    locked.run_finished_at = None
+    locked.error_message = locked.error_detail = locked.failed_step = ""
+    # As asked, so the watchdog can queue the run again; the stage a cancel goes back to.
+    locked.run_options = {
+        "scene_ids": list(scene_ids),
+        "force": force,
+        "from_status": locked.status,
+    }
+    locked.run_seen_at, locked.run_resumes = locked.run_started_at, 0
+    if kind == "render":
+        locked.move_to(VideoProject.Status.RENDERING)
+    elif locked.status == VideoProject.Status.FAILED:
+        # Working on one step again after a failed render: back to that step's stage.
+        locked.move_to(_stage_for(kind))
+    locked.save(update_fields=RUN_FIELDS)
+    PipelineStep.objects.bulk_create(
+        PipelineStep(project=locked, run_number=locked.run_number, name=name, position=index)
+        for index, name in enumerate(RUN_STEPS[kind])
+    )
+
+
+# What starting a run writes on the project.
+RUN_FIELDS = [
+    "run_number",
+    "run_kind",
+    "run_state",
+    "run_started_at",
+    "run_finished_at",
+    "error_message",
+    "error_detail",
+    "failed_step",
+    "status",
+    "run_options",
+    "run_seen_at",
+    "run_resumes",
+    "updated_at",
+]
 
 
 def run_resume(*, project: VideoProject) -> None:

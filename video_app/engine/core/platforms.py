@@ -47,7 +47,7 @@ class PlatformSpec:
 #   are peaks for a CRF encode (see encoding.CRF), which spends far less on calm pictures.
 #   Audio: 384 kbps everywhere (nobody asks for less, and remuxed exports keep the master's 384k).
 # - Frame rates: YouTube takes 24-60 fps, TikTok and Instagram recommend 30. The product renders
-#   at the spec's rate (services.production), and stills with slow Ken Burns motion gain nothing
+#   at the spec's rate (services.composition), and stills with slow Ken Burns motion gain nothing
 #   from 60 fps but twice the render time, so every platform gets 30.
 # - Loudness: -14 LUFS integrated, about where YouTube normalises playback; TikTok and Instagram
 #   publish no figure, and -14 is the usual target for them too.
