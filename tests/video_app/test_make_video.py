@@ -36,6 +36,12 @@ def make_video(subprocess_env):
     return run
 
 
+def script_file(folder: Path, text: str) -> Path:
+    script = folder / "script.txt"
+    script.write_text(text)
+    return script
+
+
 def test_it_prints_each_exported_file_on_its_own_line_at_the_end(tmp_path, make_video):
     script = tmp_path / "script.txt"
     script.write_text("Bees talk by dancing.\n\nA waggle dance points the way to flowers.")
@@ -75,8 +81,7 @@ def test_it_makes_the_video_under_the_named_accounts_plan(tmp_path, make_video):
     """The same rules as the wizard: the Free plan's 720p cap and watermark, its project on
     its dashboard."""
     alice = get_user_model().objects.create_user("alice", "alice@example.com", "-")
-    script = tmp_path / "script.txt"
-    script.write_text("Bees talk by dancing.")
+    script = script_file(tmp_path, "Bees talk by dancing.")
 
     completed = make_video(
         "--script-file",
@@ -97,8 +102,7 @@ def test_it_makes_the_video_under_the_named_accounts_plan(tmp_path, make_video):
 
 
 def test_it_refuses_an_unknown_account(tmp_path, make_video):
-    script = tmp_path / "script.txt"
-    script.write_text("Bees talk by dancing.")
+    script = script_file(tmp_path, "Bees talk by dancing.")
 
     completed = make_video("--script-file", str(script), "--user", "nobody")
 
@@ -147,8 +151,7 @@ def test_it_says_why_a_run_failed_and_leaves_it_to_retry(tmp_path, make_video):
 
 
 def test_it_names_the_templates_there_are_for_an_unknown_one(tmp_path, make_video):
-    script = tmp_path / "script.txt"
-    script.write_text("Bees talk by dancing.")
+    script = script_file(tmp_path, "Bees talk by dancing.")
 
     completed = make_video("--script-file", str(script), "--template", "webinar")
 
