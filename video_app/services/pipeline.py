@@ -25,7 +25,7 @@ from payments_app import services as quotas
 from .. import signals
 from ..analytics.tracking import VideoAnalytics
 from ..builtin_templates import DEFAULT_RECIPE
-from ..engine import voice as tts
+from ..engine import voice
 from ..engine.core import usage
 from ..engine.core.cues import Cue
 from ..engine.core.encoding import OVERSCAN
@@ -412,7 +412,7 @@ def scene_voice(scene: Scene, project: VideoProject) -> tuple[str, float]:
     speed = scene.voice_speed if scene.voice_speed is not None else project.voice_speed
     if scene.voice_id:
         return scene.voice_id, speed
-    narrator = project.voice_id or tts.default_voice_for(project.language).id
+    narrator = project.voice_id or voice.default_voice_for(project.language).id
     if not scene.speaker:
         return narrator, speed
     speakers = Scene.objects.filter(script__project=project).order_by("position")
@@ -476,16 +476,16 @@ def _voice_take(
     out_path = work_dir(project) / "voice" / f"{wanted}.wav"
     note = ""
 
-    def read(voice: str) -> Speech:
-        return tts.synthesize(
-            scene.text, voice_id=voice, speed=speed, out_path=out_path, language=project.language
+    def read(voice_id: str) -> Speech:
+        return voice.synthesize(
+            scene.text, voice_id=voice_id, speed=speed, out_path=out_path, language=project.language
         )
 
     with usage.attributed(project_id=project.pk):
         try:
             speech = read(voice_id)
         except ProviderFailed as error:
-            offline = tts.default_voice_for(project.language, offline=True)
+            offline = voice.default_voice_for(project.language, offline=True)
             if not project.allow_provider_fallback or voice_id == offline.id:
                 raise
             speech = read(offline.id)

@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from PIL import Image, ImageOps
 
 from video_app.builtin_templates import DEFAULT_RECIPE
-from video_app.engine import voice as tts
+from video_app.engine import voice
 from video_app.engine.core.encoding import OVERSCAN
 from video_app.engine.core.errors import InvalidInput, ProviderFailed
 from video_app.engine.core.ffmpeg import atomic_output
@@ -335,9 +335,9 @@ def speaker_voices(speakers: list[str], *, narrator: str, language: str) -> dict
     language (conversation.assign_voices). The web pipeline and `make_video` both ask this."""
     named = list(dict.fromkeys(speaker for speaker in speakers if speaker))
     same_language = [
-        voice.id
-        for voice in tts.available_voices()
-        if voice.language.split("-")[0].lower() == language.split("-")[0].lower()
+        choice.id
+        for choice in voice.available_voices()
+        if choice.language.split("-")[0].lower() == language.split("-")[0].lower()
     ]
     return conversation.assign_voices(named, same_language or [narrator], narrator)
 
@@ -346,7 +346,7 @@ def voice_scenes(
     scenes: list[ProcessedScene], request: ProductionRequest, folder: Path, report: Progress
 ) -> list[Speech | None]:
     """A voiceover per scene that has words; speakers of a dialogue get voices of their own."""
-    narrator = request.voice_id or tts.default_voice_for(request.language).id
+    narrator = request.voice_id or voice.default_voice_for(request.language).id
     voices = speaker_voices(
         [scene.speaker for scene in scenes], narrator=narrator, language=request.language
     )
@@ -356,7 +356,7 @@ def voice_scenes(
         if not scene.narration.strip():
             return None
         voice_id = voices.get(scene.speaker, narrator) if scene.speaker else narrator
-        speech = tts.synthesize(
+        speech = voice.synthesize(
             scene.narration,
             voice_id=voice_id,
             speed=request.speed,

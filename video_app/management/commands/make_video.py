@@ -15,7 +15,7 @@ from django.db import DatabaseError
 from tqdm import tqdm
 
 from video_app.builtin_templates import BUILTIN, builtin_recipe
-from video_app.engine import voice as tts
+from video_app.engine import voice
 from video_app.engine.core.errors import EngineError
 from video_app.engine.core.styles import STYLES
 from video_app.engine.export import PLATFORM_SPECS
@@ -60,8 +60,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["list_voices"]:
-            for voice in tts.available_voices():
-                self.stdout.write(f"{voice.id}\t{voice.label}")
+            for choice in voice.available_voices():
+                self.stdout.write(f"{choice.id}\t{choice.label}")
             return
         recipe = self._recipe(options["template"])
         if options["no_title_card"]:
