@@ -39,7 +39,7 @@ def main() -> None:
     import numpy as np
 
     from tests.video_app.engine.viewer import decoded_mono
-    from video_app.engine import voice as tts
+    from video_app.engine import voice
     from video_app.engine.core.loudness import measure_loudness
     from video_app.engine.render import music
     from video_app.engine.render.audio_mix import (
@@ -53,7 +53,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-music-"))
     speeches = [
-        tts.synthesize(text, out_path=work / f"voice-{index}.wav")
+        voice.synthesize(text, out_path=work / f"voice-{index}.wav")
         for index, text in enumerate(SENTENCES)
     ]
     voices, at_s = [], 1.0

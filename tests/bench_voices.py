@@ -76,14 +76,14 @@ def main() -> None:
     if args.speak:
         print(json.dumps(speak_all(*args.speak)))
         return
-    from video_app.engine import voice as tts
+    from video_app.engine import voice
     from video_app.engine.voice import recognition
 
     rows = []
     for language in args.languages:
-        for voice in bench_voices(tts.available_voices(), language):
-            folder = OUT_DIR / language / voice.id.replace(":", "_")
-            measured = run_voice(voice.id, language, folder, args.threads)
+        for choice in bench_voices(voice.available_voices(), language):
+            folder = OUT_DIR / language / choice.id.replace(":", "_")
+            measured = run_voice(choice.id, language, folder, args.threads)
             started = time.monotonic()
             heard = [
                 " ".join(word.text for word in recognition.transcribe(path, language))
@@ -92,15 +92,15 @@ def main() -> None:
             hearing_s = time.monotonic() - started
             said = " ".join(SENTENCES[language])
             wer = recognition.word_error_rate(said, " ".join(heard), language=language)
-            rows.append((voice, language, measured, wer, hearing_s / measured["audio_s"]))
-            print(f"{voice.id} {language}: RTF {measured['rtf']:.2f}, WER {wer:.1%}", flush=True)
+            rows.append((choice, language, measured, wer, hearing_s / measured["audio_s"]))
+            print(f"{choice.id} {language}: RTF {measured['rtf']:.2f}, WER {wer:.1%}", flush=True)
     print()
     print(f"Threads per inference: {args.threads}; {len(os.sched_getaffinity(0))} cores.\n")
     print("| " + " | ".join(COLUMNS) + " |")
     print("|" + " --- |" * len(COLUMNS))
-    for voice, language, measured, wer, whisper_rtf in rows:
+    for choice, language, measured, wer, whisper_rtf in rows:
         print(
-            f"| {voice.label} `{voice.id}` | {language} | {measured['rtf']:.2f} | {wer:.1%} "
+            f"| {choice.label} `{choice.id}` | {language} | {measured['rtf']:.2f} | {wer:.1%} "
             f"| {measured['peak_rss_mb']:.0f} MB | {measured['voice_mb']:.0f} MB "
             f"| {whisper_rtf:.2f} |"
         )
@@ -108,13 +108,13 @@ def main() -> None:
 
 def bench_voices(voices, language: str):
     """The offline voices whose own language is `language`, one espeak-ng voice included."""
-    from video_app.engine import voice as tts
+    from video_app.engine import voice
 
     wanted = {"en": {"en-US", "en-us"}, "es": {"es"}}[language]
     return [
-        voice
-        for voice in voices
-        if voice.provider in tts.OFFLINE_PROVIDERS and voice.language in wanted
+        choice
+        for choice in voices
+        if choice.provider in voice.OFFLINE_PROVIDERS and choice.language in wanted
     ]
 
 
@@ -135,18 +135,18 @@ def run_voice(voice_id: str, language: str, folder: Path, threads: int) -> dict:
 
 
 def speak_all(voice_id: str, language: str, folder: str) -> dict:
-    from video_app.engine import voice as tts
+    from video_app.engine import voice
 
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     sentences = SENTENCES[language]
     before_mb = psutil.Process().memory_info().rss / 2**20
-    tts.synthesize(sentences[0], voice_id=voice_id, out_path=out / "warm-up.wav")
+    voice.synthesize(sentences[0], voice_id=voice_id, out_path=out / "warm-up.wav")
     (out / "warm-up.wav").unlink()
     work_s = audio_s = 0.0
     for index, sentence in enumerate(sentences):
         started = time.monotonic()
-        speech = tts.synthesize(sentence, voice_id=voice_id, out_path=out / f"{index:02d}.wav")
+        speech = voice.synthesize(sentence, voice_id=voice_id, out_path=out / f"{index:02d}.wav")
         work_s += time.monotonic() - started
         audio_s += speech.duration_s
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -52,9 +52,9 @@ SCRIPT = (
     "[a shell in a hand] Each shell was once a home."
 )
 PAGES = ("dashboard", "storyboard", "result", "api_status")
-RENDER_TASK = "video_app.tasks.render_video_task"
-EXPORT_TASK = "video_app.tasks.export_video_task"
-START_TASK = "video_app.tasks.process_video_project"
+RENDER_TASK = "video_app.tasks.render_task"
+EXPORT_TASK = "video_app.tasks.export_task"
+START_TASK = "video_app.tasks.start_run_task"
 
 
 def parse_args() -> argparse.Namespace:

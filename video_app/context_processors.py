@@ -3,9 +3,9 @@ from django.conf import settings
 # The wizard's pages in order: (URL name, label).
 WIZARD_STEPS = (
     ("script", "Script"),
-    ("storyboard", "Storyboard"),
-    ("media", "Pictures"),
-    ("voice", "Voices"),
+    ("storyboard", "Scenes"),
+    ("media", "Media"),
+    ("voice", "Voice"),
     ("render", "Render"),
     ("project_detail", "Result"),
 )

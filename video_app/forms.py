@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm, UserCreationForm
 from django.db.models import Q
 
-from .engine import voice as tts
+from .engine import voice
 from .engine.scenes import MAX_SCRIPT_CHARS
 from .models import PLATFORM_CHOICES, MediaAsset, VideoProject, VideoTemplate
 from .security.content_validator import ValidatedFileField
@@ -59,8 +59,10 @@ class AccountAdminChangeForm(AccountRulesMixin, UserChangeForm):
 
 def voice_choices() -> list[tuple[str, str]]:
     # Neural voices first: espeak-ng's hundred basic ones would bury them.
-    voices = sorted(tts.available_voices(), key=lambda voice: voice.quality != "neural")
-    return [("", "Default voice for the language")] + [(voice.id, voice.label) for voice in voices]
+    voices = sorted(voice.available_voices(), key=lambda choice: choice.quality != "neural")
+    return [("", "Default voice for the language")] + [
+        (choice.id, choice.label) for choice in voices
+    ]
 
 
 # The lengths the script writer can aim at (ScriptRequest.target_duration_s); a plan's limit is
@@ -167,8 +169,8 @@ class SceneSplitForm(forms.Form):
 class SceneVoiceForm(forms.Form):
     voice_id = forms.ChoiceField(label="Voice", required=False)
     speed = forms.FloatField(
-        min_value=tts.MIN_SPEED,
-        max_value=tts.MAX_SPEED,
+        min_value=voice.MIN_SPEED,
+        max_value=voice.MAX_SPEED,
         initial=1.0,
         widget=forms.NumberInput(attrs={"step": "0.05"}),
     )

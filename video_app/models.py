@@ -30,8 +30,8 @@ def content_hash(*parts) -> str:
 PIPELINE_STEPS = {
     "script": "Script",
     "scenes": "Scenes",
-    "media": "Pictures",
-    "voice": "Voices",
+    "media": "Media",
+    "voice": "Voice",
     "render": "Render",
     "export": "Export",
 }
@@ -110,9 +110,9 @@ class VideoProject(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SCRIPTING = "scripting", "Script"
-        STORYBOARD = "storyboard", "Storyboard"
-        MEDIA = "media", "Pictures"
-        VOICE = "voice", "Voices"
+        STORYBOARD = "storyboard", "Scenes"
+        MEDIA = "media", "Media"
+        VOICE = "voice", "Voice"
         RENDERING = "rendering", "Rendering"
         COMPLETED = "completed", "Completed"
         FAILED = "failed", "Failed"

@@ -3,9 +3,9 @@
 
 A render run is one canvas:
 
-    chain(generate_script_task, process_script_task, fan_out_scene_work_task)
-      -> chord(group(find_media_task, generate_voiceovers_task per scene), render_video_task)
-      -> chord(group(export_video_task per platform), finish_run_task)
+    chain(script_task, scenes_task, fan_out_scenes_task)
+      -> chord(group(media_task, voice_task per scene), render_task)
+      -> chord(group(export_task per platform), finish_run_task)
 
 The fan-outs replace themselves with the next part (`Task.replace`) because the scenes are only
 known once the script is split. Signatures are immutable (`.si`): no task depends on another's
@@ -108,7 +108,7 @@ def pipeline_task(step: str, **options):
 
 
 @pipeline_task("script", edge="start")
-def process_video_project(self, project_id: int, run: int, scene_ids: list[int], force: bool):
+def start_run_task(self, project_id: int, run: int, scene_ids: list[int], force: bool):
     """Start a run: the canvas for its kind (see RUN_STEPS)."""
     project = pipeline.current_project(project_id, run)
     if project is None:
@@ -122,11 +122,11 @@ def process_video_project(self, project_id: int, run: int, scene_ids: list[int],
 
     finish = at("export", finish_run_task.si(project_id, run))
     if kind == "script":
-        workflow = chain(at("script", generate_script_task.si(project_id, run, True)), finish)
+        workflow = chain(at("script", script_task.si(project_id, run, True)), finish)
     elif kind == "scenes":
-        workflow = chain(at("scenes", process_script_task.si(project_id, run)), finish)
+        workflow = chain(at("scenes", scenes_task.si(project_id, run)), finish)
     elif kind in ("media", "voice"):
-        step_task = find_media_task if kind == "media" else generate_voiceovers_task
+        step_task = media_task if kind == "media" else voice_task
         ids = scene_ids or pipeline.scene_ids(project)
         workflow = chord(
             group(at(kind, step_task.si(project_id, run, scene_id, force)) for scene_id in ids),
@@ -134,25 +134,25 @@ def process_video_project(self, project_id: int, run: int, scene_ids: list[int],
         )
     else:
         workflow = chain(
-            at("script", generate_script_task.si(project_id, run, False)),
-            at("scenes", process_script_task.si(project_id, run)),
-            at("scenes", fan_out_scene_work_task.si(project_id, run)),
+            at("script", script_task.si(project_id, run, False)),
+            at("scenes", scenes_task.si(project_id, run)),
+            at("scenes", fan_out_scenes_task.si(project_id, run)),
         )
     raise self.replace(workflow)
 
 
 @pipeline_task("script")
-def generate_script_task(self, project_id: int, run: int, force: bool):
+def script_task(self, project_id: int, run: int, force: bool):
     pipeline.write_project_script(project_id, run, force=force)
 
 
 @pipeline_task("scenes")
-def process_script_task(self, project_id: int, run: int):
+def scenes_task(self, project_id: int, run: int):
     pipeline.split_project_script(project_id, run)
 
 
 @pipeline_task("media", edge="fan-out")
-def fan_out_scene_work_task(self, project_id: int, run: int):
+def fan_out_scenes_task(self, project_id: int, run: int):
     """Pictures and voices for every scene in parallel, then the render once all are done."""
     project = pipeline.current_project(project_id, run)
     if project is None:
@@ -161,22 +161,20 @@ def fan_out_scene_work_task(self, project_id: int, run: int):
     media, voice, render = (
         task_priority(project.user, step) for step in ("media", "voice", "render")
     )
-    pictures = [find_media_task.si(project_id, run, id_, False).set(priority=media) for id_ in ids]
-    voices = [
-        generate_voiceovers_task.si(project_id, run, id_, False).set(priority=voice) for id_ in ids
-    ]
+    pictures = [media_task.si(project_id, run, id_, False).set(priority=media) for id_ in ids]
+    voices = [voice_task.si(project_id, run, id_, False).set(priority=voice) for id_ in ids]
     raise self.replace(
-        chord(group(*pictures, *voices), render_video_task.si(project_id, run).set(priority=render))
+        chord(group(*pictures, *voices), render_task.si(project_id, run).set(priority=render))
     )
 
 
 @pipeline_task("media")
-def find_media_task(self, project_id: int, run: int, scene_id: int, force: bool):
+def media_task(self, project_id: int, run: int, scene_id: int, force: bool):
     pipeline.make_scene_media(project_id, run, scene_id, force=force)
 
 
 @pipeline_task("voice")
-def generate_voiceovers_task(self, project_id: int, run: int, scene_id: int, force: bool):
+def voice_task(self, project_id: int, run: int, scene_id: int, force: bool):
     pipeline.make_scene_voice(project_id, run, scene_id, force=force)
 
 
@@ -186,7 +184,7 @@ def generate_voiceovers_task(self, project_id: int, run: int, scene_id: int, for
     time_limit=settings.CELERY_RENDER_TIME_LIMIT,
     soft_time_limit=settings.CELERY_RENDER_TIME_LIMIT - 60,
 )
-def render_video_task(self, project_id: int, run: int):
+def render_task(self, project_id: int, run: int):
     """The masters, then every platform's export in parallel, then the notification."""
     pipeline.render_masters(project_id, run)
     project = pipeline.current_project(project_id, run)
@@ -196,7 +194,7 @@ def render_video_task(self, project_id: int, run: int):
     raise self.replace(
         chord(
             group(
-                export_video_task.si(project_id, run, name).set(priority=priority)
+                export_task.si(project_id, run, name).set(priority=priority)
                 for name in project.platforms
             ),
             finish_run_task.si(project_id, run).set(priority=priority),
@@ -205,7 +203,7 @@ def render_video_task(self, project_id: int, run: int):
 
 
 @pipeline_task("export", max_retries=2)
-def export_video_task(self, project_id: int, run: int, platform: str):
+def export_task(self, project_id: int, run: int, platform: str):
     pipeline.export_platform(project_id, run, platform)
 
 

@@ -117,11 +117,11 @@ def test_it_takes_a_new_creator_from_sign_up_to_a_downloaded_video(
     expect(page.locator("#template-based-note")).to_have_count(0)
     expect(page.locator("#script-writer")).to_contain_text("Packaged language model")
     page.locator("#id_text").fill(SCRIPT)
-    page.get_by_role("button", name="Save and make the storyboard →").click()
+    page.get_by_role("button", name="Save and make the scenes →").click()
     expect(page).to_have_url(re.compile(r"/storyboard/$"))
     wait_for_run_to_end(page)
 
-    # 3. Storyboard: three scenes; the first edited in place
+    # 3. Scenes: three scenes; the first edited in place
     cards = page.locator(".scene-card")
     expect(cards).to_have_count(3)
     first_text = cards.nth(0).locator("textarea[name=text]")
@@ -132,9 +132,9 @@ def test_it_takes_a_new_creator_from_sign_up_to_a_downloaded_video(
     expect(page.locator(".scene-card").nth(0).locator("textarea[name=text]")).to_have_value(
         "Every morning the tide leaves new shells on the sand."
     )
-    page.get_by_role("link", name="Next: pictures →").click()
+    page.get_by_role("link", name="Next: media →").click()
 
-    # 4. Pictures: made for every scene, then one uploaded
+    # 4. Media: made for every scene, then one uploaded
     page.get_by_role("button", name="Find pictures for all scenes").click()
     wait_for_run_to_end(page)
     expect(page.locator("#media-scenes img")).to_have_count(3)
@@ -147,9 +147,9 @@ def test_it_takes_a_new_creator_from_sign_up_to_a_downloaded_video(
     expect(
         page.locator("#media-scenes article").nth(2).get_by_text("From your library")
     ).to_be_visible()
-    page.get_by_role("link", name="Next: voices →").click()
+    page.get_by_role("link", name="Next: voice →").click()
 
-    # 5. Voices: recorded, and each can be played
+    # 5. Voice: recorded, and each can be played
     page.get_by_role("button", name="Record all scenes").click()
     wait_for_run_to_end(page)
     expect(page.locator("#voice-scenes audio")).to_have_count(3)

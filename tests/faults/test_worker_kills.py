@@ -20,12 +20,12 @@ pytestmark = [
 
 # The task that ends each step of a render run (tasks.py), in the order they run.
 LAST_TASK_OF_STEP = {
-    "script": "video_app.tasks.generate_script_task",
-    "scenes": "video_app.tasks.process_script_task",
-    "media": "video_app.tasks.find_media_task",
-    "voice": "video_app.tasks.generate_voiceovers_task",
-    "render": "video_app.tasks.render_video_task",
-    "export": "video_app.tasks.export_video_task",
+    "script": "video_app.tasks.script_task",
+    "scenes": "video_app.tasks.scenes_task",
+    "media": "video_app.tasks.media_task",
+    "voice": "video_app.tasks.voice_task",
+    "render": "video_app.tasks.render_task",
+    "export": "video_app.tasks.export_task",
     "finish": "video_app.tasks.finish_run_task",
 }
 

@@ -30,9 +30,9 @@ def test_it_routes_render_and_export_tasks_to_the_render_queue():
     def queue_of(task_name):
         return celery_app.amqp.router.route({}, task_name)["queue"].name
 
-    assert queue_of("video_app.tasks.render_video_task") == "render"
-    assert queue_of("video_app.tasks.export_platform_task") == "render"
-    assert queue_of("video_app.tasks.process_script_task") == "light"
+    assert queue_of("video_app.tasks.render_task") == "render"
+    assert queue_of("video_app.tasks.export_task") == "render"
+    assert queue_of("video_app.tasks.scenes_task") == "light"
 
 
 def test_it_queues_on_the_redis_of_the_run_mode():

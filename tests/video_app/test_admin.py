@@ -53,7 +53,7 @@ def project(alice):
     project.refresh_from_db()
     watchdog.task_started(
         task_id="task-1",
-        task_name="video_app.tasks.render_video_task",
+        task_name="video_app.tasks.render_task",
         project_id=project.pk,
         run=project.run_number,
         step="render",

@@ -152,13 +152,13 @@ def rendering(alice, media_root, no_progress_news, django_capture_on_commit_call
 def test_each_pipeline_task_logs_its_step_subject_and_outcome(rendering):
     project_id, run = rendering.pk, rendering.run_number
 
-    tasks.generate_script_task(project_id, run, False)  # the creator's script: kept
-    tasks.process_script_task(project_id, run)
+    tasks.script_task(project_id, run, False)  # the creator's script: kept
+    tasks.scenes_task(project_id, run)
     scene_ids = pipeline.scene_ids(rendering)
     for scene_id in scene_ids:
-        tasks.find_media_task(project_id, run, scene_id, False)
-        tasks.generate_voiceovers_task(project_id, run, scene_id, False)
-    tasks.generate_voiceovers_task(project_id, run, scene_ids[0], False)  # once more: reused
+        tasks.media_task(project_id, run, scene_id, False)
+        tasks.voice_task(project_id, run, scene_id, False)
+    tasks.voice_task(project_id, run, scene_ids[0], False)  # once more: reused
 
     logged = StepPerformance.objects.filter(project=rendering).order_by("id")
     rows = [(row.step, row.subject, row.outcome, row.provider) for row in logged]
@@ -185,9 +185,7 @@ def test_it_logs_each_retry_then_the_failure_at_its_step(rendering, monkeypatch)
 
     monkeypatch.setattr(pipeline, "export_platform", export_fails)
 
-    result = tasks.export_video_task.apply(
-        args=(rendering.pk, rendering.run_number, "instagram_square")
-    )
+    result = tasks.export_task.apply(args=(rendering.pk, rendering.run_number, "instagram_square"))
 
     assert result.failed()
     rows = list(StepPerformance.objects.filter(project=rendering).order_by("id"))

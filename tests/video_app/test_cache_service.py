@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from tests.video_app.factories import make_project
-from video_app.engine import voice as tts
+from video_app.engine import voice
 from video_app.engine.core.ffmpeg import probe, run_ffmpeg
 from video_app.models import AudioAsset, RenderedVideo, Scene, VideoProject
 from video_app.services import cache_service, pipeline, projects
@@ -150,13 +150,13 @@ def run_steps(project, kind: str, django_capture_on_commit_callbacks):
 def spoken(monkeypatch):
     """The texts the speech engine was asked to read (it still reads them)."""
     texts = []
-    real = tts.synthesize
+    real = voice.synthesize
 
     def synthesize(text, **options):
         texts.append(text)
         return real(text, **options)
 
-    monkeypatch.setattr(tts, "synthesize", synthesize)
+    monkeypatch.setattr(voice, "synthesize", synthesize)
     return texts
 
 
@@ -229,10 +229,10 @@ def test_a_duplicate_reuses_drawn_pictures(alice, monkeypatch, django_capture_on
 
 def test_it_makes_a_voice_sample_once_and_serves_it(alice_client, spoken):
     url = reverse("video_app:voice_sample")
-    voice = tts.default_voice_for("en").id
+    voice_id = voice.default_voice_for("en").id
 
-    first = alice_client.get(url, {"voice": voice})
-    second = alice_client.get(url, {"voice": voice})
+    first = alice_client.get(url, {"voice": voice_id})
+    second = alice_client.get(url, {"voice": voice_id})
 
     body = b"".join(first.streaming_content)
     assert body[:4] == b"RIFF" and body == b"".join(second.streaming_content)
@@ -310,9 +310,9 @@ def test_it_hides_the_preview_from_others_and_deletes_it_with_the_video(
 
 def test_it_keeps_voice_samples_in_the_bucket_on_s3(alice_client, bucket, spoken):
     url = reverse("video_app:voice_sample")
-    voice = tts.default_voice_for("en").id
+    voice_id = voice.default_voice_for("en").id
 
-    answers = [alice_client.get(url, {"voice": voice}) for _ in range(2)]
+    answers = [alice_client.get(url, {"voice": voice_id}) for _ in range(2)]
 
     assert [answer.status_code for answer in answers] == [302, 302]  # presigned links
     stored = bucket.keys()  # a method of the test bucket, not a dict

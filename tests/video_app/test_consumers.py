@@ -136,7 +136,7 @@ def test_it_relays_progress_a_worker_reports_from_another_process(client, alice,
     assert update["message"] == "Picture 4 of 5"
     assert update["steps"][2] == {
         "name": "media",
-        "label": "Pictures",
+        "label": "Media",
         "state": "running",
         "progress": 80,
     }

@@ -17,7 +17,7 @@ from video_app.services import projects
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
-RENDER_TASK = "video_app.tasks.render_video_task"
+RENDER_TASK = "video_app.tasks.render_task"
 
 
 def deliveries(worker, task_name: str, since: int) -> int:

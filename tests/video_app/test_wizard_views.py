@@ -18,7 +18,7 @@ from tests.video_app.factories import (
     scenes,
     texts,
 )
-from video_app.engine import voice as tts
+from video_app.engine import voice
 from video_app.models import MediaAsset, Scene, VideoProject
 from video_app.security.content_validator import ContentValidator
 from video_app.services import media_library, storyboard
@@ -427,7 +427,7 @@ def test_it_changes_a_scenes_voice_and_records_it_again(
     alice_client, project, queued, django_capture_on_commit_callbacks
 ):
     scene = scenes(project)[2]
-    voice_id = tts.available_voices()[-1].id
+    voice_id = voice.available_voices()[-1].id
     prefix = f"scene-{scene.pk}"
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -4,7 +4,7 @@ same functions the pages call, so the rules are the same whichever way a creator
 
 from rest_framework import serializers
 
-from ..engine import voice as tts
+from ..engine import voice
 from ..engine.scenes import MAX_SCRIPT_CHARS
 from ..forms import MAX_TARGET_S, MIN_TARGET_S, voice_choices
 from ..models import (
@@ -73,7 +73,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         "default voice.",
     )
     voice_speed = serializers.FloatField(
-        min_value=tts.MIN_SPEED, max_value=tts.MAX_SPEED, required=False
+        min_value=voice.MIN_SPEED, max_value=voice.MAX_SPEED, required=False
     )
     script_provider = serializers.CharField(
         required=False,

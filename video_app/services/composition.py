@@ -16,7 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from PIL import Image, ImageOps
 
-from video_app.engine import voice as tts
+from video_app.engine import voice
 from video_app.engine.core.encoding import OVERSCAN
 from video_app.engine.core.ffmpeg import atomic_output
 from video_app.engine.core.keywords import keywords_for_scenes
@@ -153,12 +153,12 @@ def fit_scenes_to_platforms(
 def speaker_voices(speakers: list[str], *, narrator: str, language: str) -> dict[str, str]:
     """The voice of each speaker of a dialogue, given every scene's speaker in order ("" for
     narration): the narrator keeps `narrator`, each character gets another voice of the
-    language (conversation.assign_voices). The web pipeline and `make_video` both ask this."""
+    language (conversation.assign_voices). The voice step asks this for every entry point."""
     named = list(dict.fromkeys(speaker for speaker in speakers if speaker))
     same_language = [
-        voice.id
-        for voice in tts.available_voices()
-        if voice.language.split("-")[0].lower() == language.split("-")[0].lower()
+        choice.id
+        for choice in voice.available_voices()
+        if choice.language.split("-")[0].lower() == language.split("-")[0].lower()
     ]
     return conversation.assign_voices(named, same_language or [narrator], narrator)
 

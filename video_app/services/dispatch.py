@@ -11,7 +11,7 @@ from payments_app import services as quotas
 
 logger = logging.getLogger(__name__)
 
-START_RUN = "video_app.tasks.process_video_project"
+START_RUN = "video_app.tasks.start_run_task"
 SEND_RUN_EMAIL = "video_app.tasks.run_email_task"
 
 # Redis serves priority 0 first. A paid plan's work goes first (`quotas.render_priority`, 0-9),

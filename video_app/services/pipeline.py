@@ -25,7 +25,7 @@ from payments_app import services as quotas
 from .. import signals
 from ..analytics.tracking import VideoAnalytics
 from ..builtin_templates import DEFAULT_RECIPE
-from ..engine import voice as tts
+from ..engine import voice
 from ..engine.core import usage
 from ..engine.core.cues import Cue
 from ..engine.core.encoding import OVERSCAN
@@ -404,7 +404,7 @@ def scene_voice(scene: Scene, project: VideoProject) -> tuple[str, float]:
     speed = scene.voice_speed if scene.voice_speed is not None else project.voice_speed
     if scene.voice_id:
         return scene.voice_id, speed
-    narrator = project.voice_id or tts.default_voice_for(project.language).id
+    narrator = project.voice_id or voice.default_voice_for(project.language).id
     if not scene.speaker:
         return narrator, speed
     speakers = Scene.objects.filter(script__project=project).order_by("position")
@@ -467,7 +467,7 @@ def _voice_take(
         return _Take(path=cache.local_copy(cached["file"]), spoken=cached, cached=True)
     out_path = work_dir(project) / "voice" / f"{wanted}.wav"
     with usage.attributed(project_id=project.pk):
-        speech = tts.synthesize(
+        speech = voice.synthesize(
             scene.text,
             voice_id=voice_id,
             speed=speed,

@@ -53,7 +53,7 @@ class WorkerLost(EngineError):
 
 
 def step_label(step: str) -> str:
-    """How a message to the creator names a step ("pictures", "render")."""
+    """How a message to the creator names a step ("media", "render")."""
     return PIPELINE_STEPS.get(step, step).lower()
 
 

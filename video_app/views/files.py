@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from ..analytics.tracking import VideoAnalytics
-from ..engine import voice as tts
+from ..engine import voice
 from ..engine.core.errors import EngineError
 from ..models import AudioAsset, MediaAsset, RenderedVideo, VideoProject, VideoTemplate
 from ..services.cache_service import VideoCacheService
@@ -121,15 +121,15 @@ def stored_file(request, name: str):
 def voice_sample(request):
     """A short sample of a voice, made once per voice for every process (kept in storage)."""
     voice_id = (
-        request.GET.get("voice") or tts.default_voice_for(request.GET.get("language", "en")).id
+        request.GET.get("voice") or voice.default_voice_for(request.GET.get("language", "en")).id
     )
-    voice = next((voice for voice in tts.available_voices() if voice.id == voice_id), None)
-    if voice is None:
+    chosen = next((choice for choice in voice.available_voices() if choice.id == voice_id), None)
+    if chosen is None:
         raise Http404("No such voice.")
-    sample = VOICE_SAMPLES.get(voice.language.split("-")[0].lower(), VOICE_SAMPLES["en"])
+    sample = VOICE_SAMPLES.get(chosen.language.split("-")[0].lower(), VOICE_SAMPLES["en"])
 
     def speak(path: Path) -> None:
-        tts.synthesize(sample, voice_id=voice_id, out_path=path)
+        voice.synthesize(sample, voice_id=voice_id, out_path=path)
 
     try:
         name = VideoCacheService().stored_file(

@@ -36,7 +36,7 @@ def test_it_queues_a_run_s_start_with_its_arguments(alice, sent):
     dispatch.queue_run(project=project, run=3, scene_ids=[7, 8], force=True)
 
     [(name, options)] = sent
-    assert name == dispatch.START_RUN == tasks.process_video_project.name
+    assert name == dispatch.START_RUN == tasks.start_run_task.name
     assert options["args"] == (project.pk, 3, [7, 8], True)
     call_fits(name, options["args"])
 

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from tests.video_app.factories import make_project
-from video_app.engine import voice as tts
+from video_app.engine import voice
 from video_app.models import AudioAsset, MediaAsset, Scene
 from video_app.services import pipeline, projects
 
@@ -56,12 +56,12 @@ def test_it_keeps_one_voice_when_a_copy_of_the_step_saves_first(run, with_a_copy
     scene_id = pipeline.scene_ids(project)[0]
 
     with_a_copy_first(
-        lambda: pipeline.make_scene_voice(project.pk, number, scene_id), tts, "synthesize"
+        lambda: pipeline.make_scene_voice(project.pk, number, scene_id), voice, "synthesize"
     )
 
-    [voice] = AudioAsset.objects.filter(scene_id=scene_id)
-    assert Path(voice.file.path).stat().st_size > 0
-    assert stored_files("voices") == [voice.file.name]
+    [audio] = AudioAsset.objects.filter(scene_id=scene_id)
+    assert Path(audio.file.path).stat().st_size > 0
+    assert stored_files("voices") == [audio.file.name]
 
 
 def test_it_keeps_one_picture_when_a_copy_of_the_step_saves_first(run, with_a_copy_first):

@@ -48,7 +48,7 @@ def rendering(alice, queued, no_progress_news):
     return project
 
 
-def start(project, task_id="task-1", task_name="video_app.tasks.render_video_task"):
+def start(project, task_id="task-1", task_name="video_app.tasks.render_task"):
     return watchdog.task_started(
         task_id=task_id,
         task_name=task_name,
@@ -59,7 +59,7 @@ def start(project, task_id="task-1", task_name="video_app.tasks.render_video_tas
     )
 
 
-def ended(project, task_id="task-1", task_name="video_app.tasks.render_video_task"):
+def ended(project, task_id="task-1", task_name="video_app.tasks.render_task"):
     watchdog.task_ended(
         task_id=task_id, task_name=task_name, project_id=project.pk, run=project.run_number
     )
@@ -82,7 +82,7 @@ def held_by_the_broker(project):
     leaves it until its lease runs out (parked first in a queue no worker reads)."""
     parking = f"runs-test-{uuid.uuid4().hex[:8]}"
     current_app.send_task(
-        "video_app.tasks.render_video_task", args=[project.pk, project.run_number], queue=parking
+        "video_app.tasks.render_task", args=[project.pk, project.run_number], queue=parking
     )
     with current_app.connection_for_write() as broker:
         channel = broker.default_channel
@@ -105,7 +105,7 @@ def test_it_counts_a_start_after_a_death_as_another_attempt(rendering):
 
     assert start(rendering) == 1
     # The successor of a replaced task keeps its id: another name, another row.
-    assert start(rendering, task_name="video_app.tasks.export_video_task") == 1
+    assert start(rendering, task_name="video_app.tasks.export_task") == 1
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")  # it reconnects
@@ -255,9 +255,7 @@ def test_it_fails_a_run_whose_task_keeps_killing_its_worker(rendering, settings)
         start(rendering)  # three processes died holding the render
 
     # The fourth delivery does not render: it fails the run.
-    result = tasks.render_video_task.apply(
-        args=(rendering.pk, rendering.run_number), task_id="task-1"
-    )
+    result = tasks.render_task.apply(args=(rendering.pk, rendering.run_number), task_id="task-1")
 
     assert result.successful()
     rendering.refresh_from_db()
@@ -278,9 +276,9 @@ def test_a_task_records_itself_while_it_runs_and_forgets_itself_after(rendering,
     )
     monkeypatch.setattr(tasks.pipeline, "current_project", lambda project_id, run: None)
 
-    tasks.render_video_task.apply(args=(rendering.pk, rendering.run_number))
+    tasks.render_task.apply(args=(rendering.pk, rendering.run_number))
 
-    assert seen == [[("video_app.tasks.render_video_task", 1)]]
+    assert seen == [[("video_app.tasks.render_task", 1)]]
     assert not TaskInHand.objects.exists()
 
 
@@ -294,7 +292,7 @@ def test_a_task_beats_while_it_runs(rendering, settings):
 
     with watchdog.keep_alive(
         task_id="task-1",
-        task_name="video_app.tasks.render_video_task",
+        task_name="video_app.tasks.render_task",
         project_id=rendering.pk,
         run=rendering.run_number,
     ):
@@ -343,7 +341,7 @@ def test_a_running_task_kills_its_ffmpeg_when_its_run_is_cancelled(rendering, se
         except ffmpeg.Stopped as stopped:
             outcome["stopped"] = stopped
 
-    in_hand = {"task_id": "task-1", "task_name": "video_app.tasks.render_video_task"}
+    in_hand = {"task_id": "task-1", "task_name": "video_app.tasks.render_task"}
     try:
         with watchdog.keep_alive(**in_hand, project_id=rendering.pk, run=rendering.run_number):
             encoder = threading.Thread(target=encode)
@@ -367,7 +365,7 @@ def test_a_running_task_kills_its_ffmpeg_when_its_run_is_cancelled(rendering, se
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_a_running_task_lets_ffmpeg_finish_while_its_run_goes_on(rendering, settings, tmp_path):
     settings.RUN_CANCEL_CHECK_S = 0.05
-    in_hand = {"task_id": "task-1", "task_name": "video_app.tasks.render_video_task"}
+    in_hand = {"task_id": "task-1", "task_name": "video_app.tasks.render_task"}
     with watchdog.keep_alive(**in_hand, project_id=rendering.pk, run=rendering.run_number):
         ffmpeg.run_ffmpeg(
             [

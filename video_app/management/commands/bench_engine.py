@@ -118,15 +118,15 @@ def machine_facts() -> dict:
 
 
 def bench_tts(work: Path) -> dict:
-    from video_app.engine import voice as tts
+    from video_app.engine import voice
 
-    voice = tts.default_voice_for("en")
-    tts.synthesize("Warming up the voice.", voice_id=voice.id, out_path=work / "warm.wav")
+    narrator = voice.default_voice_for("en")
+    voice.synthesize("Warming up the voice.", voice_id=narrator.id, out_path=work / "warm.wav")
     started = time.perf_counter()
-    speech = tts.synthesize(TTS_PASSAGE, voice_id=voice.id, out_path=work / "passage.wav")
+    speech = voice.synthesize(TTS_PASSAGE, voice_id=narrator.id, out_path=work / "passage.wav")
     elapsed = time.perf_counter() - started
     return {
-        "voice": voice.id,
+        "voice": narrator.id,
         "audio_s": round(speech.duration_s, 2),
         "wall_s": round(elapsed, 2),
         "realtime_factor": round(speech.duration_s / elapsed, 1),
@@ -134,16 +134,16 @@ def bench_tts(work: Path) -> dict:
 
 
 def bench_timeline(work: Path) -> Timeline:
-    from video_app.engine import voice as tts
+    from video_app.engine import voice
     from video_app.engine.media import MediaRequest, ProceduralMediaProvider
 
     style = get_style("modern")
     pictures = ProceduralMediaProvider()
     prepared = FrameSize(round(FRAME.width * 1.2), round(FRAME.height * 1.2))
-    voice = tts.default_voice_for("en").id
+    voice_id = voice.default_voice_for("en").id
     scenes = []
     for index, (sentence, keywords) in enumerate(zip(SCRIPT, KEYWORDS, strict=True)):
-        speech = tts.synthesize(sentence, voice_id=voice, out_path=work / f"voice{index}.wav")
+        speech = voice.synthesize(sentence, voice_id=voice_id, out_path=work / f"voice{index}.wav")
         picture = pictures.find(
             MediaRequest(index, keywords, "", sentence, style, prepared), work / "media"
         )

@@ -25,7 +25,7 @@ from django.utils.text import slugify
 from tqdm import tqdm
 
 from project_core.embedded import EmbeddedRedis, redis_answers
-from video_app.engine import voice as tts
+from video_app.engine import voice
 from video_app.engine.core.errors import EngineError
 from video_app.engine.core.styles import STYLES
 from video_app.engine.export import PLATFORM_SPECS
@@ -68,11 +68,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["list_voices"]:
-            for voice in tts.available_voices():
-                self.stdout.write(f"{voice.id}\t{voice.label}")
+            for choice in voice.available_voices():
+                self.stdout.write(f"{choice.id}\t{choice.label}")
             return
         script = self._read_script(options["script_file"])
-        voices = {voice.id for voice in tts.available_voices()}
+        voices = {choice.id for choice in voice.available_voices()}
         if options["voice"] and options["voice"] not in voices:
             raise CommandError(
                 f"Voice {options['voice']!r} is not installed: --list-voices shows those that are."

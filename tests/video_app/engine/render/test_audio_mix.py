@@ -8,7 +8,7 @@ import pytest
 
 from tests.video_app.engine import media_factories as make
 from tests.video_app.engine.viewer import band_level_db, decoded_mono
-from video_app.engine import voice as tts
+from video_app.engine import voice
 from video_app.engine.core.loudness import measure_loudness
 from video_app.engine.render import audio_mix, music
 from video_app.engine.render.audio_mix import (
@@ -22,11 +22,11 @@ pytestmark = pytest.mark.slow
 
 
 def test_it_places_voices_at_their_times(tmp_path):
-    voice = make.voice(tmp_path / "v.wav", "one two", frequency=440)
+    spoken = make.voice(tmp_path / "v.wav", "one two", frequency=440)
     out = tmp_path / "track.m4a"
 
     render_soundtrack(
-        Soundtrack(voices=(VoicePlacement(voice.path, 1.5),), duration_s=4.0, loudness_lufs=None),
+        Soundtrack(voices=(VoicePlacement(spoken.path, 1.5),), duration_s=4.0, loudness_lufs=None),
         out,
         timeout_s=60,
     )
@@ -39,14 +39,14 @@ def test_it_places_voices_at_their_times(tmp_path):
 
 def test_it_lasts_as_long_as_the_video_every_time(tmp_path):
     # A mixer once ended the mix with its shortest input, now and then: render a few times.
-    voice = make.voice(tmp_path / "v.wav", "short", frequency=440)
+    spoken = make.voice(tmp_path / "v.wav", "short", frequency=440)
     music = make.music(tmp_path / "m.wav", seconds=2.0)
 
     lengths = set()
     for attempt in range(5):
         out = tmp_path / f"track{attempt}.m4a"
         render_soundtrack(
-            Soundtrack(voices=(VoicePlacement(voice.path, 0.5),), duration_s=5.0, music=music),
+            Soundtrack(voices=(VoicePlacement(spoken.path, 0.5),), duration_s=5.0, music=music),
             out,
             timeout_s=60,
         )
@@ -68,11 +68,11 @@ def tone_mix(tmp_path):
     """A 1 kHz "voice" from 2 s to 6 s over two-tone music (220 + 277 Hz), 10 s, on target:
     tones apart in frequency, so each can be measured in the mix."""
     words = "one two three four five six seven eight nine ten"
-    voice = make.voice(tmp_path / "v.wav", words, frequency=1000)
+    spoken = make.voice(tmp_path / "v.wav", words, frequency=1000)
     music = make.music(tmp_path / "m.wav", seconds=10.0)
     out = tmp_path / "mix.m4a"
     render_soundtrack(
-        Soundtrack(voices=(VoicePlacement(voice.path, 2.0),), duration_s=10.0, music=music),
+        Soundtrack(voices=(VoicePlacement(spoken.path, 2.0),), duration_s=10.0, music=music),
         out,
         timeout_s=60,
     )
@@ -142,7 +142,7 @@ def test_pauses_between_sentences_keep_the_music_down():
 def test_real_music_is_heard_under_a_real_voice_and_the_voice_leads(tmp_path, mood):
     """Piper over a real track, as a phone would play it: the music stem (the mix less the
     same mix without music) sits 10-14 dB under the voice while it speaks."""
-    speech = tts.synthesize(
+    speech = voice.synthesize(
         "Bees talk by dancing. A forager shows the hive where the flowers are. The angle of "
         "the dance points the way, and its length tells how far.",
         out_path=tmp_path / "voice.wav",
@@ -162,12 +162,12 @@ def test_real_music_is_heard_under_a_real_voice_and_the_voice_leads(tmp_path, mo
     )
 
     with_music, rate = decoded_mono(mixes["with"])
-    voice, _ = decoded_mono(mixes["without"])
-    music_stem = with_music - voice
+    spoken, _ = decoded_mono(mixes["without"])
+    music_stem = with_music - spoken
     first_word_s, last_word_s = 1.5 + speech.words[0].start_s, 1.5 + speech.words[-1].end_s
     speaking = slice(int(first_word_s * rate), int(last_word_s * rate))
     after = slice(int((duration_s - 2.4) * rate), int((duration_s - 2.0) * rate))
-    assert rms_db(voice[speaking]) - rms_db(music_stem[speaking]) == pytest.approx(12, abs=2.5)
+    assert rms_db(spoken[speaking]) - rms_db(music_stem[speaking]) == pytest.approx(12, abs=2.5)
     assert rms_db(music_stem[after]) > rms_db(music_stem[speaking]) + 4  # up once words stop
     assert measure_loudness(final)["integrated_lufs"] == pytest.approx(-14.0, abs=1.0)
 
@@ -177,10 +177,10 @@ def rms_db(samples) -> float:
 
 
 def test_it_normalises_a_quiet_voice_to_the_web_loudness_target(tmp_path):
-    voice = make.voice(tmp_path / "quiet.wav", "a quiet little voice here", frequency=300)
+    spoken = make.voice(tmp_path / "quiet.wav", "a quiet little voice here", frequency=300)
     quiet = tmp_path / "quieter.wav"
     make.run_ffmpeg(
-        ["-i", str(voice.path), "-af", "volume=-20dB", str(quiet)],
+        ["-i", str(spoken.path), "-af", "volume=-20dB", str(quiet)],
         description="quieter",
         timeout_s=30,
     )

@@ -10,7 +10,7 @@ import wave
 import numpy as np
 import pytest
 
-from video_app.engine import voice as tts
+from video_app.engine import voice
 from video_app.engine.core.errors import InvalidInput, ProviderFailed
 from video_app.engine.voice import coqui
 
@@ -102,28 +102,28 @@ def read_wav(path):
 
 
 def test_it_offers_a_voice_per_model_folder(coqui_installed, models):
-    provider = tts.voice_providers.get("coqui")
+    provider = voice.voice_providers.get("coqui")
 
     assert provider.available()
-    voices = {voice.id: voice for voice in provider.voices()}
+    voices = {choice.id: choice for choice in provider.voices()}
     assert set(voices) == {"coqui:ljspeech-vits", "coqui:thorsten_vits"}
     assert voices["coqui:ljspeech-vits"].label == "Ljspeech Vits (Coqui, neural)"
     assert voices["coqui:ljspeech-vits"].language == "en-US"
     assert voices["coqui:thorsten_vits"].language == "de"
-    assert "coqui:thorsten_vits" in {voice.id for voice in tts.available_voices()}
+    assert "coqui:thorsten_vits" in {choice.id for choice in voice.available_voices()}
     assert FakeCoquiTTS.loads == []  # listing loads no model
 
 
 def test_it_takes_a_single_model_folder_as_one_voice(coqui_installed, settings, tmp_path):
     settings.COQUI_MODEL_PATH = str(make_model(tmp_path / "jenny", config={}))
 
-    voices = tts.voice_providers.get("coqui").voices()
+    voices = voice.voice_providers.get("coqui").voices()
 
-    assert [(voice.id, voice.language) for voice in voices] == [("coqui:jenny", "und")]
+    assert [(choice.id, choice.language) for choice in voices] == [("coqui:jenny", "und")]
 
 
 def test_it_is_unavailable_without_a_model_folder(coqui_installed, settings, tmp_path):
-    provider = tts.voice_providers.get("coqui")
+    provider = voice.voice_providers.get("coqui")
     for configured in ("", str(tmp_path / "missing")):
         settings.COQUI_MODEL_PATH = configured
         assert not provider.available()
@@ -134,8 +134,8 @@ def test_it_speaks_phrase_by_phrase_with_the_model_loaded_once(coqui_installed, 
     text = "Coffee first grew in Ethiopia, on high hills. Then it travelled."
     out = tmp_path / "scene.wav"
 
-    speech = tts.synthesize(text, voice_id="coqui:ljspeech-vits", out_path=out)
-    tts.synthesize("Once more.", voice_id="coqui:ljspeech-vits", out_path=tmp_path / "b.wav")
+    speech = voice.synthesize(text, voice_id="coqui:ljspeech-vits", out_path=out)
+    voice.synthesize("Once more.", voice_id="coqui:ljspeech-vits", out_path=tmp_path / "b.wav")
 
     assert FakeCoquiTTS.loads == [
         {
@@ -162,7 +162,7 @@ def test_it_speaks_phrase_by_phrase_with_the_model_loaded_once(coqui_installed, 
     # The model's silence is trimmed, so the first word starts with the sound.
     assert speech.words[0].start_s < 0.02
     # A sentence pause separates "hills." from "Then".
-    assert speech.words[8].start_s - speech.words[7].end_s >= tts.SENTENCE_PAUSE_S - 0.01
+    assert speech.words[8].start_s - speech.words[7].end_s >= voice.SENTENCE_PAUSE_S - 0.01
 
 
 def test_it_uses_the_first_speaker_of_a_multi_speaker_model(
@@ -170,7 +170,7 @@ def test_it_uses_the_first_speaker_of_a_multi_speaker_model(
 ):
     monkeypatch.setattr(FakeCoquiTTS, "speakers", ["p225", "p226"])
 
-    tts.synthesize("Hello there.", voice_id="coqui:ljspeech-vits", out_path=tmp_path / "a.wav")
+    voice.synthesize("Hello there.", voice_id="coqui:ljspeech-vits", out_path=tmp_path / "a.wav")
 
     loaded = next(iter(coqui._loaded_voices.values()))
     assert loaded.tts.calls == [{"text": "Hello there.", "speaker": "p225"}]
@@ -179,8 +179,8 @@ def test_it_uses_the_first_speaker_of_a_multi_speaker_model(
 def test_it_speaks_faster_at_a_higher_speed(coqui_installed, models, tmp_path):
     text = "Coffee first grew in Ethiopia. Then it travelled."
 
-    normal = tts.synthesize(text, voice_id="coqui:thorsten_vits", out_path=tmp_path / "a.wav")
-    faster = tts.synthesize(
+    normal = voice.synthesize(text, voice_id="coqui:thorsten_vits", out_path=tmp_path / "a.wav")
+    faster = voice.synthesize(
         text, voice_id="coqui:thorsten_vits", speed=1.5, out_path=tmp_path / "b.wav"
     )
 
@@ -189,7 +189,7 @@ def test_it_speaks_faster_at_a_higher_speed(coqui_installed, models, tmp_path):
 
 
 def test_it_says_what_to_install_when_coqui_is_missing(coqui_missing, models, tmp_path):
-    provider = tts.voice_providers.get("coqui")
+    provider = voice.voice_providers.get("coqui")
     assert not provider.available()
 
     with pytest.raises(ProviderFailed, match="pip install coqui-tts"):
@@ -203,7 +203,7 @@ def test_it_reports_a_missing_model_folder(coqui_installed, settings, tmp_path):
     out = tmp_path / "a.wav"
 
     with pytest.raises(ProviderFailed, match="no model on this server") as raised:
-        tts.voice_providers.get("coqui").synthesize(
+        voice.voice_providers.get("coqui").synthesize(
             "Hello.", voice_id="coqui:ljspeech-vits", speed=1.0, out_path=out
         )
 
@@ -213,13 +213,13 @@ def test_it_reports_a_missing_model_folder(coqui_installed, settings, tmp_path):
 
 def test_it_refuses_a_model_it_does_not_have(coqui_installed, models, tmp_path):
     with pytest.raises(InvalidInput, match="'coqui:tacotron' is not installed"):
-        tts.synthesize("Hello.", voice_id="coqui:tacotron", out_path=tmp_path / "a.wav")
+        voice.synthesize("Hello.", voice_id="coqui:tacotron", out_path=tmp_path / "a.wav")
 
 
 def test_it_reports_a_model_that_cannot_be_loaded(coqui_installed, settings, tmp_path):
     settings.COQUI_MODEL_PATH = str(make_model(tmp_path / "broken", weights=b"truncated"))
 
     with pytest.raises(ProviderFailed, match="'coqui:broken' could not be loaded") as raised:
-        tts.synthesize("Hello.", voice_id="coqui:broken", out_path=tmp_path / "a.wav")
+        voice.synthesize("Hello.", voice_id="coqui:broken", out_path=tmp_path / "a.wav")
 
     assert "state_dict" in raised.value.detail

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from video_app.engine import voice as tts
+from video_app.engine import voice
 from video_app.engine.core import packaged_models
 from video_app.engine.core.errors import InvalidInput
 from video_app.engine.voice import kokoro
@@ -26,19 +26,19 @@ def spoken(tmp_path_factory):
     folder = tmp_path_factory.mktemp("kokoro")
     speeches = {}
     for language, text in SAID.items():
-        default = tts.default_voice_for(language)
-        voice = default if default.provider == "kokoro" else kokoro_voice_for(language)
-        speeches[language] = tts.synthesize(
-            text, voice_id=voice.id, out_path=folder / f"{language}.wav"
+        default = voice.default_voice_for(language)
+        chosen = default if default.provider == "kokoro" else kokoro_voice_for(language)
+        speeches[language] = voice.synthesize(
+            text, voice_id=chosen.id, out_path=folder / f"{language}.wav"
         )
     return speeches
 
 
-def kokoro_voice_for(language: str) -> tts.Voice:
+def kokoro_voice_for(language: str) -> voice.Voice:
     return next(
-        voice
-        for voice in kokoro.KokoroVoiceProvider().voices()
-        if voice.language.split("-")[0] == language
+        choice
+        for choice in kokoro.KokoroVoiceProvider().voices()
+        if choice.language.split("-")[0] == language
     )
 
 
@@ -46,9 +46,9 @@ def kokoro_voice_for(language: str) -> tts.Voice:
 def test_it_speaks_audibly_at_24_khz_with_a_time_for_every_word(spoken, language):
     speech = spoken[language]
 
-    _audio, sample_rate = tts.read_wav(speech.path)
+    _audio, sample_rate = voice.read_wav(speech.path)
     assert sample_rate == kokoro.KOKORO_SAMPLE_RATE
-    assert not tts.inspect_audio(speech.path).is_silent
+    assert not voice.inspect_audio(speech.path).is_silent
     assert speech.provider == "kokoro" and speech.timing_precision == "word"
     assert [word.text for word in speech.words] == SAID[language].split()
     starts = [word.start_s for word in speech.words]
@@ -65,31 +65,31 @@ def test_it_is_understood_by_a_speech_recogniser(spoken, language):
 
 @pytest.mark.parametrize("language", SAID)
 def test_it_leaves_headroom_below_full_scale(spoken, language):
-    assert tts.inspect_audio(spoken[language].path).peak_dbfs < -1.0
+    assert voice.inspect_audio(spoken[language].path).peak_dbfs < -1.0
 
 
 def test_it_reads_spanish_with_a_kokoro_voice_by_default():
-    assert tts.default_voice_for("es").provider == "kokoro"
+    assert voice.default_voice_for("es").provider == "kokoro"
 
 
 def test_it_labels_voices_by_name_and_language_never_by_id():
     voices = kokoro.KokoroVoiceProvider().voices()
 
-    assert {voice.language for voice in voices} == {"en-US", "es"}
-    for voice in voices:
-        assert not re.search(r"[_:]|\bj[fm]\b", voice.label), voice.label
-        assert ("Spanish" in voice.label) == (voice.language == "es")
+    assert {choice.language for choice in voices} == {"en-US", "es"}
+    for choice in voices:
+        assert not re.search(r"[_:]|\bj[fm]\b", choice.label), choice.label
+        assert ("Spanish" in choice.label) == (choice.language == "es")
 
 
 def test_it_speaks_a_sentence_too_long_for_the_model_in_pieces(monkeypatch, tmp_path):
     monkeypatch.setattr(kokoro, "MAX_TOKENS", 40)
     text = "El tren salió temprano, cruzó las montañas nevadas y llegó a la costa al anochecer."
 
-    speech = tts.synthesize(text, voice_id=kokoro_voice_for("es").id, out_path=tmp_path / "a.wav")
+    speech = voice.synthesize(text, voice_id=kokoro_voice_for("es").id, out_path=tmp_path / "a.wav")
 
     assert [word.text for word in speech.words] == text.split()
     gaps = [b.start_s - a.end_s for a, b in itertools.pairwise(speech.words)]
-    assert max(gaps) >= tts.PHRASE_PAUSE_S
+    assert max(gaps) >= voice.PHRASE_PAUSE_S
 
 
 @pytest.fixture
@@ -104,10 +104,10 @@ def test_it_explains_a_missing_model_and_falls_back_to_other_voices(
 ):
     settings.PACKAGED_MODELS_DIR = tmp_path
 
-    assert tts.default_voice_for("es").provider == "espeak"
-    assert tts.default_voice_for("en").provider == "piper"
+    assert voice.default_voice_for("es").provider == "espeak"
+    assert voice.default_voice_for("en").provider == "piper"
     with pytest.raises(packaged_models.ModelUnavailable, match="Kokoro voices is not installed"):
-        tts.synthesize("Hola.", voice_id=kokoro_voice_for("es").id, out_path=tmp_path / "a.wav")
+        voice.synthesize("Hola.", voice_id=kokoro_voice_for("es").id, out_path=tmp_path / "a.wav")
 
 
 def test_it_explains_a_damaged_model(settings, tmp_path, fresh_model_cache):
@@ -121,14 +121,14 @@ def test_it_explains_a_damaged_model(settings, tmp_path, fresh_model_cache):
 
     assert not kokoro.KokoroVoiceProvider().available()
     with pytest.raises(InvalidInput, match=r"damaged \(vocab.json"):
-        tts.synthesize("Hola.", voice_id=kokoro_voice_for("es").id, out_path=tmp_path / "a.wav")
+        voice.synthesize("Hola.", voice_id=kokoro_voice_for("es").id, out_path=tmp_path / "a.wav")
 
 
 def test_it_offers_kokoro_voices_by_name_with_a_sample_in_their_language(alice_client):
-    voice = tts.default_voice_for("es")
+    spanish = voice.default_voice_for("es")
 
     form = alice_client.get(reverse("video_app:project_create")).content.decode()
-    sample = alice_client.get(reverse("video_app:voice_sample"), {"voice": voice.id})
+    sample = alice_client.get(reverse("video_app:voice_sample"), {"voice": spanish.id})
 
-    assert f'<option value="{voice.id}">{voice.label}</option>' in form
+    assert f'<option value="{spanish.id}">{spanish.label}</option>' in form
     assert b"".join(sample.streaming_content)[:4] == b"RIFF"

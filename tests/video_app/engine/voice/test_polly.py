@@ -13,7 +13,7 @@ from botocore.retries.standard import ExponentialBackoff
 from werkzeug import Response
 
 from tests.video_app.engine.recordings import RECORDINGS, replay
-from video_app.engine import voice as tts
+from video_app.engine import voice
 from video_app.engine.core.errors import InvalidInput, ProviderFailed, ProviderRefused
 from video_app.engine.voice import polly as polly_voices
 
@@ -21,7 +21,7 @@ ACCESS_KEY_ID = "AKIATESTPOLLYKEY0000"
 SECRET_ACCESS_KEY = "test-secret-for-polly-recordings"
 PCM = (RECORDINGS / "files" / "polly" / "coffee.pcm").read_bytes()
 COFFEE = "Coffee grew in Ethiopia. Then it travelled the world."  # what speech_ok recorded
-PAUSE_SAMPLES = round(tts.SENTENCE_PAUSE_S * polly_voices.SAMPLE_RATE)
+PAUSE_SAMPLES = round(voice.SENTENCE_PAUSE_S * polly_voices.SAMPLE_RATE)
 
 
 @pytest.fixture(autouse=True)
@@ -115,11 +115,11 @@ def fake_polly(request) -> Response:
 
 def test_it_lists_polly_neural_voices_with_labels_and_languages(polly):
     replay(polly, "polly/voices_ok")
-    provider = tts.voice_providers.get("polly")
+    provider = voice.voice_providers.get("polly")
 
     voices = provider.voices()
 
-    by_id = {voice.id: voice for voice in voices}
+    by_id = {choice.id: choice for choice in voices}
     assert set(by_id) == {
         "polly:Joanna",
         "polly:Matthew",
@@ -139,22 +139,22 @@ def test_it_lists_polly_neural_voices_with_labels_and_languages(polly):
 def test_it_follows_the_voice_list_over_pages(polly):
     replay(polly, "polly/voices_paged")
 
-    voices = tts.voice_providers.get("polly").voices()
+    voices = voice.voice_providers.get("polly").voices()
 
-    assert [voice.id for voice in voices] == ["polly:Joanna", "polly:Lucia"]
+    assert [choice.id for choice in voices] == ["polly:Joanna", "polly:Lucia"]
 
 
 def test_it_picks_a_polly_voice_for_a_language_when_polly_is_configured(polly):
     replay(polly, "polly/voices_ok")
 
-    assert tts.default_voice_for("es").id == "polly:Lucia"
-    assert tts.default_voice_for("zh").id == "polly:Zhiyu"
+    assert voice.default_voice_for("es").id == "polly:Lucia"
+    assert voice.default_voice_for("zh").id == "polly:Zhiyu"
 
 
 def test_it_is_available_only_when_aws_credentials_resolve_without_calling_polly(
     polly, monkeypatch
 ):
-    provider = tts.voice_providers.get("polly")
+    provider = voice.voice_providers.get("polly")
     assert provider.available()
 
     polly_voices._cache.clear()
@@ -163,21 +163,21 @@ def test_it_is_available_only_when_aws_credentials_resolve_without_calling_polly
 
     assert not provider.available()
     assert provider.voices() == []
-    assert "polly:Joanna" not in {voice.id for voice in tts.available_voices()}
+    assert "polly:Joanna" not in {choice.id for choice in voice.available_voices()}
     assert polly.log == []
 
 
 def test_it_is_not_offered_until_the_operator_chooses_it(polly, settings):
     settings.AI_PROVIDERS = {**settings.AI_PROVIDERS, "voice": "piper"}
 
-    assert not tts.voice_providers.get("polly").available()
-    assert not any(voice.id.startswith("polly:") for voice in tts.available_voices())
+    assert not voice.voice_providers.get("polly").available()
+    assert not any(choice.id.startswith("polly:") for choice in voice.available_voices())
     assert polly.log == []
 
 
 def test_it_offers_no_polly_voices_while_polly_refuses_to_list_them(polly, caplog):
     replay(polly, "polly/voices_refused")
-    provider = tts.voice_providers.get("polly")
+    provider = voice.voice_providers.get("polly")
 
     assert provider.voices() == []
     assert provider.voices() == []  # not asked again at once
@@ -193,7 +193,7 @@ def test_it_speaks_with_word_timings_from_polly_speech_marks(polly, tmp_path):
     replay(polly, "polly/voices_ok", "polly/speech_ok")
     out = tmp_path / "scene.wav"
 
-    speech = tts.synthesize(COFFEE, voice_id="polly:Joanna", out_path=out)
+    speech = voice.synthesize(COFFEE, voice_id="polly:Joanna", out_path=out)
 
     assert (speech.provider, speech.voice_id, speech.path) == ("polly", "polly:Joanna", out)
     assert wav_samples(out) == (1, 16_000, len(PCM) // 2)
@@ -220,7 +220,7 @@ def test_it_speaks_with_word_timings_from_polly_speech_marks(polly, tmp_path):
 def test_it_reports_the_characters_polly_billed_for_each_request(polly, tmp_path, calls):
     replay(polly, "polly/voices_ok", "polly/speech_ok")
 
-    tts.synthesize(COFFEE, voice_id="polly:Joanna", out_path=tmp_path / "a.wav")
+    voice.synthesize(COFFEE, voice_id="polly:Joanna", out_path=tmp_path / "a.wav")
 
     billed = [
         (call.provider, call.capability, call.units, call.unit, call.outcome) for call in calls
@@ -231,7 +231,7 @@ def test_it_reports_the_characters_polly_billed_for_each_request(polly, tmp_path
 def test_it_asks_polly_to_speak_at_the_chosen_speed(polly, tmp_path):
     replay(polly, "polly/voices_ok", "polly/speech_ok")
 
-    speech = tts.synthesize(COFFEE, voice_id="polly:Joanna", speed=1.25, out_path=tmp_path / "a")
+    speech = voice.synthesize(COFFEE, voice_id="polly:Joanna", speed=1.25, out_path=tmp_path / "a")
 
     texts = [request["Text"] for request in speech_requests(polly)]
     assert all(text.startswith('<speak><prosody rate="125%">') for text in texts)
@@ -243,7 +243,7 @@ def test_it_escapes_markup_and_quotes_so_polly_reads_them_as_text(polly, tmp_pat
     polly.expect_request("/v1/speech", method="POST").respond_with_handler(fake_polly)
     text = """Say <script>alert("hi")</script> & 'quotes' now."""
 
-    speech = tts.synthesize(text, voice_id="polly:Joanna", out_path=tmp_path / "a.wav")
+    speech = voice.synthesize(text, voice_id="polly:Joanna", out_path=tmp_path / "a.wav")
 
     ssml = speech_requests(polly)[0]["Text"]
     assert [element.tag for element in parsed(ssml).iter()] == ["speak", "prosody", "s"]
@@ -264,9 +264,9 @@ def test_it_splits_long_narration_into_requests_polly_accepts(polly, tmp_path):
     polly.expect_request("/v1/speech", method="POST").respond_with_handler(fake_polly)
     sentences = [f"Sentence {n} tells a little more about where coffee grew." for n in range(75)]
     text = " ".join(sentences)
-    assert 4_000 < len(text) < tts.MAX_TEXT_CHARS
+    assert 4_000 < len(text) < voice.MAX_TEXT_CHARS
 
-    speech = tts.synthesize(text, voice_id="polly:Joanna", out_path=tmp_path / "a.wav")
+    speech = voice.synthesize(text, voice_id="polly:Joanna", out_path=tmp_path / "a.wav")
 
     requests = speech_requests(polly)
     assert [request["OutputFormat"] for request in requests] == ["pcm", "json"] * 2
@@ -292,7 +292,7 @@ def test_it_cuts_a_sentence_too_long_for_one_request_between_words(polly, tmp_pa
     polly.expect_request("/v1/speech", method="POST").respond_with_handler(fake_polly)
     words = [f"{n:02d}" + "x" * 98 for n in range(40)]  # one sentence of 4,039 characters
 
-    speech = tts.synthesize(" ".join(words), voice_id="polly:Joanna", out_path=tmp_path / "a")
+    speech = voice.synthesize(" ".join(words), voice_id="polly:Joanna", out_path=tmp_path / "a")
 
     chunks = [request["Text"] for request in speech_requests(polly)[::2]]
     assert len(chunks) == 2 and all(len(spoken(chunk)) <= 3_000 for chunk in chunks)
@@ -304,7 +304,7 @@ def test_it_refuses_a_word_longer_than_polly_can_say_at_once(polly, tmp_path):
     replay(polly, "polly/voices_ok")
 
     with pytest.raises(InvalidInput, match="a word of 3,100 characters"):
-        tts.synthesize("x" * 3_100, voice_id="polly:Joanna", out_path=tmp_path / "a.wav")
+        voice.synthesize("x" * 3_100, voice_id="polly:Joanna", out_path=tmp_path / "a.wav")
 
     assert speech_requests(polly) == []
 
@@ -312,7 +312,7 @@ def test_it_refuses_a_word_longer_than_polly_can_say_at_once(polly, tmp_path):
 def test_it_retries_when_polly_throttles_and_then_speaks(polly, tmp_path, calls):
     replay(polly, "polly/voices_ok", "polly/throttled", "polly/speech_ok")
 
-    speech = tts.synthesize(COFFEE, voice_id="polly:Joanna", out_path=tmp_path / "a.wav")
+    speech = voice.synthesize(COFFEE, voice_id="polly:Joanna", out_path=tmp_path / "a.wav")
 
     assert len(speech_requests(polly)) == 3  # throttled, retried, then the speech marks
     assert speech.path.exists()
@@ -324,7 +324,7 @@ def test_it_gives_up_when_polly_keeps_failing(polly, tmp_path, calls):
     out = tmp_path / "a.wav"
 
     with pytest.raises(ProviderFailed) as raised:
-        tts.synthesize(COFFEE, voice_id="polly:Joanna", out_path=out)
+        voice.synthesize(COFFEE, voice_id="polly:Joanna", out_path=out)
 
     assert not isinstance(raised.value, ProviderRefused)  # worth trying again later
     assert (
@@ -342,7 +342,7 @@ def test_it_rejects_speech_marks_that_are_not_json_lines(polly, tmp_path):
     out = tmp_path / "a.wav"
 
     with pytest.raises(ProviderFailed, match="word timings we could not read"):
-        tts.synthesize(COFFEE, voice_id="polly:Joanna", out_path=out)
+        voice.synthesize(COFFEE, voice_id="polly:Joanna", out_path=out)
 
     assert not out.exists()
 
@@ -354,7 +354,7 @@ def test_it_reports_refused_credentials_once_without_revealing_them(
     replay(polly, "polly/voices_ok", recording)
 
     with pytest.raises(ProviderRefused) as raised:
-        tts.synthesize(COFFEE, voice_id="polly:Joanna", out_path=tmp_path / "a.wav")
+        voice.synthesize(COFFEE, voice_id="polly:Joanna", out_path=tmp_path / "a.wav")
 
     assert "refused our credentials" in raised.value.message
     assert len(speech_requests(polly)) == 1  # not retried
@@ -368,7 +368,7 @@ def test_it_refuses_a_voice_polly_does_not_have(polly, tmp_path):
     replay(polly, "polly/voices_ok")
 
     with pytest.raises(InvalidInput, match="'polly:Nobody' is not installed"):
-        tts.synthesize(COFFEE, voice_id="polly:Nobody", out_path=tmp_path / "a.wav")
+        voice.synthesize(COFFEE, voice_id="polly:Nobody", out_path=tmp_path / "a.wav")
 
     assert speech_requests(polly) == []
 
@@ -380,7 +380,7 @@ def test_it_reports_polly_unreachable(settings, tmp_path):
     settings.POLLY_ENDPOINT_URL = f"http://127.0.0.1:{port}"
 
     with pytest.raises(ProviderFailed) as raised:
-        tts.synthesize(COFFEE, voice_id="polly:Joanna", out_path=tmp_path / "a.wav")
+        voice.synthesize(COFFEE, voice_id="polly:Joanna", out_path=tmp_path / "a.wav")
 
     assert (
         raised.value.message == "Amazon Polly is not answering right now. Try again in a "

@@ -2,7 +2,7 @@ import itertools
 
 import pytest
 
-from video_app.engine import voice as tts
+from video_app.engine import voice
 from video_app.engine.core.errors import InvalidInput
 from video_app.engine.voice.recognition import (
     number_in_words,
@@ -19,7 +19,7 @@ SAID = "The museum opens at nine in the morning and closes at six."
 @pytest.fixture(scope="module")
 def joe_speech(tmp_path_factory):
     out = tmp_path_factory.mktemp("joe") / "museum.wav"
-    return tts.synthesize(SAID, voice_id="piper:en_US-joe-medium", out_path=out)
+    return voice.synthesize(SAID, voice_id="piper:en_US-joe-medium", out_path=out)
 
 
 def test_it_hears_what_the_piper_voice_said_with_word_times(joe_speech):

