@@ -148,7 +148,7 @@ def split_project_script(project_id: int, run: int) -> None:
     script = project.script
     if script.scenes_are_current and script.scenes.exists():
         VideoAnalytics.note_step(reused=True)
-        return progress.step_done(project_id, run, "scenes", "Storyboard ready")
+        return progress.step_done(project_id, run, "scenes", "Scenes ready")
     progress.step_started(project_id, run, "scenes", "Splitting the script into scenes")
     processed = process_script(
         script.text, language=project.language, platform=project.platforms[0]
