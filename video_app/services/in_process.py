@@ -13,11 +13,14 @@ stops a worker's.
 import contextlib
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Q
 
 from payments_app import services as quotas
@@ -38,55 +41,92 @@ def run_in_process(project_id: int, run: int) -> None:
     cancels the run. Returns when the run is over."""
     project = VideoProject.objects.get(pk=project_id)
     ffmpeg.allow_runs()  # a stop asked for an earlier run of this process is over
-    step = "script"
     try:
-        for step, work in run_steps(project, run):
-            _in_hand(project_id, run, step, work)
+        for phase in run_phases(project, run):
+            _run_phase(project_id, run, phase)
     except ffmpeg.Stopped:
         return  # cancelled from elsewhere (the project's page): the run is over already
     except KeyboardInterrupt:
         with contextlib.suppress(projects.NothingToCancel):
             projects.run_cancel(project=project)
         raise
-    except BaseException as error:
-        pipeline.fail_run(project_id, run, step, error)
-        raise
+    except _StepFailed as failure:
+        pipeline.fail_run(project_id, run, failure.step, failure.error)
+        raise failure.error from None
     pipeline.finish_run(project_id, run)
 
 
-def run_steps(project: VideoProject, run: int) -> Iterator[Step]:
-    """The run's steps in the canvas's order (`tasks.process_video_project`), each decided when
-    it is reached: the scenes are known only once the script is split."""
+def run_phases(project: VideoProject, run: int) -> Iterator[list[list[Step]]]:
+    """The run's steps in the canvas's order (`tasks.start_run_task`), each phase decided when it
+    is reached (the scenes are known only once the script is split). A phase is lanes run side
+    by side, each lane's steps one after another: as the canvas runs every scene's picture and
+    voice at once, here the pictures run beside the voices, each engine on one thread."""
     kind, project_id = project.run_kind, project.pk
     options = project.run_options
     force = bool(options.get("force", False))
     if kind in ("script", "render"):
         # A render writes the script only if it has none; a script run writes it again.
-        yield (
-            "script",
-            partial(pipeline.write_project_script, project_id, run, force=kind == "script"),
-        )
+        write = partial(pipeline.write_project_script, project_id, run, force=kind == "script")
+        yield [[("script", write)]]
     if kind in ("scenes", "render"):
-        yield "scenes", partial(pipeline.split_project_script, project_id, run)
+        yield [[("scenes", partial(pipeline.split_project_script, project_id, run))]]
     if kind in ("media", "voice", "render"):
         ids = list(options.get("scene_ids") or ()) or pipeline.scene_ids(project)
-        if kind in ("media", "render"):
-            for scene_id in ids:
-                yield (
-                    "media",
-                    partial(pipeline.make_scene_media, project_id, run, scene_id, force=force),
-                )
-        if kind in ("voice", "render"):
-            for scene_id in ids:
-                yield (
-                    "voice",
-                    partial(pipeline.make_scene_voice, project_id, run, scene_id, force=force),
-                )
+        steps = {"media": pipeline.make_scene_media, "voice": pipeline.make_scene_voice}
+        yield [
+            [(step, partial(make, project_id, run, scene_id, force=force)) for scene_id in ids]
+            for step, make in steps.items()
+            if kind in (step, "render")
+        ]
     if kind == "render":
-        yield "render", partial(pipeline.render_masters, project_id, run)
+        yield [[("render", partial(pipeline.render_masters, project_id, run))]]
         project.refresh_from_db(fields=["platforms"])
-        for platform in project.platforms:
-            yield "export", partial(pipeline.export_platform, project_id, run, platform)
+        exports = [partial(pipeline.export_platform, project_id, run, p) for p in project.platforms]
+        yield [[("export", export) for export in exports]]
+
+
+class _StepFailed(Exception):
+    def __init__(self, step: str, error: BaseException):
+        super().__init__(step)
+        self.step, self.error = step, error
+
+
+def _run_phase(project_id: int, run: int, lanes: list[list[Step]]) -> None:
+    """Every lane of the phase side by side; the first failure (by lane order) is raised as
+    _StepFailed once every lane has stopped, the others stopping at their next step."""
+    stop = threading.Event()
+    if len(lanes) == 1:
+        return _run_lane(project_id, run, lanes[0], stop, in_thread=False)
+    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+        futures = [
+            pool.submit(_run_lane, project_id, run, lane, stop, in_thread=True) for lane in lanes
+        ]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:  # a failed lane, or ^C in this thread: the others stop too
+            stop.set()
+            raise
+
+
+def _run_lane(
+    project_id: int, run: int, lane: list[Step], stop: threading.Event, *, in_thread: bool
+) -> None:
+    step = ""
+    try:
+        for step, work in lane:
+            if stop.is_set():
+                return
+            _in_hand(project_id, run, step, work)
+    except (ffmpeg.Stopped, KeyboardInterrupt):
+        stop.set()
+        raise
+    except Exception as error:
+        stop.set()
+        raise _StepFailed(step, error) from error
+    finally:
+        if in_thread:
+            connection.close()  # the thread's own database connection
 
 
 def _in_hand(project_id: int, run: int, step: str, work: Callable[[], None]) -> None:
