@@ -3,7 +3,8 @@
 The same step functions as the Celery canvas (`tasks.py`) in the same order, over the same
 database and storage, after the same decision to start (`projects.run_start`, with
 `queue=False`): what the command makes is what the wizard makes, with the same rules. Only the
-concurrency differs: one scene after another instead of every scene at once.
+concurrency differs: the scenes' pictures in one lane beside their voices in another, instead of
+every scene's on its own worker at once.
 
 Each step is recorded as a task in hand (`watchdog`), with its heartbeat: a worker's watchdog
 sees the run alive, and a cancel from the project's page stops this process's FFmpeg as it
