@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from tests.video_app.factories import make_project
-from tests.video_app.test_pipeline import wait_for_run
+from tests.video_app.services.test_pipeline import wait_for_run
 from tests.video_app.test_pipeline_resilience import wait_for_step
 from video_app.models import TaskInHand, VideoProject
 from video_app.services import projects

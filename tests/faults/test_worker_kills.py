@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.video_app.factories import make_project
-from tests.video_app.test_pipeline import wait_for_run
+from tests.video_app.services.test_pipeline import wait_for_run
 from video_app.services import projects
 
 from .conftest import assert_finished_once, partial_files, wait_until

@@ -118,8 +118,8 @@ def test_it_lifts_the_limits_after_a_signed_subscription_webhook(
     assert response.status_code == 302
     project.refresh_from_db()
     assert project.status == VideoProject.Status.RENDERING and project.run_number == 1
-    # The render step reads the plan again: Pro renders 1080p without a watermark (rendered for
-    # real in tests/video_app/test_pipeline.py::test_it_renders_at_the_plan_s_resolution...).
+    # The render step reads the plan again: Pro renders 1080p without a watermark (rendered for real
+    # in tests/video_app/services/test_pipeline.py::test_it_renders_at_the_plan_s_resolution...).
     plan = services.plan_for(alice)
     assert (plan.slug, plan.max_height_px, plan.watermark) == ("pro", 1080, False)
 

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from payments_app.models import RenderUsage
 from tests.video_app.factories import make_project
-from tests.video_app.test_pipeline import wait_for_run
+from tests.video_app.services.test_pipeline import wait_for_run
 from tests.video_app.test_pipeline_resilience import wait_for_step
 from video_app.models import PipelineStep, RenderedVideo, TaskInHand, VideoProject
 from video_app.services import projects

@@ -7,7 +7,7 @@ import psutil
 import pytest
 
 from tests.video_app.factories import make_project
-from tests.video_app.test_pipeline import wait_for_run
+from tests.video_app.services.test_pipeline import wait_for_run
 from video_app.models import PipelineStep, RenderedVideo, VideoProject
 from video_app.services import projects
 

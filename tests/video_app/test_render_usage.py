@@ -7,7 +7,7 @@ import pytest
 from payments_app import services as quotas
 from payments_app.models import RenderUsage
 from tests.video_app.factories import make_project
-from tests.video_app.test_pipeline import wait_for_run
+from tests.video_app.services.test_pipeline import wait_for_run
 from video_app.models import RenderedVideo, VideoProject
 from video_app.services import projects
 

@@ -12,8 +12,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from payments_app.models import RenderUsage
+from tests.video_app.services.test_pipeline import wait_for_run
 from tests.video_app.test_lost_workers import start_render
-from tests.video_app.test_pipeline import wait_for_run
 from tests.video_app.test_pipeline_resilience import wait_for_step
 from video_app.models import RenderedVideo, VideoProject
 from video_app.services import projects

@@ -1,6 +1,6 @@
 """Fixtures for the engine's tests. The engine has no database: its tests run it without the
 product's hooks (keys kept in admin, cost records stored as rows), which the product's own tests
-cover (tests/video_app/test_providers.py)."""
+cover (tests/video_app/services/test_provider_keys.py, test_provider_usage.py)."""
 
 import pytest
 

