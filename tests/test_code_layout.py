@@ -76,7 +76,6 @@ NOT_YET_MIRRORED = {
     "payments_app/models.py",
     "payments_app/services.py",
     "project_core/celery_steps.py",
-    "project_core/embedded.py",
     "video_app/analytics/admin.py",  # video_app/test_analytics.py (the analytics page)
     "video_app/analytics/selectors.py",  # video_app/test_analytics.py (the analytics page)
     "video_app/api/exceptions.py",
