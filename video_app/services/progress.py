@@ -6,6 +6,7 @@ state sent to the channel-layer group `project_<id>`, so a page that missed a me
 """
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -278,3 +280,8 @@ class Reporter:
         if now - self._last >= MIN_INTERVAL_S or fraction >= 1.0:
             self._last = now
             step_progress(self.project_id, self.run, self.step, fraction, message)
+            if threading.current_thread() is not threading.main_thread():
+                # An engine's thread (a render piece's): nothing closes its connection when the
+                # thread ends, and with a pool an unclosed one is lost to the process for good
+                # (four renders, and a worker waited 30 s for any query).
+                connection.close()

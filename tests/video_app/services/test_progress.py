@@ -2,10 +2,12 @@
 measured (analytics/selectors.py): checked against a real render's real remaining time."""
 
 import secrets
+import threading
 import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from tests.video_app.factories import make_project, make_storyboard
@@ -449,3 +451,24 @@ def test_it_does_not_hurry_a_run_whose_finished_steps_reused_work(alice, queued)
 
     left_by_history_s = true_seconds("render", 3, 15.0) + true_seconds("export", 3, 15.0)
     assert state["eta_s"] == round(left_by_history_s)  # 10: the copies say nothing of the pace
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_from_an_engine_thread_gives_its_connection_back(alice):
+    """A render reports from its pieces' threads; nothing else closes their connections, and
+    with a pool each one left open is lost to the process."""
+    project = make_project(alice)
+    run = projects.run_start(project=project, kind="render", queue=False)
+    seen = {}
+
+    def piece():
+        progress.Reporter(project.pk, run, "render")(0.5, "Rendering scenes")
+        seen["open"] = connection.connection is not None
+
+    thread = threading.Thread(target=piece)
+    thread.start()
+    thread.join()
+
+    assert seen == {"open": False}
+    step = PipelineStep.objects.get(project=project, run_number=run, name="render")
+    assert step.progress == 0.5
